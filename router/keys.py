@@ -1,0 +1,62 @@
+"""Every Redis key name and TTL Tierline uses.
+
+Key families that one Lua script or MULTI touches share a hash tag
+(``{c}``, ``{q}``), so each family lands on one Redis Cluster slot and the
+scripts stay cluster-safe. The number index and the customer hashes share
+``{c}`` because the lookup script reads both in one round trip.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CALLBACKS",
+    "CALLS_STREAM",
+    "CALLS_STREAM_MAXLEN",
+    "CUSTOMER_IDS",
+    "QUEUE_INDEX",
+    "callback_key",
+    "customer_key",
+    "number_key",
+    "queue_callers_key",
+    "queue_key",
+]
+
+PREFIX = "tl"
+
+# Customer family: {c}
+CUSTOMER_IDS = f"{PREFIX}:{{c}}:ids"  # SET of every customer_id (export, counts)
+
+
+def customer_key(customer_id: str) -> str:
+    """HASH with the customer's fields; ``phones`` and ``offers`` are ';'-joined."""
+    return f"{PREFIX}:{{c}}:cust:{customer_id}"
+
+
+def number_key(normalised: str) -> str:
+    """STRING: customer_id owning this normalised number."""
+    return f"{PREFIX}:{{c}}:num:{normalised}"
+
+
+# Live queue family: {q}
+QUEUE_INDEX = f"{PREFIX}:{{q}}:queues"  # SET of known queue names
+QUEUE_STATE_TTL_S = 24 * 3600  # state not refreshed for a day is stale
+
+
+def queue_key(queue: str) -> str:
+    """HASH: agents_logged_in, agents_available, agents_paused, ewt, ..."""
+    return f"{PREFIX}:{{q}}:queue:{queue}"
+
+
+def queue_callers_key(queue: str) -> str:
+    """HASH uniqueid -> JSON {tier, joined_at, priority} of waiting callers."""
+    return f"{PREFIX}:{{q}}:waiting:{queue}"
+
+
+# Call records and callbacks
+CALLS_STREAM = f"{PREFIX}:calls"
+CALLS_STREAM_MAXLEN = 5_000_000  # approximate trimming keeps ~months of a busy centre
+CALLBACKS = f"{PREFIX}:callbacks"  # STREAM of callback requests (durable, ordered)
+
+
+def callback_key(request_id: str) -> str:
+    return f"{PREFIX}:callback:{request_id}"

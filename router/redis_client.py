@@ -1,0 +1,43 @@
+"""Redis clients tuned for the call path.
+
+redis-py's defaults retry a failed command ten times with backoff (a
+refused connection took over 4 s to fail), and its plain pool raises
+``MaxConnectionsError`` under load. On the call path a slow answer is as
+bad as none, so: short timeouts, no retries, and a blocking pool that waits
+(briefly) for a free connection instead of failing.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from router.settings import Settings
+
+__all__ = ["bulk_client", "call_path_client"]
+
+
+def call_path_client(settings: Settings, url: str) -> Redis:
+    """A client for per-call work: fail fast, never retry."""
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=settings.redis_pool_size,
+        timeout=settings.lookup_deadline_ms / 1000,
+        socket_connect_timeout=settings.redis_connect_timeout_ms / 1000,
+        socket_timeout=settings.redis_socket_timeout_ms / 1000,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=True,
+    )
+    return Redis(connection_pool=pool)
+
+
+def bulk_client(url: str, timeout_s: float = 30.0) -> Redis:
+    """A client for imports, exports and reports: patient, few connections."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=5.0,
+        socket_timeout=timeout_s,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=True,
+    )
