@@ -19,13 +19,20 @@ __all__ = ["bulk_client", "call_path_client"]
 
 
 def call_path_client(settings: Settings, url: str) -> Redis:
-    """A client for per-call work: fail fast, never retry."""
+    """A client for per-call work: fail fast, never retry.
+
+    The socket timeout is kept inside the lookup deadline so that a slow
+    server is normally caught by redis-py's own timeout, which closes the
+    connection cleanly; the caller's deadline (task cancellation) is only
+    the backstop for pool waits and connects.
+    """
+    deadline = settings.lookup_deadline_ms / 1000
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=settings.redis_pool_size,
-        timeout=settings.lookup_deadline_ms / 1000,
-        socket_connect_timeout=settings.redis_connect_timeout_ms / 1000,
-        socket_timeout=settings.redis_socket_timeout_ms / 1000,
+        timeout=deadline,
+        socket_connect_timeout=min(settings.redis_connect_timeout_ms / 1000, deadline),
+        socket_timeout=min(settings.redis_socket_timeout_ms / 1000, deadline * 0.8),
         retry=Retry(NoBackoff(), 0),
         decode_responses=True,
     )
