@@ -42,9 +42,9 @@ def _text(value: object, limit: int = _MAX_TEXT) -> str:
     return s
 
 
-def _choice(options: Mapping[str, object]) -> Callable[[object], object]:
+def _choice(options: Mapping[str, object], empty: str = "") -> Callable[[object], object]:
     def check(value: object) -> object:
-        s = _text(value).lower()
+        s = _text(value).lower() or empty
         if s not in options:
             raise _Bad(f"{s!r} is not one of {', '.join(repr(o) for o in options)}")
         return options[s]
@@ -119,7 +119,7 @@ def _checks(tiers: TierOrder) -> dict[str, Callable[[object], object]]:
         "name": _text,
         "tier": _choice({t: t for t in tiers.names}),
         "list": _choice({m.value: m for m in CustomerList}),
-        "lifecycle": _choice({m.value: m for m in Lifecycle}),
+        "lifecycle": _choice({m.value: m for m in Lifecycle}, empty=Lifecycle.STABLE.value),
         "arpu": _number(float, 0, 1e9),
         "tenure_months": _number(int, 0, 1200),
         "credit_score": _number(int, 0, 1000),
