@@ -1,20 +1,23 @@
 """Bulk customer import from CSV or JSON Lines, all-or-nothing by default.
 
-The file is read twice: the first pass validates every row (and checks
-numbers against the store) without keeping the rows, the second writes the
-good ones in pipelined batches. Streaming twice keeps memory flat for
-million-row files, and validating first is what makes "any bad row: nothing
-written" hold without a transaction spanning the whole file.
+Two passes: the first validates every row (and checks numbers against the
+store) and spools each good row, already encoded for the upsert script, to
+a temporary file; the second streams the spool to Redis in batches of one
+script call each. Validating first is what makes "any bad row: nothing
+written" hold without a transaction spanning the whole file; spooling keeps
+memory flat for million-row files without validating twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import orjson
 
@@ -22,7 +25,7 @@ from router.customer import DEFAULT_TIERS, Customer, TierOrder
 from router.errors import Problem
 from router.redis_client import bulk_client
 from router.rows import RowError, validate_fields
-from router.store import RedisCustomerStore
+from router.store import EncodedRecord, RedisCustomerStore, encode_record
 
 __all__ = ["CSV_COLUMNS", "ImportReport", "import_path", "import_path_sync", "read_rows"]
 
@@ -120,10 +123,12 @@ async def import_path(
     client = bulk_client(url)
     try:
         store = RedisCustomerStore(client)
-        report = await _validate(store, path, tiers)
-        if report.ok or skip_invalid:
-            bad = {p.line for p in report.problems}
-            report.written = await _write(store, path, tiers, bad, report)
+        with tempfile.TemporaryFile() as spool:
+            report = await _validate(store, path, tiers, spool)
+            if report.ok or skip_invalid:
+                spool.seek(0)
+                bad = {p.line for p in report.problems}
+                report.written = await _write(store, path, spool, bad, report)
         return report
     finally:
         await client.aclose()
@@ -133,81 +138,103 @@ def import_path_sync(url: str, path: Path, skip_invalid: bool = False) -> Import
     return asyncio.run(import_path(url, path, skip_invalid))
 
 
-async def _validate(store: RedisCustomerStore, path: Path, tiers: TierOrder) -> ImportReport:
-    report = ImportReport()
-    seen_ids: dict[str, int] = {}
-    seen_numbers: dict[str, tuple[str, int]] = {}
-    pending: list[tuple[int, str, str]] = []  # (line, customer_id, number) to check in Redis
-    for row in read_rows(path, tiers):
-        report.rows += 1
-        if row.customer is None:
-            report.problems.extend(_problem(path, row.line, e) for e in row.errors)
-            continue
-        c = row.customer
-        if c.customer_id in seen_ids:
-            msg = f"customer {c.customer_id} already defined at line {seen_ids[c.customer_id]}"
-            report.problems.append(_problem(path, row.line, RowError("customer_id", msg)))
-            continue
-        seen_ids[c.customer_id] = row.line
+class _Validator:
+    """Pass-one state: duplicates inside the file, numbers to check in Redis."""
+
+    def __init__(self, store: RedisCustomerStore, path: Path) -> None:
+        self.store = store
+        self.path = path
+        self.report = ImportReport()
+        self.seen_ids: dict[str, int] = {}
+        self.seen_numbers: dict[str, tuple[str, int]] = {}
+        self.pending: list[tuple[int, str, str]] = []  # (line, customer_id, number)
+
+    def add(self, line: int, c: Customer) -> bool:
+        """Record a valid row; False if it clashes with an earlier row."""
+        first = self.seen_ids.setdefault(c.customer_id, line)
+        if first != line:
+            self.problem(
+                line, "customer_id", f"customer {c.customer_id} already defined at line {first}"
+            )
+            return False
         for number in c.phones:
-            prior = seen_numbers.setdefault(number, (c.customer_id, row.line))
+            prior = self.seen_numbers.setdefault(number, (c.customer_id, line))
             if prior[0] != c.customer_id:
-                msg = f"{number} is also given to {prior[0]} at line {prior[1]}"
-                report.problems.append(_problem(path, row.line, RowError("phones", msg)))
-            pending.append((row.line, c.customer_id, number))
-        if len(pending) >= BATCH:
-            report.problems.extend(await _store_conflicts(store, path, pending))
-            pending.clear()
-    report.problems.extend(await _store_conflicts(store, path, pending))
-    report.problems.sort(key=lambda p: p.line)
-    return report
+                self.problem(
+                    line, "phones", f"{number} is also given to {prior[0]} at line {prior[1]}"
+                )
+            self.pending.append((line, c.customer_id, number))
+        return True
+
+    async def check_store(self, force: bool = False) -> None:
+        """Report numbers the store already gives to another customer."""
+        if not self.pending or (len(self.pending) < BATCH and not force):
+            return
+        owners = await self.store.owners([n for _, _, n in self.pending])
+        for line, cid, n in self.pending:
+            if owners.get(n, cid) != cid:
+                self.problem(line, "phones", f"{n} belongs to customer {owners[n]}")
+        self.pending.clear()
+
+    def problem(self, line: int, field: str, message: str) -> None:
+        self.report.problems.append(_problem(self.path, line, RowError(field, message)))
 
 
-async def _store_conflicts(
-    store: RedisCustomerStore, path: Path, pending: list[tuple[int, str, str]]
-) -> list[Problem]:
-    owners = await store.owners([n for _, _, n in pending])
-    return [
-        _problem(path, line, RowError("phones", f"{n} belongs to customer {owners[n]}"))
-        for line, cid, n in pending
-        if owners.get(n, cid) != cid
-    ]
+async def _validate(
+    store: RedisCustomerStore, path: Path, tiers: TierOrder, spool: IO[bytes]
+) -> ImportReport:
+    v = _Validator(store, path)
+    for row in read_rows(path, tiers):
+        v.report.rows += 1
+        if row.customer is None:
+            v.report.problems.extend(_problem(path, row.line, e) for e in row.errors)
+        elif v.add(row.line, row.customer):
+            cid, phones, rec = encode_record(row.customer)
+            spool.write(b"%d\t%s\t%s\t%s\n" % (row.line, cid.encode(), phones.encode(), rec))
+            await v.check_store()
+    await v.check_store(force=True)
+    v.report.problems.sort(key=lambda p: p.line)
+    return v.report
 
 
 async def _write(
-    store: RedisCustomerStore, path: Path, tiers: TierOrder, bad: set[int], report: ImportReport
+    store: RedisCustomerStore, path: Path, spool: IO[bytes], bad: set[int], report: ImportReport
 ) -> int:
+    """Stream the spool to Redis, one batch in flight while the next is encoded."""
     written = 0
-    batch: list[Customer] = []
+    in_flight: asyncio.Task[int] | None = None
+    batch: list[EncodedRecord] = []
     lines: dict[str, int] = {}
-    for row in read_rows(path, tiers):
-        if row.customer is None or row.line in bad:
+    for entry in spool:
+        line_text, cid, phones, rec = entry.rstrip(b"\n").split(b"\t", 3)
+        line = int(line_text)
+        if line in bad:
             continue
-        batch.append(row.customer)
-        lines[row.customer.customer_id] = row.line
+        batch.append((cid.decode(), phones.decode(), rec))
+        lines[cid.decode()] = line
         if len(batch) >= BATCH:
-            written += await _flush(store, path, batch, lines, report)
+            written += await in_flight if in_flight else 0
+            in_flight = asyncio.create_task(_flush(store, path, batch, lines, report))
+            batch, lines = [], {}
+    written += await in_flight if in_flight else 0
     return written + await _flush(store, path, batch, lines, report)
 
 
 async def _flush(
     store: RedisCustomerStore,
     path: Path,
-    batch: list[Customer],
+    batch: list[EncodedRecord],
     lines: dict[str, int],
     report: ImportReport,
 ) -> int:
     """Write a batch; a conflict that appeared since validation is reported."""
     if not batch:
         return 0
-    conflicts = await store.upsert_many(batch)
+    conflicts = await store.upsert_encoded(batch)
     for c in conflicts:
         err = RowError("phones", f"{c.number} belongs to customer {c.owner}")
         report.problems.append(_problem(path, lines[c.customer_id], err))
-    written = len(batch) - len(conflicts)
-    batch.clear()
-    lines.clear()
-    return written
+    return len(batch) - len(conflicts)
 
 
 def _problem(path: Path, line: int, err: RowError) -> Problem:

@@ -19,6 +19,7 @@ __all__ = ["RowError", "validate_fields"]
 
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _LANG_RE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_TEXT = 200
 MAX_PHONES = 10
 
@@ -34,11 +35,10 @@ class _Bad(Exception):  # noqa: N818 - private carrier, never escapes this modul
 
 
 def _text(value: object, limit: int = _MAX_TEXT) -> str:
-    s = "" if value is None else str(value).strip()
+    """Strip and bound a field; control characters are checked per row (cheaper)."""
+    s = value.strip() if type(value) is str else "" if value is None else str(value).strip()
     if len(s) > limit:
         raise _Bad(f"longer than {limit} characters")
-    if any(ord(ch) < 32 or ch == "\x7f" for ch in s):
-        raise _Bad("contains control characters")
     return s
 
 
@@ -70,7 +70,10 @@ def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[
 
 def _items(value: object) -> list[str]:
     if isinstance(value, list | tuple):
-        return [_text(v) for v in value]
+        items = [_text(v) for v in value]
+        if any(_CONTROL_RE.search(i) for i in items):
+            raise _Bad("contains control characters")
+        return items
     return [p.strip() for p in _text(value, 2000).split(";") if p.strip()]
 
 
@@ -131,6 +134,14 @@ def _checks(tiers: TierOrder) -> dict[str, Callable[[object], object]]:
     }
 
 
+def _control_characters(fields: Mapping[str, object]) -> frozenset[str]:
+    """Fields holding control characters: one regex over the whole row first."""
+    texts = [(k, v) for k, v in fields.items() if isinstance(v, str)]
+    if not _CONTROL_RE.search("".join(v for _, v in texts)):
+        return frozenset()
+    return frozenset(k for k, v in texts if _CONTROL_RE.search(v))
+
+
 _CHECKS_CACHE: dict[tuple[str, ...], dict[str, Callable[[object], object]]] = {}
 
 
@@ -141,10 +152,14 @@ def validate_fields(
     checks = _CHECKS_CACHE.get(tiers.names) or _CHECKS_CACHE.setdefault(tiers.names, _checks(tiers))
     values: dict[str, object] = {}
     errors: list[RowError] = []
+    dirty = _control_characters(fields)
     for name, check in checks.items():
         raw = fields.get(name)
         if raw is None and name in ("customer_id", "tier", "phones"):
             errors.append(RowError(name, "required"))
+            continue
+        if name in dirty:
+            errors.append(RowError(name, "contains control characters"))
             continue
         try:
             values[name] = check(raw)

@@ -67,20 +67,20 @@ class TestLookup:
     ) -> None:
         """A corrupt hash gives 'bad_record', not an exception."""
         await store.upsert(ALICE)
-        await redis_client.hset(keys.customer_key("C1"), "credit_score", "lots")
+        await redis_client.hset(keys.customer_key("C1"), "rec", '{"credit_score": "lots"}')
         assert (await store.lookup("13800138000")).reason == "bad_record"
 
     async def test_lookup_is_one_round_trip(
         self, store: RedisCustomerStore, redis_client: Redis
     ) -> None:
-        """One EVALSHA per lookup; GET and HGETALL run inside the script."""
+        """One EVALSHA per lookup; GET and HMGET run inside the script."""
         await store.upsert(ALICE)
         await store.lookup("13800138000")  # loads the script once
         await redis_client.config_resetstat()
         await store.lookup("13800138000")
         stats = await redis_client.info("commandstats")
         calls = {k: v["calls"] for k, v in stats.items() if not k.startswith("cmdstat_config")}
-        assert calls == {"cmdstat_evalsha": 1, "cmdstat_get": 1, "cmdstat_hgetall": 1}
+        assert calls == {"cmdstat_evalsha": 1, "cmdstat_get": 1, "cmdstat_hmget": 1}
 
 
 class TestWrites:
