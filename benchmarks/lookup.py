@@ -50,7 +50,8 @@ async def timed(op: Callable[[], Awaitable[object]], calls: int, conc: int) -> l
 def line(name: str, s: list[float], base: list[float] | None) -> str:
     p50, p99 = pct(s, 50), pct(s, 99)
     ratio = f"  x{p50 / pct(base, 50):.2f} of PING p50" if base else ""
-    return f"{name:<26} p50 {p50:7.1f} us  p99 {p99:7.1f} us  mean {statistics.fmean(s):7.1f} us{ratio}"
+    mean = statistics.fmean(s)
+    return f"{name:<26} p50 {p50:7.1f} us  p99 {p99:7.1f} us  mean {mean:7.1f} us{ratio}"
 
 
 async def run(url: str, calls: int, conc: int) -> None:
@@ -59,8 +60,10 @@ async def run(url: str, calls: int, conc: int) -> None:
     store = RedisCustomerStore(client)
     rng = random.Random(1)
     numbers = [f"13{rng.randrange(10**9):09d}" for _ in range(N_CUSTOMERS)]
-    custs = [Customer(f"B{i}", name="Bench", tier="vip", offers=("a", "b"), phones=(n,))
-             for i, n in enumerate(numbers)]
+    custs = [
+        Customer(f"B{i}", name="Bench", tier="vip", offers=("a", "b"), phones=(n,))
+        for i, n in enumerate(numbers)
+    ]
     for i in range(0, len(custs), 1000):
         await store.upsert_many(custs[i : i + 1000])
     await store.lookup(numbers[0])  # load the script

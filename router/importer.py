@@ -11,38 +11,20 @@ memory flat for million-row files without validating twice.
 from __future__ import annotations
 
 import asyncio
-import csv
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-import orjson
-
-from router.customer import DEFAULT_TIERS, Customer, TierOrder
+from router.customer import DEFAULT_TIERS, TierOrder
 from router.errors import Problem
+from router.import_rows import checked_rows
 from router.redis_client import bulk_client
-from router.rows import RowError, validate_fields
-from router.store import EncodedRecord, RedisCustomerStore, encode_record
+from router.rows import RowError
+from router.store import EncodedRecord, RedisCustomerStore
 
-__all__ = ["CSV_COLUMNS", "ImportReport", "import_path", "import_path_sync", "read_rows"]
+__all__ = ["ImportReport", "import_path", "import_path_sync"]
 
-CSV_COLUMNS = (
-    "customer_id",
-    "name",
-    "tier",
-    "list",
-    "lifecycle",
-    "arpu",
-    "tenure_months",
-    "credit_score",
-    "language",
-    "account_manager",
-    "offers",
-    "phones",
-)
 BATCH = 1000
 
 
@@ -55,65 +37,6 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One parsed row: a customer, or the reasons it was rejected."""
-
-    line: int
-    customer: Customer | None
-    errors: tuple[RowError, ...] = ()
-
-
-def read_rows(path: Path, tiers: TierOrder = DEFAULT_TIERS, now: str = "") -> Iterator[Row]:
-    """Parse and validate each row; line numbers are the file's own."""
-    now = now or datetime.now(UTC).isoformat(timespec="seconds")
-    reader = _jsonl_rows if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} else _csv_rows
-    for line, fields, errors in reader(path):
-        if errors:
-            yield Row(line, None, errors)
-            continue
-        result = validate_fields(fields, tiers, now)
-        if isinstance(result, Customer):
-            yield Row(line, result)
-        else:
-            yield Row(line, None, result)
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, object], tuple[RowError, ...]]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        missing = [c for c in CSV_COLUMNS if header is None or c not in header]
-        if missing:
-            yield 1, {}, (RowError("header", f"missing columns: {', '.join(missing)}"),)
-            return
-        assert header is not None
-        start = reader.line_num + 1
-        for values in reader:
-            if values and len(values) != len(header):
-                err = RowError("row", f"expected {len(header)} fields, found {len(values)}")
-                yield start, {}, (err,)
-            elif values:
-                yield start, dict(zip(header, values, strict=True)), ()
-            start = reader.line_num + 1
-
-
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, object], tuple[RowError, ...]]]:
-    with path.open("rb") as fh:
-        for line, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                yield line, {}, (RowError("json", str(exc)),)
-                continue
-            if not isinstance(obj, dict):
-                yield line, {}, (RowError("json", "each line must be a JSON object"),)
-            else:
-                yield line, obj, ()
 
 
 async def import_path(
@@ -149,21 +72,19 @@ class _Validator:
         self.seen_numbers: dict[str, tuple[str, int]] = {}
         self.pending: list[tuple[int, str, str]] = []  # (line, customer_id, number)
 
-    def add(self, line: int, c: Customer) -> bool:
+    def add(self, line: int, record: EncodedRecord) -> bool:
         """Record a valid row; False if it clashes with an earlier row."""
-        first = self.seen_ids.setdefault(c.customer_id, line)
+        cid, phones, _ = record
+        first = self.seen_ids.setdefault(cid, line)
         if first != line:
-            self.problem(
-                line, "customer_id", f"customer {c.customer_id} already defined at line {first}"
-            )
+            self.problem(line, "customer_id", f"customer {cid} already defined at line {first}")
             return False
-        for number in c.phones:
-            prior = self.seen_numbers.setdefault(number, (c.customer_id, line))
-            if prior[0] != c.customer_id:
-                self.problem(
-                    line, "phones", f"{number} is also given to {prior[0]} at line {prior[1]}"
-                )
-            self.pending.append((line, c.customer_id, number))
+        for number in phones.split(";"):
+            prior = self.seen_numbers.setdefault(number, (cid, line))
+            if prior[0] != cid:
+                msg = f"{number} is also given to {prior[0]} at line {prior[1]}"
+                self.problem(line, "phones", msg)
+            self.pending.append((line, cid, number))
         return True
 
     async def check_store(self, force: bool = False) -> None:
@@ -184,12 +105,12 @@ async def _validate(
     store: RedisCustomerStore, path: Path, tiers: TierOrder, spool: IO[bytes]
 ) -> ImportReport:
     v = _Validator(store, path)
-    for row in read_rows(path, tiers):
+    for row in checked_rows(path, tiers):
         v.report.rows += 1
-        if row.customer is None:
+        if row.record is None:
             v.report.problems.extend(_problem(path, row.line, e) for e in row.errors)
-        elif v.add(row.line, row.customer):
-            cid, phones, rec = encode_record(row.customer)
+        elif v.add(row.line, row.record):
+            cid, phones, rec = row.record
             spool.write(b"%d\t%s\t%s\t%s\n" % (row.line, cid.encode(), phones.encode(), rec))
             await v.check_store()
     await v.check_store(force=True)

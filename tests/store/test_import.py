@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 
 from router.cli import cli
 from router.customer import Customer
-from router.importer import import_path, read_rows
+from router.import_rows import read_rows
+from router.importer import import_path
 from router.store import RedisCustomerStore
 
 HEADER = (
