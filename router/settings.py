@@ -39,12 +39,12 @@ def _cast(env: Mapping[str, str], name: str, kind: Callable[[str], T], default: 
 
 def _port(raw: str) -> int:
     value = int(raw)
-    if not 0 < value < 65536:
+    if not 0 <= value < 65536:
         raise ValueError(raw)
     return value
 
 
-_port.__name__ = "port (1-65535)"
+_port.__name__ = "port (0-65535; 0 picks a free one)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,14 @@ Each subcommand group lives in its own module and is registered here.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from router import __version__
 from router.cli.customers import customers
 from router.cli.serve import serve
+from router.errors import ConfigError, LoadError
 
 __all__ = ["cli", "main"]
 
@@ -25,4 +28,9 @@ cli.add_command(customers)
 
 
 def main() -> None:
-    cli(prog_name="tierline")
+    """Entry point; configuration and load errors end with a message, not a traceback."""
+    try:
+        cli(prog_name="tierline")
+    except (ConfigError, LoadError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

@@ -38,7 +38,8 @@ class TestSettings:
             (
                 "TIERLINE_AGI_PORT",
                 "70000",
-                "Config 'TIERLINE_AGI_PORT' has value '70000'. Not a valid port (1-65535).",
+                "Config 'TIERLINE_AGI_PORT' has value '70000'. "
+                "Not a valid port (0-65535; 0 picks a free one).",
             ),
             (
                 "TIERLINE_LOOKUP_DEADLINE_MS",
