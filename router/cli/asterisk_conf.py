@@ -43,7 +43,7 @@ def asterisk_conf(routing_path: Path, out_dir: Path, check: bool) -> None:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         raise SystemExit(2) from None
-    text = render_queues_conf(config, source=routing_path.as_posix())
+    text = render_queues_conf(config, source=routing_path.name)
     target = out_dir / "queues.conf"
     if check:
         current = target.read_text(encoding="utf-8") if target.exists() else ""

@@ -19,10 +19,10 @@ HEADER = """\
 
 GENERAL = """\
 [general]
-persistentmembers = yes
-autofill = yes
-shared_lastcall = yes
-log_membername_as_agent = yes
+persistentmembers=yes
+autofill=yes
+shared_lastcall=yes
+log_membername_as_agent=yes
 """
 
 
@@ -36,28 +36,28 @@ def _queue_lines(name: str, queue: QueueConf) -> list[str]:
         lines.append(f"; {' '.join(queue.description.split())}")
     lines.append(f"[{name}]")
     lines += [
-        f"strategy = {queue.strategy}",
-        f"timeout = {queue.timeout}",
-        f"retry = {queue.retry}",
-        f"weight = {queue.weight}",
-        f"wrapuptime = {queue.wrapuptime}",
-        f"maxlen = {queue.maxlen}",
-        f"servicelevel = {queue.servicelevel}",
-        f"ringinuse = {_yes(queue.ringinuse)}",
-        "setinterfacevar = yes",
-        "setqueuevar = yes",
-        "setqueueentryvar = yes",
+        f"strategy={queue.strategy}",
+        f"timeout={queue.timeout}",
+        f"retry={queue.retry}",
+        f"weight={queue.weight}",
+        f"wrapuptime={queue.wrapuptime}",
+        f"maxlen={queue.maxlen}",
+        f"servicelevel={queue.servicelevel}",
+        f"ringinuse={_yes(queue.ringinuse)}",
+        "setinterfacevar=yes",
+        "setqueuevar=yes",
+        "setqueueentryvar=yes",
     ]
     optional = {
         "musicclass": queue.musicclass,
         "joinempty": queue.joinempty,
         "leavewhenempty": queue.leavewhenempty,
     }
-    lines += [f"{key} = {value}" for key, value in optional.items() if value is not None]
+    lines += [f"{key}={value}" for key, value in optional.items() if value is not None]
     return lines
 
 
-def render_queues_conf(config: RoutingConfig, source: str = "ivr_flows/routing.yaml") -> str:
+def render_queues_conf(config: RoutingConfig, source: str = "routing.yaml") -> str:
     """The whole queues.conf text for ``config``; ``source`` is named in the header."""
     parts = [HEADER.format(source=source), GENERAL]
     for name, queue in config.queues.items():
