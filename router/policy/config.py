@@ -143,6 +143,15 @@ class RoutingConfig(_Frozen):
     def tier_order(self) -> TierOrder:
         return TierOrder(self.tiers)
 
+    @property
+    def service_names(self) -> frozenset[str]:
+        """What flows may ask for (their static checks use it)."""
+        return frozenset(self.services)
+
+    @property
+    def queue_names(self) -> frozenset[str]:
+        return frozenset(self.queues)
+
     def lane(self, service: str, tier: str) -> str:
         """The queue of ``service`` for ``tier`` (its default lane when not listed)."""
         lanes = self.services[service].lanes

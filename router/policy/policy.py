@@ -44,8 +44,9 @@ class TieredPolicy:
     def __init__(self, config: RoutingConfig) -> None:
         self.config = config
         self.tiers = config.tier_order
-        self.services: frozenset[str] = frozenset(config.services)
-        self.queues: frozenset[str] = frozenset(config.queues)
+        self.services: frozenset[str] = config.service_names
+        self.queues: frozenset[str] = config.queue_names
+        self._max_wait = {name: q.max_wait_s for name, q in config.queues.items()}
         self.default_queue = config.default_queue
         self.guard = StarvationGuard(
             config.aging.top_priority,
@@ -75,8 +76,7 @@ class TieredPolicy:
         return cfg.priorities[cfg.tiers[rank - 1]] - 1
 
     def _entry(self, queue: str, priority: int, reason: str, ceiling: int) -> _Entry:
-        max_wait = self.config.queues[queue].max_wait_s
-        return _Entry(RouteDecision(queue, priority, reason, max_wait), ceiling)
+        return _Entry(RouteDecision(queue, priority, reason, self._max_wait[queue]), ceiling)
 
     def _tier_entries(self, service: str, reason: str) -> tuple[_Entry, ...]:
         cfg = self.config
@@ -151,8 +151,7 @@ class TieredPolicy:
         )
 
     def _moved(self, first: RouteDecision, queue: str, priority: int, why: str) -> RouteDecision:
-        max_wait = self.config.queues[queue].max_wait_s
-        return RouteDecision(queue, priority, f"{first.reason}+{why}", max_wait)
+        return RouteDecision(queue, priority, f"{first.reason}+{why}", self._max_wait[queue])
 
     # -- starvation guard ---------------------------------------------------
     def aged_priority(self, base_priority: int, tier: str, waited_s: float) -> int:

@@ -15,7 +15,13 @@ import yaml
 
 from router.errors import Problem
 
-__all__ = ["Path", "Positioned", "compose"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "Path", "Positioned", "compose"]
+
+# Aliases let a few lines expand into an exponential (or recursive) tree; a
+# routing file is a few hundred values, so anything this large is an attack
+# or an accident.
+MAX_NODES = 100_000
+MAX_DEPTH = 64
 
 Path = tuple[str | int, ...]
 
@@ -59,16 +65,31 @@ def compose(text: str, file: str) -> Positioned:
     if root is None:
         out.problems.append(Problem(file, 1, 1, "the file is empty"))
         return out
-    out.data = _Builder(out).build(root, ())
+    try:
+        out.data = _Builder(out).build(root, ())
+    except _TooLarge:
+        out.problems.append(
+            Problem(
+                file, 1, 1, f"too large or too deep (over {MAX_NODES} values or {MAX_DEPTH} levels)"
+            )
+        )
     return out
+
+
+class _TooLarge(Exception):  # noqa: N818 - internal unwinding signal
+    pass
 
 
 class _Builder:
     def __init__(self, out: Positioned) -> None:
         self.out = out
         self.ctor = yaml.SafeLoader("")
+        self.nodes = 0
 
     def build(self, node: yaml.Node, path: Path) -> object:
+        self.nodes += 1
+        if self.nodes > MAX_NODES or len(path) > MAX_DEPTH:
+            raise _TooLarge
         self.out.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)

@@ -151,3 +151,16 @@ class TestLoadRouting:
     def test_not_a_mapping(self) -> None:
         """A file that is a list is rejected as a whole."""
         assert problems_of("- a\n- b\n") == ["r.yaml:1:1: the file must be a mapping of settings"]
+
+    def test_alias_bomb_rejected(self) -> None:
+        """Aliases expanding into a huge tree are rejected instead of eating memory."""
+        lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+        for i in range(1, 9):
+            lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+        (problem,) = problems_of("\n".join(lines) + "\n")
+        assert "too large or too deep" in problem
+
+    def test_recursive_alias_rejected(self) -> None:
+        """A self-referencing alias is rejected, not a RecursionError."""
+        (problem,) = problems_of("a: &a [*a]\n")
+        assert "too large or too deep" in problem or "YAML syntax" in problem
