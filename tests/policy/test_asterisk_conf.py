@@ -93,7 +93,7 @@ class TestExtensionsConf:
     def test_asterisklint_catches_a_broken_copy(self, tmp_path: Path) -> None:
         """The lint really runs: a misspelt app and a dangling Goto are reported."""
         text = (CONF_DIR / "extensions.conf").read_text()
-        broken = text.replace("Queue(${TIERLINE_QUEUE}", "Qeueu(${TIERLINE_QUEUE}").replace(
+        broken = text.replace("Queue(${TL_QUEUE}", "Qeueu(${TL_QUEUE}").replace(
             "?fallback,1)", "?nowhere,1)"
         )
         (tmp_path / "extensions.conf").write_text(broken)
@@ -115,8 +115,8 @@ class TestExtensionsConf:
         assert "TIERLINE_AGI=agi://127.0.0.1:4573/inbound" in text
         assert "hagi://" in text
         agi = text.index("AGI(${TIERLINE_AGI})")
-        prio = text.index("Set(QUEUE_PRIO=${FILTER(0123456789,${TIERLINE_PRIO})})")
-        assert agi < prio < text.index("Queue(${TIERLINE_QUEUE}")
+        prio = text.index("Set(QUEUE_PRIO=${FILTER(0-9,${TIERLINE_PRIO})})")
+        assert agi < prio < text.index("Queue(${TL_QUEUE},")
 
     def test_default_queue_in_step_with_routing(self, shipped: RoutingConfig) -> None:
         """The dialplan's fallback queue is the routing file's default_queue, at its priority."""
