@@ -88,6 +88,13 @@ class FakeAMI:
                 w.write(data)
             await w.drain()
 
+    async def push_raw(self, data: bytes, chunk: int = 1500) -> None:
+        """Send captured bytes as they are, in TCP-sized writes."""
+        for w in list(self._writers):
+            for i in range(0, len(data), chunk):
+                w.write(data[i : i + chunk])
+                await w.drain()
+
     def count(self, action: str) -> int:
         return sum(1 for a in self.actions if a.get("Action") == action)
 
