@@ -55,6 +55,7 @@ class CallTrack:
     joined_at: float = 0.0
     answered_at: float = 0.0
     abandoned_at: float = 0.0
+    left_at: float = 0.0
     agent: str = ""
     routed: bool = False
 
@@ -130,6 +131,7 @@ def finish_call(track: CallTrack, now: float) -> CallRecord | None:
         joined_at=track.joined_at,
         answered_at=track.answered_at,
         abandoned_at=track.abandoned_at,
+        left_at=track.left_at,
         ended_at=now,
         agent=track.agent,
         outcome=outcome_of(track),

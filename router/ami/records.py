@@ -39,6 +39,7 @@ class CallRecord:
     joined_at: float = 0.0
     answered_at: float = 0.0
     abandoned_at: float = 0.0
+    left_at: float = 0.0  # left the queue (answered, abandoned, timeout...)
     ended_at: float = 0.0
     agent: str = ""
     outcome: str = "ivr"
@@ -48,7 +49,7 @@ class CallRecord:
         """Time in queue until answer, abandon or hangup (0 if never queued)."""
         if not self.joined_at:
             return 0.0
-        end = self.answered_at or self.abandoned_at or self.ended_at
+        end = self.answered_at or self.abandoned_at or self.left_at or self.ended_at
         return max(0.0, end - self.joined_at)
 
 

@@ -209,7 +209,10 @@ def _on_join(state: LiveState, frame: Frame, now: float, delta: Delta) -> None:
     delta.queues.add(q.name)
 
 
-def _on_leave(state: LiveState, frame: Frame, _now: float, delta: Delta) -> None:
+def _on_leave(state: LiveState, frame: Frame, now: float, delta: Delta) -> None:
+    track = state.calls.get(frame.get("Uniqueid", ""))
+    if track is not None and not track.left_at:
+        track.left_at = now
     q = state.queues.get(frame.get("Queue", ""))
     if q is not None and q.waiting.pop(frame.get("Uniqueid", ""), None) is not None:
         delta.queues.add(q.name)

@@ -58,7 +58,7 @@ Cause: 16"""
 
 class TestQueueMirror:
     async def test_snapshot_reads_every_queue(self, redis_client: Redis) -> None:
-        """Two queues written by the writer come back as QueueSnapshots; EWT is inf with no agent."""
+        """Both written queues come back as QueueSnapshots; EWT is inf with no agent."""
         state, writer = LiveState(), RedisStateWriter(redis_client)
         delta = apply(state, parse_frame(b"Event: QueueParams\nQueue: empty"), 10.0)
         for frame in _frames(ROUTED_CALL)[:4]:
@@ -163,7 +163,7 @@ class TestCallsStream:
             )
             body = capture[capture.index(b"\r\n\r\n") + 4 :]  # skip banner + its login reply
             await fake.push_raw(body, chunk=777)
-            await until(lambda: False if lst.state.calls else True)
+            await until(lambda: not lst.state.calls)
             await asyncio.sleep(0.2)
             entries = await redis_client.xrange(keys.CALLS_STREAM)
         finally:
