@@ -3,7 +3,7 @@
 Pure: ``framing`` (bytes -> frames), ``state`` (reducer), ``calls`` and
 ``records`` (call records). Adapters: ``protocol`` (panoramisk fed by our
 framing), ``listener`` (connection supervision), ``store`` (Redis),
-``aging`` (starvation-guard timer).
+``aging`` (starvation-guard timer), ``service`` (wiring).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from router.ami.aging import PriorityAger
 from router.ami.framing import FrameSplitter, parse_frame
 from router.ami.listener import AMIListener, ListenerConfig
 from router.ami.records import CallRecord
+from router.ami.service import start_listener
 from router.ami.state import LiveState, WaitingCall, apply, expected_wait, resync
 from router.ami.store import RedisQueueState, RedisStateWriter, record_ivr_path
 
@@ -30,4 +31,5 @@ __all__ = [
     "parse_frame",
     "record_ivr_path",
     "resync",
+    "start_listener",
 ]

@@ -238,7 +238,7 @@ class AMIListener:
 
     async def _resync(self, proto: FramedAMIProtocol) -> None:
         act = Action({"Action": "QueueStatus"}, as_list=True)
-        self._resync_id = act.id
+        self._resync_id, self._resync_frames = act.id, []
         future = proto.send(act, as_list=True)
         try:
             await asyncio.wait_for(future, self.config.action_timeout_s)
@@ -266,6 +266,8 @@ class AMIListener:
         self._inbox.append(frame)
         self._wake.set()
         if frame.get("Event") == "Shutdown":
+            # Refuse new actions now; the EOF (or the watchdog) ends the session.
+            self._up.clear()
             _log.warning("ami_asterisk_shutdown", how=frame.get("Shutdown", ""))
 
     async def _consume(self) -> None:

@@ -29,6 +29,7 @@ from router.ami.records import CallRecord
 
 __all__ = [
     "DEFAULT_AHT_S",
+    "STALE_CALL_S",
     "Delta",
     "LiveState",
     "Member",
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 DEFAULT_AHT_S = 180.0  # handle time assumed until the queue reports one
+STALE_CALL_S = 12 * 3600  # a call tracked this long lost its Hangup; dropped at resync
 _AHT_WEIGHT = 0.1  # EWMA weight of one finished call's talk time
 # Device states (ast_device_state) that mean "not reachable": INVALID, UNAVAILABLE.
 _OFFLINE = frozenset({4, 5})
@@ -314,10 +316,13 @@ def resync(state: LiveState, frames: Iterable[Frame], now: float) -> Delta:
 
     Members and waiting callers absent from the reply are gone (events were
     missed while disconnected); tier and base priority of callers still
-    waiting are kept, because the reply does not carry them.
+    waiting are kept, because the reply does not carry them. Calls tracked
+    for over ``STALE_CALL_S`` are dropped without a record.
     """
     old = state.queues
     state.queues = {}
+    # A Hangup missed while disconnected would keep its track for ever.
+    state.calls = {u: t for u, t in state.calls.items() if now - t.started_at < STALE_CALL_S}
     delta = Delta()
     for frame in frames:
         name = frame.get("Queue")

@@ -24,6 +24,7 @@ ALL = [
     "router.ami.listener",
     "router.ami.store",
     "router.ami.aging",
+    "router.ami.service",
     "router.reports",
     "router.reports.render",
     "router.reports.source",

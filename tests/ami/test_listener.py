@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 
 from router.ami.aging import PriorityAger
 from router.ami.listener import AMIListener, ListenerConfig
+from router.ami.service import start_listener
 from router.ami.state import Delta, LiveState, WaitingCall
 from router.ami.store import RedisQueueState, RedisStateWriter
 from router.errors import AMIError, ConfigError
@@ -254,3 +255,45 @@ class TestAgingTimer:
             orig({**a, "Action": "Bad"}) if a["Action"] == "QueueChangePriorityCaller" else orig(a)
         )  # type: ignore[method-assign]
         assert await ager.tick() == 0
+
+
+class TestStartListener:
+    async def test_wired_listener_runs_the_aging_timer(
+        self, fake: FakeAMI, redis_client: Redis, tmp_path: Path
+    ) -> None:
+        """start_listener() connects with env credentials and its timer sends due changes."""
+        secret = tmp_path / "secret"
+        secret.write_text("s3cret")
+        settings = Settings.from_env(
+            {
+                "TIERLINE_AMI_PORT": str(fake.port),
+                "TIERLINE_AMI_USERNAME": "router",
+                "TIERLINE_AMI_SECRET_FILE": str(secret),
+            }
+        )
+
+        def rule(waiting: Sequence[WaitingCall], now: float) -> list[tuple[str, str, int]]:
+            return [(w.channel, w.queue, w.priority + 1) for w in waiting if w.priority < 5]
+
+        lst = await start_listener(settings, redis_client, rule, aging_interval_s=0.05)
+        try:
+            await until(lambda: fake.count("QueueChangePriorityCaller") >= 2)
+            await until(lambda: listener_prio(lst) == 5)
+            await asyncio.sleep(0.2)
+            assert fake.count("QueueChangePriorityCaller") == 2  # 3 -> 4 -> 5, then nothing
+        finally:
+            await lst.stop()
+
+    async def test_shutdown_event_refuses_actions(
+        self, fake: FakeAMI, listener: AMIListener
+    ) -> None:
+        """After Event: Shutdown, actions fail at once instead of waiting for a dying Asterisk."""
+        fake.mute = True
+        await fake.push({"Event": "Shutdown", "Shutdown": "Cleanly", "Restart": "False"})
+        await until(lambda: not listener.connected)
+        with pytest.raises(AMIError, match="not connected"):
+            await listener.action({"Action": "Originate"})
+
+
+def listener_prio(lst: AMIListener) -> int:
+    return lst.state.queues["support"].waiting["1.1"].priority

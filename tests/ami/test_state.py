@@ -132,6 +132,14 @@ class TestResync:
             100.0,
         )
 
+    def test_stale_calls_are_dropped_at_resync(self) -> None:
+        """A call whose Hangup was missed while disconnected is forgotten after STALE_CALL_S."""
+        state = LiveState()
+        apply(state, parse_frame(b"Event: Newchannel\nUniqueid: old\nChannel: C/1"), 0.0)
+        apply(state, parse_frame(b"Event: Newchannel\nUniqueid: new\nChannel: C/2"), 50_000.0)
+        resync(state, [], now=50_001.0)
+        assert set(state.calls) == {"new"}
+
 
 class TestExpectedWait:
     def test_formula(self) -> None:
