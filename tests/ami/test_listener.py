@@ -58,7 +58,7 @@ def config(port: int, **kw: Any) -> ListenerConfig:
         secret="s3cret",
         connect_timeout_s=1.0,
         ping_interval_s=0.2,
-        ping_timeout_s=0.2,
+        ping_timeout_s=0.5,
         backoff_initial_s=0.05,
         backoff_max_s=0.2,
         action_timeout_s=1.0,
@@ -150,9 +150,10 @@ class TestFailures:
     ) -> None:
         """A dropped link is re-established with a fresh login and a fresh QueueStatus."""
         await fake.drop()
-        await until(lambda: fake.logins == 2 and fake.count("QueueStatus") == 2)
+        await until(lambda: fake.logins >= 2 and fake.count("QueueStatus") >= 2)
         await listener.wait_connected(3.0)
-        assert listener.connections == 2
+        assert listener.connections == fake.logins
+        assert fake.count("QueueStatus") == fake.logins, "every login is followed by a resync"
 
     async def test_half_open_connection_is_closed_by_watchdog(
         self, fake: FakeAMI, listener: AMIListener
@@ -162,18 +163,18 @@ class TestFailures:
         with capture_logs() as logs:
             await until(lambda: any(e["event"] == "ami_watchdog_timeout" for e in logs), 2.0)
             fake.mute = False
-            await until(lambda: fake.logins == 2, 3.0)
+            await until(lambda: fake.logins >= 2, 3.0)
 
     async def test_asterisk_restart(self, fake: FakeAMI, listener: AMIListener) -> None:
         """Shutdown event, EOF, refused connects while down, then banner/login/resync."""
         with capture_logs() as logs:
             await fake.restart(down_s=0.4)
-            await until(lambda: fake.logins == 2, 4.0)
+            await until(lambda: fake.logins >= 2, 4.0)
             await listener.wait_connected(3.0)
         names = [e["event"] for e in logs]
         assert "ami_asterisk_shutdown" in names
         assert "ami_connect_failed" in names  # refused while down
-        assert fake.count("QueueStatus") == 2
+        assert fake.count("QueueStatus") == fake.logins
 
     async def test_originate_is_never_resent(self, fake: FakeAMI, listener: AMIListener) -> None:
         """An Originate in flight when the link dies fails; it is not sent again after reconnect."""
@@ -183,7 +184,7 @@ class TestFailures:
                 {"Action": "Originate", "Channel": "Local/s@x", "Application": "Wait"}
             )
         fake.drop_on = set()
-        await until(lambda: fake.logins == 2)
+        await until(lambda: fake.logins >= 2)
         await listener.wait_connected(3.0)
         await asyncio.sleep(0.3)
         assert fake.count("Originate") == 1
