@@ -67,4 +67,4 @@ def report(
             await client.aclose()
 
     records = asyncio.run(load())
-    output.write(render(build_report(records, t1, t2, sl_seconds, top_n), fmt))
+    output.write(render(build_report(records, t1, t2, sl_seconds=sl_seconds, top_n=top_n), fmt))

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from router.ami.records import CallRecord
+from router.customer import TierOrder
 from router.reports.paths import parse_path
 
 __all__ = ["GroupStats", "Report", "build_report", "group_stats"]
@@ -88,19 +89,25 @@ def group_stats(name: str, calls: list[CallRecord], sl_seconds: float) -> GroupS
     )
 
 
-def _grouped(calls: Iterable[CallRecord], key: str, sl: float) -> list[GroupStats]:
+def _grouped(
+    calls: Iterable[CallRecord], key: str, sl: float, tiers: TierOrder | None = None
+) -> list[GroupStats]:
+    """Tiers highest first (unknown after), queues by name."""
     groups: dict[str, list[CallRecord]] = defaultdict(list)
     for c in calls:
         groups[getattr(c, key) or NO_TIER].append(c)
-    return [group_stats(name, groups[name], sl) for name in sorted(groups)]
+    order = sorted(groups, key=lambda n: (tiers.rank(n) if tiers else 0, n))
+    return [group_stats(name, groups[name], sl) for name in order]
 
 
 def build_report(
     records: Iterable[CallRecord],
     start: float,
     end: float,
+    *,
     sl_seconds: float = 20.0,
     top_n: int = 10,
+    tiers: TierOrder | None = None,
 ) -> Report:
     """Aggregate the calls that started in ``[start, end)``."""
     calls = [r for r in records if start <= (r.started_at or r.ended_at) < end]
@@ -126,7 +133,7 @@ def build_report(
         end=end,
         sl_seconds=sl_seconds,
         calls=len(calls),
-        tiers=_grouped(queued, "tier", sl_seconds),
+        tiers=_grouped(queued, "tier", sl_seconds, tiers or TierOrder()),
         queues=_grouped(queued, "queue", sl_seconds),
         ivr_calls=ivr_calls,
         contained=contained,

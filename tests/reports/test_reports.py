@@ -93,6 +93,7 @@ class TestAggregation:
         assert (general.offered, general.answered, general.abandoned) == (2, 1, 0)
         assert general.longest_wait_s == pytest.approx(100)
         assert r.calls == 7, "the call before the period is left out"
+        assert [g.name for g in r.tiers] == ["vip", "normal"], "highest tier first"
 
     def test_ivr_containment_and_hot_spots(self) -> None:
         """4 calls with a path, 2 ended in the IVR; main:1 and main:3 chosen twice each."""
