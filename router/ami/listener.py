@@ -44,6 +44,7 @@ __all__ = ["AMIListener", "ListenerConfig", "StateSink"]
 
 _log = get_logger(__name__)
 _BATCH = 2000  # events folded before one Redis write
+_MAX_HELD_RECORDS = 50_000  # call records kept in memory while Redis is down
 
 
 class StateSink(Protocol):
@@ -315,6 +316,9 @@ class AMIListener:
             # Keep the change set: the next flush retries it with newer state.
             _log.warning("ami_sink_failed", error=str(exc) or type(exc).__name__)
             delta.merge(self._pending)
+            if len(delta.finished) > _MAX_HELD_RECORDS:
+                _log.error("ami_records_dropped", count=len(delta.finished) - _MAX_HELD_RECORDS)
+                del delta.finished[:-_MAX_HELD_RECORDS]
             self._pending = delta
             await asyncio.sleep(0.5)
             self._wake.set()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from router.ami.framing import FrameSplitter, parse_frame
@@ -136,3 +138,53 @@ class TestTolerantParser:
         raws = splitter.feed(b"Event: A\r\n\r\n")
         assert splitter.banner is None
         assert [parse_frame(r) for r in raws] == [{"Event": "A"}]
+
+
+class TestFramingProperties:
+    @settings(max_examples=100, deadline=None)
+    @given(
+        blocks=st.lists(
+            st.lists(
+                st.tuples(
+                    st.text(
+                        st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n:"),
+                        min_size=1,
+                        max_size=8,
+                    ),
+                    st.text(
+                        st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                        max_size=12,
+                    ),
+                ),
+                min_size=1,
+                max_size=4,
+            ),
+            max_size=5,
+        ),
+        cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=6),
+    )
+    def test_any_split_gives_the_same_frames(
+        self, blocks: list[list[tuple[str, str]]], cuts: list[int]
+    ) -> None:
+        """Well-formed frames (any UTF-8 text) split at arbitrary byte offsets parse identically."""
+        data = b"".join(
+            b"".join(f"{k.strip() or 'K'}: {v}\r\n".encode() for k, v in block) + b"\r\n"
+            for block in blocks
+        )
+        whole = split_frames(data, len(data) + 1)
+        splitter, raws, last = FrameSplitter(), [], 0
+        for cut in sorted({c for c in cuts if c < len(data)}):
+            raws += splitter.feed(data[last:cut])
+            last = cut
+        raws += splitter.feed(data[last:])
+        assert (splitter.banner, [parse_frame(r) for r in raws]) == whole
+        assert len(whole[1]) == len(blocks)
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.binary(max_size=300))
+    def test_garbage_never_raises(self, data: bytes) -> None:
+        """Arbitrary bytes never make the splitter or the parser raise."""
+        with capture_logs():
+            splitter = FrameSplitter()
+            for raw in splitter.feed(data) + splitter.feed(b"\r\n\r\n"):
+                assert isinstance(parse_frame(raw), dict)
