@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from router.errors import ConfigError
 from router.settings import Settings
+
+if TYPE_CHECKING:
+    from router.ami.records import CallRecord
 
 __all__ = ["report"]
 
@@ -48,9 +51,7 @@ def report(
     output: IO[str],
 ) -> None:
     """Offered/answered/abandoned, SL, ASA per tier and queue; IVR hot spots; calls per DNIS."""
-    from router.ami.records import CallRecord
-    from router.redis_client import bulk_client
-    from router.reports import build_report, read_records, render
+    from router.reports import build_report, render
 
     t1, t2 = _epoch(start, "--from"), _epoch(end, "--to")
     if t2 <= t1:
@@ -58,13 +59,16 @@ def report(
     url = redis_url or Settings.from_env().redis_url
     if not url:
         raise click.ClickException(str(ConfigError("no Redis: pass --redis or set REDIS_URL")))
-
-    async def load() -> list[CallRecord]:
-        client = bulk_client(url)
-        try:
-            return await read_records(client, t1, t2)
-        finally:
-            await client.aclose()
-
-    records = asyncio.run(load())
+    records = asyncio.run(_load(url, t1, t2))
     output.write(render(build_report(records, t1, t2, sl_seconds=sl_seconds, top_n=top_n), fmt))
+
+
+async def _load(url: str, start: float, end: float) -> list[CallRecord]:
+    from router.redis_client import bulk_client
+    from router.reports import read_records
+
+    client = bulk_client(url)
+    try:
+        return await read_records(client, start, end)
+    finally:
+        await client.aclose()

@@ -100,6 +100,29 @@ def _grouped(
     return [group_stats(name, groups[name], sl) for name in order]
 
 
+@dataclass(slots=True)
+class _Ivr:
+    calls: int = 0
+    contained: int = 0
+    choices: Counter[tuple[str, str]] = field(default_factory=Counter)
+    exits: Counter[str] = field(default_factory=Counter)
+
+
+def _ivr_figures(calls: Iterable[CallRecord]) -> _Ivr:
+    """Calls with a path, those contained, (node, choice) counts, exit nodes."""
+    out = _Ivr()
+    for c in calls:
+        steps = parse_path(c.path)
+        if not steps:
+            continue
+        out.calls += 1
+        out.choices.update((s.node, s.choice) for s in steps if s.choice)
+        if c.outcome == "ivr":
+            out.contained += 1
+            out.exits[steps[-1].node] += 1
+    return out
+
+
 def build_report(
     records: Iterable[CallRecord],
     start: float,
@@ -112,18 +135,7 @@ def build_report(
     """Aggregate the calls that started in ``[start, end)``."""
     calls = [r for r in records if start <= (r.started_at or r.ended_at) < end]
     queued = [c for c in calls if c.joined_at]
-    choices: Counter[tuple[str, str]] = Counter()
-    exits: Counter[str] = Counter()
-    ivr_calls = contained = 0
-    for c in calls:
-        steps = parse_path(c.path)
-        if not steps:
-            continue
-        ivr_calls += 1
-        choices.update((s.node, s.choice) for s in steps if s.choice)
-        if c.outcome == "ivr":
-            contained += 1
-            exits[steps[-1].node] += 1
+    ivr = _ivr_figures(calls)
     dnis: Counter[str] = Counter(c.dnis or "(unknown)" for c in calls)
     dnis_answered: Counter[str] = Counter(
         c.dnis or "(unknown)" for c in calls if c.outcome == "answered"
@@ -135,11 +147,11 @@ def build_report(
         calls=len(calls),
         tiers=_grouped(queued, "tier", sl_seconds, tiers or TierOrder()),
         queues=_grouped(queued, "queue", sl_seconds),
-        ivr_calls=ivr_calls,
-        contained=contained,
-        containment=_ratio(contained, ivr_calls),
-        top_choices=[(n, ch, k) for (n, ch), k in choices.most_common(top_n)],
-        exit_points=exits.most_common(top_n),
+        ivr_calls=ivr.calls,
+        contained=ivr.contained,
+        containment=_ratio(ivr.contained, ivr.calls),
+        top_choices=[(n, ch, k) for (n, ch), k in ivr.choices.most_common(top_n)],
+        exit_points=ivr.exits.most_common(top_n),
         by_dnis=[(d, k, dnis_answered[d]) for d, k in dnis.most_common(top_n)],
         outcomes=dict(Counter(c.outcome for c in calls).most_common()),
     )

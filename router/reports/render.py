@@ -127,44 +127,23 @@ def _bar_chart(
 
 
 def _charts(r: Report) -> list[tuple[str, str]]:
+    """(caption, base64 PNG) for each chart that has data."""
     charts = []
     if r.tiers:
-        names = [g.name for g in r.tiers]
-        charts.append(
-            (
-                "Service level and abandonment by tier (%)",
-                _bar_chart(
-                    "By tier",
-                    names,
-                    {
-                        "service level": [100 * g.service_level for g in r.tiers],
-                        "abandoned": [100 * g.abandon_rate for g in r.tiers],
-                    },
-                ),
-            )
-        )
+        series = {
+            "service level": [100 * g.service_level for g in r.tiers],
+            "abandoned": [100 * g.abandon_rate for g in r.tiers],
+        }
+        png = _bar_chart("By tier", [g.name for g in r.tiers], series)
+        charts.append(("Service level and abandonment by tier (%)", png))
     if r.outcomes:
-        charts.append(
-            (
-                "Outcomes",
-                _bar_chart(
-                    "Outcomes", list(r.outcomes), {"calls": list(map(float, r.outcomes.values()))}
-                ),
-            )
-        )
+        series = {"calls": [float(v) for v in r.outcomes.values()]}
+        charts.append(("Outcomes", _bar_chart("Outcomes", list(r.outcomes), series)))
     if r.top_choices:
         labels = [f"{n}:{c}" for n, c, _ in r.top_choices]
-        charts.append(
-            (
-                "Top menu choices",
-                _bar_chart(
-                    "Top menu choices",
-                    labels,
-                    {"calls": [float(k) for *_, k in r.top_choices]},
-                    horizontal=True,
-                ),
-            )
-        )
+        series = {"calls": [float(k) for *_, k in r.top_choices]}
+        png = _bar_chart("Top menu choices", labels, series, horizontal=True)
+        charts.append(("Top menu choices", png))
     return charts
 
 
