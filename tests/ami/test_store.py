@@ -148,27 +148,51 @@ class TestCallsStream:
         assert from_fields({"uniqueid": "x", "ended_at": "bad"}).ended_at == 0.0
 
     @pytest.mark.shared
+    @pytest.mark.parametrize(
+        ("name", "expected"),
+        [
+            ("02", [("support", "answered", "10")]),
+            ("03", [("sales", "abandoned", "0")]),
+            (
+                "04",
+                [
+                    ("support", "answered", "10"),
+                    ("support", "answered", "0"),
+                    ("support", "answered", "0"),
+                ],
+            ),
+            ("10", [("support", "answered", "10")]),
+        ],
+    )
     async def test_capture_over_tcp_lands_in_stream(
-        self, shared_dir: Path, redis_client: Redis
+        self, shared_dir: Path, redis_client: Redis, name: str, expected: list[tuple[str, ...]]
     ) -> None:
-        """ami/10 bytes sent by a fake Asterisk give one answered record in the Redis stream."""
+        """Capture bytes sent by a fake Asterisk give the expected records in the Redis stream."""
         fake = FakeAMI()
         await fake.start()
         lst = AMIListener(config(fake.port), RedisStateWriter(redis_client), rng=random.Random(3))
         await lst.start()
         try:
             await lst.wait_connected(3.0)
-            capture = bytes(
-                load(shared_dir / "ami" / "10-routed-call-full-event-stream.txt")[0].server
-            )
+            path = next((shared_dir / "ami").glob(f"{name}-*.txt"))
+            capture = bytes(load(path)[0].server)
             body = capture[capture.index(b"\r\n\r\n") + 4 :]  # skip banner + its login reply
             await fake.push_raw(body, chunk=777)
-            await until(lambda: not lst.state.calls)
-            await asyncio.sleep(0.2)
+            async with asyncio.timeout(5):
+                while await redis_client.xlen(keys.CALLS_STREAM) < len(expected):
+                    await asyncio.sleep(0.02)
+            await until(lambda: _drained(lst))
+            await asyncio.sleep(0.1)  # nothing more may arrive
             entries = await redis_client.xrange(keys.CALLS_STREAM)
         finally:
             await lst.stop()
             await fake.close()
-        assert [(f["queue"], f["outcome"], f["priority"]) for _, f in entries] == [
-            ("support", "answered", "10")
-        ]
+        got = [(f["queue"], f["outcome"], f["priority"]) for _, f in entries]
+        assert sorted(got) == sorted(expected)
+        assert [f["answered_at"] for _, f in entries] == sorted(
+            f["answered_at"] for _, f in entries
+        )
+
+
+def _drained(lst: AMIListener) -> bool:
+    return not lst.state.calls and not any(q.waiting for q in lst.state.queues.values())
