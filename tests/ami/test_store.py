@@ -179,7 +179,7 @@ class TestCallsStream:
             body = capture[capture.index(b"\r\n\r\n") + 4 :]  # skip banner + its login reply
             await fake.push_raw(body, chunk=777)
             async with asyncio.timeout(5):
-                while await redis_client.xlen(keys.CALLS_STREAM) < len(expected):
+                while await redis_client.xlen(keys.CALLS_STREAM) < len(expected):  # noqa: ASYNC110
                     await asyncio.sleep(0.02)
             await until(lambda: _drained(lst))
             await asyncio.sleep(0.1)  # nothing more may arrive
