@@ -119,6 +119,7 @@ class AMIListener:
         self._resync_frames: list[Frame] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._up = asyncio.Event()
+        self._resynced = asyncio.Event()
         self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------
@@ -240,9 +241,12 @@ class AMIListener:
     async def _resync(self, proto: FramedAMIProtocol) -> None:
         act = Action({"Action": "QueueStatus"}, as_list=True)
         self._resync_id, self._resync_frames = act.id, []
+        self._resynced.clear()
         future = proto.send(act, as_list=True)
         try:
             await asyncio.wait_for(future, self.config.action_timeout_s)
+            # The reply is complete; wait until the consumer has folded it in.
+            await asyncio.wait_for(self._resynced.wait(), self.config.action_timeout_s)
         except TimeoutError:
             raise AMIError("no QueueStatus reply for the resync") from None
 
@@ -298,6 +302,7 @@ class AMIListener:
         delta.merge(resync(self.state, self._resync_frames, now))
         _log.info("ami_resynced", queues=len(self.state.queues))
         self._resync_frames, self._resync_id = [], None
+        self._resynced.set()
 
     def mark_dirty(self, queue: str) -> None:
         """Have ``queue`` rewritten to the sink at the next flush."""

@@ -96,8 +96,8 @@ class TestConnectAndResync:
     ) -> None:
         """After login, QueueStatus fills the state; snapshot() reads it back in one call."""
         reader = RedisQueueState(redis_client, clock=lambda: 1010.0)
-        await until(lambda: bool(listener.state.queues.get("support")))
-        await asyncio.sleep(0.1)
+        assert "1.1" in listener.state.queues["support"].waiting, "connected means resynced"
+        await asyncio.sleep(0.1)  # the consumer's Redis write
         snap = (await reader.snapshot())["support"]
         assert (snap.waiting, snap.agents_logged_in, snap.agents_available) == (1, 1, 0)
         assert snap.longest_wait == pytest.approx(17.0)  # joined at 1000-7, read at 1010
