@@ -97,8 +97,10 @@ class TestConnectAndResync:
         """After login, QueueStatus fills the state; snapshot() reads it back in one call."""
         reader = RedisQueueState(redis_client, clock=lambda: 1010.0)
         assert "1.1" in listener.state.queues["support"].waiting, "connected means resynced"
-        await asyncio.sleep(0.1)  # the consumer's Redis write
-        snap = (await reader.snapshot())["support"]
+        async with asyncio.timeout(3):  # the consumer's Redis write follows the fold
+            while "support" not in (snaps := await reader.snapshot()):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        snap = snaps["support"]
         assert (snap.waiting, snap.agents_logged_in, snap.agents_available) == (1, 1, 0)
         assert snap.longest_wait == pytest.approx(17.0)  # joined at 1000-7, read at 1010
         assert snap.ewt == pytest.approx(2 * 120.0)  # (1 waiting + 1) * aht / 1 agent
