@@ -16,8 +16,6 @@ from router.ami.framing import FrameSplitter, parse_frame
 from tests.ami.replay import split_frames
 from tests.ami.transcripts import all_captures, load
 
-pytestmark = pytest.mark.shared
-
 
 def _expected_frame_count(data: bytes) -> int:
     """Blocks whose first line is Event:/Response: (OriginateResponse also has a Response line)."""
@@ -30,6 +28,7 @@ def _expected_frame_count(data: bytes) -> int:
     )
 
 
+@pytest.mark.shared
 class TestCaptureFraming:
     def test_every_capture_frames_match_its_event_and_response_lines(
         self, shared_dir: Path

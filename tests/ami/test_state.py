@@ -12,13 +12,12 @@ from router.ami.state import LiveState, apply, expected_wait, resync
 from tests.ami.replay import replay, split_frames
 from tests.ami.transcripts import load
 
-pytestmark = pytest.mark.shared
-
 
 def _cap(shared: Path, name: str) -> Path:
     return next((shared / "ami").glob(f"{name}-*.txt"))
 
 
+@pytest.mark.shared
 class TestReplayQueueCalls:
     def test_answered_call_gives_one_answered_record(self, shared_dir: Path) -> None:
         """ami/02: one record for the queued ;2 channel, answered by Agent1, QUEUE_PRIO 10."""
@@ -92,6 +91,7 @@ class TestReplayQueueCalls:
 
 
 class TestResync:
+    @pytest.mark.shared
     def test_queuestatus_reply_rebuilds_queues(self, shared_dir: Path) -> None:
         """ami/05 QueueStatus cap-7: support has callers prio 10 and 0 and a paused agent."""
         frames = split_frames(bytes(load(_cap(shared_dir, "05"))[0].server), 4096)[1]
