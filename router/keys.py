@@ -13,9 +13,12 @@ __all__ = [
     "CALLS_STREAM",
     "CALLS_STREAM_MAXLEN",
     "CUSTOMER_IDS",
+    "IVR_PATH_TTL_S",
     "QUEUE_INDEX",
+    "QUEUE_KEY_PREFIX",
     "callback_key",
     "customer_key",
+    "ivr_path_key",
     "number_key",
     "queue_callers_key",
     "queue_key",
@@ -40,11 +43,12 @@ def number_key(normalised: str) -> str:
 # Live queue family: {q}
 QUEUE_INDEX = f"{PREFIX}:{{q}}:queues"  # SET of known queue names
 QUEUE_STATE_TTL_S = 24 * 3600  # state not refreshed for a day is stale
+QUEUE_KEY_PREFIX = f"{PREFIX}:{{q}}:queue:"  # the snapshot script appends the queue name
 
 
 def queue_key(queue: str) -> str:
     """HASH: agents_logged_in, agents_available, agents_paused, ewt, ..."""
-    return f"{PREFIX}:{{q}}:queue:{queue}"
+    return f"{QUEUE_KEY_PREFIX}{queue}"
 
 
 def queue_callers_key(queue: str) -> str:
@@ -60,3 +64,12 @@ CALLBACKS = f"{PREFIX}:callbacks"  # STREAM of callback requests (durable, order
 
 def callback_key(request_id: str) -> str:
     return f"{PREFIX}:callback:{request_id}"
+
+
+# IVR paths reported by the router before the call's hangup ({k}: call family)
+IVR_PATH_TTL_S = 6 * 3600  # a path waits this long for its call's hangup
+
+
+def ivr_path_key(uniqueid: str) -> str:
+    """STRING: IVR path JSON the router reported for a call still in progress."""
+    return f"{PREFIX}:{{k}}:ivrpath:{uniqueid}"

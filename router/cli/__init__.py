@@ -12,6 +12,7 @@ import click
 from router import __version__
 from router.cli.asterisk_conf import asterisk_conf
 from router.cli.customers import customers
+from router.cli.report import report
 from router.cli.serve import serve
 from router.errors import ConfigError, LoadError
 
@@ -27,6 +28,7 @@ def cli() -> None:
 cli.add_command(serve)
 cli.add_command(customers)
 cli.add_command(asterisk_conf)
+cli.add_command(report)
 
 
 def main() -> None:

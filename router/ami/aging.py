@@ -1,0 +1,92 @@
+"""Starvation-guard timer: apply the policy's priority changes over AMI.
+
+Asterisk reads ``QUEUE_PRIO`` once, at join. The routing policy owns the
+rule (``router.policy.StarvationGuard.due_changes``: pure, given the
+waiting callers and the time); this task only runs it every
+``interval_s`` and sends, per change::
+
+    Action: QueueChangePriorityCaller
+    Queue: <queue>
+    Caller: <channel>
+    Priority: <priority>
+    Immediate: yes
+
+After ``Response: Success`` the new priority is stored in the live state,
+so each step is sent once. A failed action (the caller left meanwhile) is
+dropped, and nothing is sent while AMI is down: the next tick recomputes
+from the resynced state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from router.ami.listener import AMIListener
+from router.ami.state import WaitingCall
+from router.errors import AMIError
+from router.logs import get_logger
+
+__all__ = ["PriorityAger", "Rule"]
+
+Rule = Callable[[Sequence[WaitingCall], float], Iterable[Sequence[Any]]]
+"""``(waiting callers, now) -> [(channel, queue, new_priority, ...), ...]``."""
+
+_log = get_logger(__name__)
+
+
+class PriorityAger:
+    """Runs ``rule`` on a timer and sends its changes through ``listener``."""
+
+    def __init__(
+        self,
+        listener: AMIListener,
+        rule: Rule,
+        interval_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._listener = listener
+        self._rule = rule
+        self._interval = interval_s
+        self._clock = clock
+
+    async def run(self) -> None:
+        """Tick forever (start it with ``listener.supervise("ami-aging", ager.run)``)."""
+        while True:
+            await asyncio.sleep(self._interval)
+            if self._listener.connected:
+                await self.tick()
+
+    async def tick(self) -> int:
+        """Send the changes due now; returns how many Asterisk accepted."""
+        waiting = self._listener.state.waiting_calls()
+        if not waiting:
+            return 0
+        sent = 0
+        for change in self._rule(waiting, self._clock()):
+            channel, queue, priority = str(change[0]), str(change[1]), int(change[2])
+            if await self._send(channel, queue, priority):
+                sent += 1
+        return sent
+
+    async def _send(self, channel: str, queue: str, priority: int) -> bool:
+        fields = {
+            "Action": "QueueChangePriorityCaller",
+            "Queue": queue,
+            "Caller": channel,
+            "Priority": str(priority),
+            "Immediate": "yes",
+        }
+        try:
+            await self._listener.action(fields)
+        except AMIError as exc:
+            _log.info("ami_priority_change_dropped", queue=queue, error=str(exc))
+            return False
+        live = self._listener.state.queues.get(queue)
+        for call in live.waiting.values() if live else ():
+            if call.channel == channel:
+                call.priority = priority
+        self._listener.mark_dirty(queue)
+        return True

@@ -1,0 +1,329 @@
+"""The AMI listener: connection supervision around panoramisk.
+
+One connection at a time, owned by a supervised loop:
+
+connect (timeout) -> banner -> Login -> ``QueueStatus`` resync -> watchdog
+until the connection dies -> fail unanswered actions -> back off
+(exponential, jittered, capped) -> connect again.
+
+* **Watchdog.** Every ``ping_interval_s`` a ``Ping`` must be answered
+  within ``ping_timeout_s``, else the transport is aborted. A half-open
+  connection (peer gone, no FIN/RST) never raises on its own; panoramisk's
+  pinger only sends pings and never checks they were answered.
+* **Resync.** After every (re)connect, ``QueueStatus`` rebuilds the queue
+  state; events missed while disconnected cannot be replayed.
+* **No duplicate side effects.** An action in flight when the connection
+  dies fails with ``AMIError``; nothing is re-sent (an ``Originate`` would
+  dial twice). Actions sent while disconnected fail at once.
+* **Supervision.** Events go into one in-order inbox drained by a single
+  consumer task; every task the listener runs is restarted and logged if it
+  crashes (panoramisk fires and forgets callback tasks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from panoramisk.actions import Action
+
+from router.ami.framing import Frame
+from router.ami.protocol import FramedAMIProtocol
+from router.ami.state import Delta, LiveState, apply, resync
+from router.errors import AMIActionError, AMIError, ConfigError
+from router.logs import get_logger
+from router.settings import Settings
+
+__all__ = ["AMIListener", "ListenerConfig", "StateSink"]
+
+_log = get_logger(__name__)
+_BATCH = 2000  # events folded before one Redis write
+_MAX_HELD_RECORDS = 50_000  # call records kept in memory while Redis is down
+
+
+class StateSink(Protocol):
+    async def write(self, state: LiveState, delta: Delta, now: float) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerConfig:
+    """Connection and supervision settings (credentials come from the environment)."""
+
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = ""
+    secret: str = ""
+    connect_timeout_s: float = 5.0
+    ping_interval_s: float = 5.0
+    ping_timeout_s: float = 3.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    action_timeout_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> ListenerConfig:
+        """Read the secret from ``TIERLINE_AMI_SECRET_FILE``; never from the repo."""
+        if not settings.ami_username or settings.ami_secret_file is None:
+            raise ConfigError(
+                "AMI credentials missing: set TIERLINE_AMI_USERNAME and TIERLINE_AMI_SECRET_FILE"
+            )
+        try:
+            secret = Path(settings.ami_secret_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"Config 'TIERLINE_AMI_SECRET_FILE' has value '{settings.ami_secret_file}'. "
+                f"Not readable: {exc.strerror}."
+            ) from None
+        return cls(
+            host=settings.ami_host,
+            port=settings.ami_port,
+            username=settings.ami_username,
+            secret=secret,
+            **overrides,
+        )
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Delay before reconnect ``attempt`` (0-based): exponential, jittered 50-100 %."""
+        base = min(self.backoff_max_s, self.backoff_initial_s * 2.0**attempt)
+        return base * rng.uniform(0.5, 1.0)
+
+
+class AMIListener:
+    """Keeps :attr:`state` in step with one Asterisk and mirrors it to ``sink``."""
+
+    def __init__(
+        self,
+        config: ListenerConfig,
+        sink: StateSink | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.state = LiveState()
+        self.connections = 0  # successful logins so far
+        self._sink = sink
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._proto: FramedAMIProtocol | None = None
+        self._inbox: deque[Frame] = deque()
+        self._wake = asyncio.Event()
+        self._pending = Delta()
+        self._resync_id: str | None = None
+        self._resync_frames: list[Frame] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._up = asyncio.Event()
+        self._resynced = asyncio.Event()
+        self._stopping = False
+
+    # -- lifecycle ---------------------------------------------------------
+    async def start(self) -> None:
+        """Start the connection loop and the event consumer; returns at once."""
+        self.supervise("ami-connection", self._connection_loop)
+        self.supervise("ami-consumer", self._consume)
+
+    async def stop(self) -> None:
+        """Cancel every task and close the connection."""
+        # redis-py can swallow a cancellation inside a pipeline; the flag
+        # makes the consumer leave its loop even then.
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._proto is not None:
+            self._proto.close()
+
+    async def wait_connected(self, within_s: float) -> None:
+        """Until logged in and resynced (raises TimeoutError)."""
+        await asyncio.wait_for(self._up.wait(), within_s)
+
+    @property
+    def connected(self) -> bool:
+        return self._up.is_set()
+
+    def supervise(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        """Run ``factory()`` as a task that is logged and restarted if it crashes."""
+        self._tasks.append(asyncio.create_task(self._supervised(name, factory), name=name))
+
+    async def _supervised(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await factory()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("ami_task_crashed", task=name)
+                await asyncio.sleep(1.0)
+
+    # -- actions -----------------------------------------------------------
+    async def action(
+        self,
+        fields: Mapping[str, str],
+        *,
+        as_list: bool | None = None,
+        reply_within_s: float | None = None,
+    ) -> Any:
+        """Send one action and await its reply (a list for event-list replies).
+
+        Raises:
+            AMIError: not connected, no reply in time, or the connection died
+                before the reply. The action is never re-sent.
+            AMIActionError: Asterisk answered ``Response: Error``.
+        """
+        proto = self._proto
+        if proto is None or proto.closed or not self._up.is_set():
+            raise AMIError(f"AMI not connected; {fields.get('Action')} not sent")
+        return await self._send(proto, fields, as_list, reply_within_s)
+
+    async def _send(
+        self,
+        proto: FramedAMIProtocol,
+        fields: Mapping[str, str],
+        as_list: bool | None,
+        within_s: float | None,
+    ) -> Any:
+        act = Action(dict(fields), as_list=as_list)
+        future = proto.send(act, as_list=as_list)
+        try:
+            reply = await asyncio.wait_for(future, within_s or self.config.action_timeout_s)
+        except TimeoutError:
+            proto.responses.pop(act.id, None)
+            raise AMIError(f"no reply to {fields.get('Action')} in time") from None
+        first = reply[0] if isinstance(reply, list) else reply
+        if first.get("Response") == "Error":
+            raise AMIActionError(first.get("Message") or f"{fields.get('Action')} failed")
+        return reply
+
+    # -- connection --------------------------------------------------------
+    async def _connection_loop(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._session()
+                attempt = 0
+            except (OSError, TimeoutError, AMIError) as exc:
+                _log.warning("ami_connect_failed", error=str(exc) or type(exc).__name__)
+            finally:
+                self._up.clear()
+                if self._proto is not None:
+                    self._proto.close()
+            delay = self.config.backoff(attempt, self._rng)
+            attempt += 1
+            _log.info("ami_reconnect_in", seconds=round(delay, 3))
+            await asyncio.sleep(delay)
+
+    async def _session(self) -> None:
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        _, proto = await asyncio.wait_for(
+            loop.create_connection(lambda: FramedAMIProtocol(self._on_frame), cfg.host, cfg.port),
+            cfg.connect_timeout_s,
+        )
+        self._proto = proto
+        banner = await asyncio.wait_for(proto.banner, cfg.connect_timeout_s)
+        login = {"Action": "Login", "Username": cfg.username, "Secret": cfg.secret}
+        await self._send(proto, {**login, "Events": "on"}, None, cfg.connect_timeout_s)
+        self.connections += 1
+        _log.info("ami_logged_in", banner=banner, connections=self.connections)
+        await self._resync(proto)
+        self._up.set()
+        await self._watch(proto)
+
+    async def _resync(self, proto: FramedAMIProtocol) -> None:
+        act = Action({"Action": "QueueStatus"}, as_list=True)
+        self._resync_id, self._resync_frames = act.id, []
+        self._resynced.clear()
+        future = proto.send(act, as_list=True)
+        try:
+            await asyncio.wait_for(future, self.config.action_timeout_s)
+            # The reply is complete; wait until the consumer has folded it in.
+            await asyncio.wait_for(self._resynced.wait(), self.config.action_timeout_s)
+        except TimeoutError:
+            raise AMIError("no QueueStatus reply for the resync") from None
+
+    async def _watch(self, proto: FramedAMIProtocol) -> None:
+        """Return when the connection is lost or a Ping goes unanswered."""
+        cfg = self.config
+        while not proto.lost.done():
+            done, _ = await asyncio.wait({proto.lost}, timeout=cfg.ping_interval_s)
+            if done:
+                break
+            try:
+                await self._send(proto, {"Action": "Ping"}, None, cfg.ping_timeout_s)
+            except AMIError:
+                if proto.lost.done():
+                    break
+                _log.warning("ami_watchdog_timeout", seconds=cfg.ping_timeout_s)
+                return
+        _log.warning("ami_connection_lost")
+
+    # -- events ------------------------------------------------------------
+    def _on_frame(self, frame: Frame) -> None:
+        self._inbox.append(frame)
+        self._wake.set()
+        if frame.get("Event") == "Shutdown":
+            # Refuse new actions now; the EOF (or the watchdog) ends the session.
+            self._up.clear()
+            _log.warning("ami_asterisk_shutdown", how=frame.get("Shutdown", ""))
+
+    async def _consume(self) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            self._wake.clear()
+            while True:
+                if self._inbox:
+                    self._fold_batch()
+                await self._flush()
+                if not self._inbox:
+                    break
+
+    def _fold_batch(self) -> None:
+        inbox, delta, now = self._inbox, self._pending, self._clock()
+        for _ in range(min(len(inbox), _BATCH)):
+            frame = inbox.popleft()
+            if self._resync_id is not None and frame.get("ActionID") == self._resync_id:
+                self._collect_resync(frame, now, delta)
+            else:
+                apply(self.state, frame, now, delta)
+
+    def _collect_resync(self, frame: Frame, now: float, delta: Delta) -> None:
+        if frame.get("Event") != "QueueStatusComplete":
+            self._resync_frames.append(frame)
+            return
+        delta.merge(resync(self.state, self._resync_frames, now))
+        _log.info("ami_resynced", queues=len(self.state.queues))
+        self._resync_frames, self._resync_id = [], None
+        self._resynced.set()
+
+    def mark_dirty(self, queue: str) -> None:
+        """Have ``queue`` rewritten to the sink at the next flush."""
+        self._pending.queues.add(queue)
+        self._wake.set()
+
+    async def _flush(self) -> None:
+        delta = self._pending
+        if not delta or self._sink is None:
+            self._pending = Delta()
+            return
+        self._pending = Delta()
+        try:
+            await self._sink.write(self.state, delta, self._clock())
+        except Exception as exc:
+            # Keep the change set: the next flush retries it with newer state.
+            _log.warning("ami_sink_failed", error=str(exc) or type(exc).__name__)
+            delta.merge(self._pending)
+            if len(delta.finished) > _MAX_HELD_RECORDS:
+                _log.error("ami_records_dropped", count=len(delta.finished) - _MAX_HELD_RECORDS)
+                del delta.finished[:-_MAX_HELD_RECORDS]
+            self._pending = delta
+            await asyncio.sleep(0.5)
+            self._wake.set()

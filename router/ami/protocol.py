@@ -1,0 +1,85 @@
+"""panoramisk's protocol class, fed by our byte framing.
+
+We keep panoramisk 1.4 for what it does well — ActionIDs, reply futures,
+collecting EventList replies — and replace what it gets wrong for us:
+
+* ``data_received`` decodes each TCP read on its own and drops UTF-8
+  characters split across reads; here bytes go through
+  :class:`~router.ami.framing.FrameSplitter` first.
+* Events go straight to the listener as plain dicts (no
+  ``CaseInsensitiveDict`` per event: that alone would cap us far below
+  20,000 events/s) and are never dispatched to panoramisk callbacks, which
+  it would run as fire-and-forget tasks.
+* On close, panoramisk queues unanswered actions and re-sends them after
+  the next ``FullyBooted``: an ``Originate`` would dial twice. Here every
+  unanswered action fails with :class:`~router.errors.AMIError` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.message import Message
+
+from router.ami.framing import Frame, FrameSplitter, parse_frame
+from router.errors import AMIError
+from router.logs import get_logger
+
+__all__ = ["FramedAMIProtocol"]
+
+_log = get_logger(__name__)
+
+
+class FramedAMIProtocol(AMIProtocol):  # type: ignore[misc]
+    """One TCP connection to Asterisk's manager port."""
+
+    closed: bool
+    responses: dict[str, Any]
+
+    def __init__(self, on_frame: Callable[[Frame], None]) -> None:
+        super().__init__()
+        self._on_frame = on_frame
+        self._splitter = FrameSplitter()
+        loop = asyncio.get_running_loop()
+        self.banner: asyncio.Future[str] = loop.create_future()
+        self.lost: asyncio.Future[None] = loop.create_future()
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self.encoding = "utf-8"
+
+    def data_received(self, data: bytes) -> None:
+        for raw in self._splitter.feed(data):
+            self._dispatch(parse_frame(raw))
+        if self._splitter.banner is not None and not self.banner.done():
+            self.banner.set_result(self._splitter.banner)
+            self.version = self._splitter.banner.partition("/")[2]
+
+    def _dispatch(self, frame: Frame) -> None:
+        action_id = frame.get("ActionID")
+        if action_id is not None and action_id in self.responses:
+            self.handle_message(Message(frame, content=""))
+        if "Event" in frame:
+            self._on_frame(frame)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.close()
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def close(self) -> None:
+        """Fail every unanswered action (never re-send), then close."""
+        pending = {id(a): a for a in self.responses.values()}
+        self.responses.clear()
+        for action in pending.values():
+            if not action.future.done():
+                action.future.set_exception(
+                    AMIError(f"connection lost before the reply to {action.get('Action')}")
+                )
+                action.future.exception()  # the caller may be gone; do not warn at GC
+        if not self.closed:
+            self.closed = True
+            self.transport.abort()

@@ -1,0 +1,74 @@
+"""``tierline report``: queue, IVR and campaign figures for a period."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING
+
+import click
+
+from router.errors import ConfigError
+from router.settings import Settings
+
+if TYPE_CHECKING:
+    from router.ami.records import CallRecord
+
+__all__ = ["report"]
+
+
+def _epoch(text: str, option: str) -> float:
+    """ISO 8601 date or time; without a zone it is UTC."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"'{text}' is not an ISO 8601 time", param_hint=option) from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+@click.command()
+@click.option("--from", "start", required=True, help="Period start, ISO 8601 (UTC if no zone).")
+@click.option("--to", "end", required=True, help="Period end (exclusive).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table")
+@click.option(
+    "--sl-seconds", type=float, default=20.0, show_default=True, help="Service level threshold."
+)
+@click.option(
+    "--top", "top_n", type=int, default=10, show_default=True, help="Rows in top-N lists."
+)
+@click.option("--redis", "redis_url", help="Redis URL (default: $REDIS_URL).")
+@click.option(
+    "-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file."
+)
+def report(
+    *,
+    start: str,
+    end: str,
+    fmt: str,
+    sl_seconds: float,
+    top_n: int,
+    redis_url: str | None,
+    output: IO[str],
+) -> None:
+    """Offered/answered/abandoned, SL, ASA per tier and queue; IVR hot spots; calls per DNIS."""
+    from router.reports import build_report, render
+
+    t1, t2 = _epoch(start, "--from"), _epoch(end, "--to")
+    if t2 <= t1:
+        raise click.BadParameter("must be after --from", param_hint="--to")
+    url = redis_url or Settings.from_env().redis_url
+    if not url:
+        raise click.ClickException(str(ConfigError("no Redis: pass --redis or set REDIS_URL")))
+    records = asyncio.run(_load(url, t1, t2))
+    output.write(render(build_report(records, t1, t2, sl_seconds=sl_seconds, top_n=top_n), fmt))
+
+
+async def _load(url: str, start: float, end: float) -> list[CallRecord]:
+    from router.redis_client import bulk_client
+    from router.reports import read_records
+
+    client = bulk_client(url)
+    try:
+        return await read_records(client, start, end)
+    finally:
+        await client.aclose()
