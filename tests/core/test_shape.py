@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Modules that must stay pure: no event loop, sockets, Redis or SimPy.
 PURE = [
+    "router.ami.calls",
+    "router.ami.framing",
+    "router.ami.records",
+    "router.ami.state",
     "router.customer",
     "router.errors",
     "router.phone",
@@ -26,6 +30,8 @@ PURE = [
     "router.policy.queues_conf",
     "router.policy.yamlpos",
     "router.record",
+    "router.reports.aggregate",
+    "router.reports.paths",
     "router.rows",
     "router.types",
 ]
