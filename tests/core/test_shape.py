@@ -34,6 +34,7 @@ PURE = [
     "router.reports.paths",
     "router.rows",
     "router.types",
+    "simulator.theory",
 ]
 FORBIDDEN = {"asyncio", "socket", "redis", "simpy", "panoramisk", "subprocess"}
 
