@@ -1,0 +1,307 @@
+"""The pure flow engine: ``step(state, event) -> (state, actions)``.
+
+No asyncio, Redis or sockets: the same engine drives live calls (through
+:mod:`router.flows.runner`), the simulator and ``tierline flows trace``.
+Nodes that need no caller input (branch, set, sub-flow, return) are walked
+inside one step; a step ends on a blocking action (play, collect, verify)
+or a terminal one. A hard step budget guarantees every call ends, even on
+a flow whose loops only exit on conditions that never come true.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from router.customer import Customer
+from router.flows import actions as a
+from router.flows import model as m
+from router.flows.expr import Condition, Facts
+from router.types import CallInfo, QueueSnapshot, RoutingPolicy
+
+__all__ = ["MAX_STEPS", "Engine", "State", "Visit"]
+
+MAX_STEPS = 200
+_ALL_DIGITS = "0123456789*#"
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    flow: str
+    node: str
+    digits: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """Where one call is. Replaced, never mutated; cheap to keep for traces."""
+
+    flow: str
+    node: str
+    facts: Facts
+    stack: tuple[tuple[str, str], ...] = ()
+    attempt: int = 0
+    steps: int = 0
+    path: tuple[Visit, ...] = ()
+    errors: tuple[str, ...] = ()
+    result: a.Action | None = None
+    reason: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
+
+    @property
+    def customer(self) -> Customer | None:
+        return self.facts.customer
+
+
+Outcome = tuple[State, tuple[a.Action, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """A compiled flow set plus the routing policy queue nodes ask."""
+
+    flows: m.FlowSet
+    policy: RoutingPolicy
+
+    def facts(
+        self, call: CallInfo, customer: Customer | None, queues: Mapping[str, QueueSnapshot]
+    ) -> Facts:
+        """The per-call condition context, wired to the flows' hours and time zones."""
+        flows = self.flows.flows
+
+        def is_open(flow: str, name: str, at: datetime) -> bool:
+            name = name or flows[flow].default_hours
+            hours = flows[flow].hours.get(name)
+            return True if hours is None else hours.is_open(at)
+
+        return Facts(
+            call, customer, queues, is_open, lambda f: flows[f].timezone, self.flows.needs
+        )
+
+    def start(self, flow: str, facts: Facts) -> Outcome:
+        """Enter ``flow`` at its start node."""
+        state = State(flow=flow, node=self.flows.flows[flow].start, facts=facts)
+        return self._enter(state, ())
+
+    def step(self, state: State, event: a.Event) -> Outcome:
+        """Feed the answer to the last blocking action; returns what to do next."""
+        if state.done:
+            return state, ()
+        if isinstance(event, a.HungUp):
+            return self._finish(state, a.HangUp("caller_hangup"), ()), ()
+        node = self._node(state)
+        if isinstance(node, m.Play):
+            return self._goto(state, node.next, ())
+        if isinstance(node, m.Menu) and isinstance(event, a.Digits):
+            return self._menu_answer(state, node, event)
+        if isinstance(node, m.Input):
+            return self._input_answer(state, node, event)
+        return self._enter(state, ())  # unexpected event: re-issue the current node
+
+    # ---- walking ---------------------------------------------------------
+    def _node(self, state: State) -> m.Node:
+        return self.flows.flows[state.flow].nodes[state.node]
+
+    def _goto(self, state: State, target: str, out: tuple[a.Action, ...]) -> Outcome:
+        return self._enter(replace(state, node=target, attempt=0), out)
+
+    def _enter(self, state: State, out: tuple[a.Action, ...]) -> Outcome:
+        while True:
+            if state.steps >= MAX_STEPS:
+                return self._finish(state, a.HangUp("loop_guard"), out), (
+                    *out,
+                    a.HangUp("loop_guard"),
+                )
+            node = self._node(state)
+            state = replace(
+                state, steps=state.steps + 1, path=(*state.path, Visit(state.flow, state.node))
+            )
+            moved = self._walk(state, node)
+            if moved is None:
+                return self._blocking_or_terminal(state, node, out)
+            state, extra = moved
+            out = (*out, *extra)
+
+    def _walk(self, state: State, node: m.Node) -> tuple[State, tuple[a.Action, ...]] | None:
+        """Advance through a node that needs no caller input, else None."""
+        match node:
+            case m.Branch():
+                return replace(state, node=self._branch(state, node), attempt=0), ()
+            case m.SetVars():
+                return replace(state, node=node.next, attempt=0), (self._set_vars(state, node),)
+            case m.SubFlow():
+                target = self.flows.flows[node.flow]
+                stack = (*state.stack, (state.flow, node.next))
+                return replace(state, flow=target.name, node=target.start, stack=stack), ()
+            case m.Return() if state.stack:
+                (flow, back), stack = state.stack[-1], state.stack[:-1]
+                return replace(state, flow=flow, node=back, stack=stack), ()
+            case m.QueueNode():
+                detour = self._queue_detour(state, node)
+                if detour:
+                    target, reason = detour
+                    return replace(state, node=target, reason=reason, attempt=0), ()
+        return None
+
+    def _blocking_or_terminal(
+        self, state: State, node: m.Node, out: tuple[a.Action, ...]
+    ) -> Outcome:
+        first = self._prompt_first(node)
+        match node:
+            case m.Play():
+                escape = _ALL_DIGITS if node.interruptible else ""
+                return state, (*out, a.Play(tuple(self._path(p) for p in node.prompts), escape))
+            case m.Menu():
+                return state, (*out, *self._menu_prompt(state, node))
+            case m.Input():
+                prompt = node.invalid_prompt if state.attempt and node.invalid_prompt else ""
+                pre = (a.Play((self._path(prompt),)),) if prompt else ()
+                collect = a.Collect(
+                    self._path(node.prompt), int(node.timeout_s * 1000), node.max_digits
+                )
+                return state, (*out, *pre, collect)
+            case m.QueueNode():
+                return self._route(state, node, (*out, *first))
+        terminal = _terminal(node)
+        return self._finish(state, terminal, out), (*out, *first, terminal)
+
+    def _finish(self, state: State, action: a.Action, _out: tuple[a.Action, ...]) -> State:
+        return replace(state, result=action)
+
+    def _path(self, prompt: str) -> str:
+        return self.flows.prompts.path(prompt)
+
+    def _prompt_first(self, node: m.Node) -> tuple[a.Action, ...]:
+        prompt = getattr(node, "prompt", "")
+        if prompt and not isinstance(node, m.Menu | m.Input):
+            return (a.Play((self._path(prompt),)),)
+        return ()
+
+    # ---- node logic ------------------------------------------------------
+    def _eval(self, state: State, cond: Condition) -> tuple[Any, str]:
+        try:
+            return cond.evaluate(state.facts, state.flow), ""
+        except ValueError as exc:
+            return None, str(exc)
+
+    def _branch(self, state: State, node: m.Branch) -> str:
+        for case in node.cases:
+            value, _err = self._eval(state, case.when)
+            if value is True:
+                return case.goto
+        return node.default
+
+    def _set_vars(self, state: State, node: m.SetVars) -> a.SetVars:
+        values: dict[str, str] = {}
+        for name, value in node.values.items():
+            if value.expr is None:
+                values[name] = value.literal
+                continue
+            result, _err = self._eval(state, value.expr)
+            values[name] = _text(result)
+        if node.language:
+            values["CHANNEL(language)"] = node.language
+        return a.SetVars(values)
+
+    def _menu_prompt(self, state: State, node: m.Menu) -> tuple[a.Action, ...]:
+        retry = ""
+        if state.attempt:
+            retry = node.timeout_prompt if state.reason == "timeout" else node.invalid_prompt
+        pre = (a.Play((self._path(retry),)),) if retry else ()
+        return (*pre, a.Collect(self._path(node.prompt), int(node.timeout_s * 1000), 1))
+
+    def _menu_answer(self, state: State, node: m.Menu, event: a.Digits) -> Outcome:
+        state = _note_digits(state, event.digits)
+        target = node.options.get(event.digits[:1]) if event.digits else None
+        if target:
+            return self._goto(replace(state, reason=""), target, ())
+        reason = "timeout" if not event.digits else "invalid"
+        if state.attempt >= node.retries:
+            return self._goto(replace(state, reason=f"menu_{reason}"), node.fallback, ())
+        state = replace(state, attempt=state.attempt + 1, reason=reason)
+        return state, self._menu_prompt(state, node)
+
+    def _input_answer(self, state: State, node: m.Input, event: a.Event) -> Outcome:
+        if isinstance(event, a.Verified):
+            if event.customer is not None:
+                facts = state.facts.with_customer(event.customer)
+                return self._goto(replace(state, facts=facts, reason="verified"), node.next, ())
+            return self._input_retry(state, node)
+        if not isinstance(event, a.Digits):
+            return self._enter(state, ())
+        state = _note_digits(state, event.digits)
+        if not node.pattern.fullmatch(event.digits):
+            return self._input_retry(state, node)
+        out: tuple[a.Action, ...] = ()
+        if node.variable:
+            out = (a.SetVars({node.variable: event.digits}),)
+        if node.verify:
+            return state, (*out, a.Verify(event.digits))
+        return self._goto(state, node.next, out)
+
+    def _input_retry(self, state: State, node: m.Input) -> Outcome:
+        if state.attempt >= node.retries:
+            return self._goto(replace(state, reason="input_failed"), node.fallback, ())
+        return self._enter(replace(state, attempt=state.attempt + 1), ())
+
+    def _queue_detour(self, state: State, node: m.QueueNode) -> tuple[str, str] | None:
+        flow = self.flows.flows[state.flow]
+        if node.hours and not flow.hours[node.hours].is_open(state.facts.call.at):
+            return node.closed, "closed"
+        if node.max_wait_s and node.overflow:
+            decision = self._decide(state, node)
+            snap = state.facts.queues.get(decision.queue)
+            if snap is not None and (snap.ewt > node.max_wait_s or snap.agents_logged_in == 0):
+                return node.overflow, f"overflow:{decision.queue}"
+        return None
+
+    def _decide(self, state: State, node: m.QueueNode) -> Any:
+        facts = state.facts
+        decision = self.policy.decide(node.service, facts.customer, facts.call, facts.queues)
+        if node.priority is not None:
+            value, _err = self._eval(state, node.priority)
+            if isinstance(value, int) and not isinstance(value, bool):
+                decision = dataclasses.replace(decision, priority=value)
+        if node.max_wait_s:
+            decision = dataclasses.replace(decision, max_wait_s=node.max_wait_s)
+        return decision
+
+    def _route(self, state: State, node: m.QueueNode, out: tuple[a.Action, ...]) -> Outcome:
+        route = a.Route(node.service, self._decide(state, node), node.announce_position)
+        return self._finish(state, route, out), (*out, route)
+
+
+def _terminal(node: m.Node) -> a.Action:
+    match node:
+        case m.Transfer():
+            return a.TransferTo(node.destination)
+        case m.Callback():
+            return a.RequestCallback(node.service)
+        case m.Voicemail():
+            return a.VoicemailTo(node.mailbox)
+        case m.Hangup():
+            return a.HangUp(node.reason)
+    return a.HangUp("return_without_caller")
+
+
+def _note_digits(state: State, digits: str) -> State:
+    last = state.path[-1]
+    return replace(
+        state, path=(*state.path[:-1], replace(last, digits=last.digits + (digits or "-")))
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(_text(v) for v in value)
+    return str(value)
