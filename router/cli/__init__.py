@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from router import __version__
+from router.cli.flows import flows
 from router.cli.serve import serve
 
 __all__ = ["cli", "main"]
@@ -20,6 +21,7 @@ def cli() -> None:
 
 
 cli.add_command(serve)
+cli.add_command(flows)
 
 
 def main() -> None:

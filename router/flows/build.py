@@ -86,7 +86,8 @@ class FlowBuilder:
         if start:
             self.refs.append((start, raw.at("start"), "start"))
         self._check_refs(set(nodes_raw))
-        serves = raw.get("serves") if isinstance(raw.get("serves"), PosDict) else PosDict()
+        serves_raw = raw.get("serves")
+        serves = serves_raw if isinstance(serves_raw, PosDict) else PosDict()
         default_hours = self._text(raw, "open_hours")
         if default_hours and default_hours not in hours:
             self.fail(

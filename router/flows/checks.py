@@ -106,7 +106,7 @@ def _closed_loops(flow: m.Flow) -> list[Problem]:
             for n in component
         )
         if not leaves:
-            line, col = flow.pos(min(component, key=lambda n: flow.pos(n)))
+            line, col = flow.pos(min(component, key=flow.pos))
             out.append(
                 Problem(
                     flow.file,

@@ -81,7 +81,12 @@ class Engine:
             return True if hours is None else hours.is_open(at)
 
         return Facts(
-            call, customer, queues, is_open, lambda f: flows[f].timezone, self.flows.needs
+            call,
+            customer,
+            queues,
+            hours=is_open,
+            timezone=lambda f: flows[f].timezone,
+            needs=self.flows.needs,
         )
 
     def start(self, flow: str, facts: Facts) -> Outcome:
@@ -97,12 +102,22 @@ class Engine:
             return self._finish(state, a.HangUp("caller_hangup"), ()), ()
         node = self._node(state)
         if isinstance(node, m.Play):
-            return self._goto(state, node.next, ())
+            return self._after_play(state, node, event)
         if isinstance(node, m.Menu) and isinstance(event, a.Digits):
             return self._menu_answer(state, node, event)
         if isinstance(node, m.Input):
             return self._input_answer(state, node, event)
         return self._enter(state, ())  # unexpected event: re-issue the current node
+
+    def _after_play(self, state: State, node: m.Play, event: a.Event) -> Outcome:
+        """A digit that interrupted a prompt answers the menu that follows it."""
+        state, out = self._goto(state, node.next, ())
+        digit = event.digit if isinstance(event, a.PlayDone) else ""
+        menu = None if state.done else self._node(state)
+        if digit and isinstance(menu, m.Menu) and out and isinstance(out[-1], a.Collect):
+            state, more = self._menu_answer(state, menu, a.Digits(digit))
+            return state, (*out[:-1], *more)
+        return state, out
 
     # ---- walking ---------------------------------------------------------
     def _node(self, state: State) -> m.Node:
@@ -140,13 +155,13 @@ class Engine:
                 stack = (*state.stack, (state.flow, node.next))
                 return replace(state, flow=target.name, node=target.start, stack=stack), ()
             case m.Return() if state.stack:
-                (flow, back), stack = state.stack[-1], state.stack[:-1]
-                return replace(state, flow=flow, node=back, stack=stack), ()
+                (caller_flow, back), stack = state.stack[-1], state.stack[:-1]
+                return replace(state, flow=caller_flow, node=back, stack=stack), ()
             case m.QueueNode():
                 detour = self._queue_detour(state, node)
                 if detour:
-                    target, reason = detour
-                    return replace(state, node=target, reason=reason, attempt=0), ()
+                    dest, reason = detour
+                    return replace(state, node=dest, reason=reason, attempt=0), ()
         return None
 
     def _blocking_or_terminal(

@@ -144,7 +144,7 @@ def _check_fields(bare: str, known_queues: frozenset[str]) -> tuple[list[ExprPro
             )
         elif root == "queues":
             queues.add(first)
-            if first not in known_queues:
+            if known_queues and first not in known_queues:
                 problems.append(
                     ExprProblem(f"unknown queue {first!r}", closest(first, known_queues))
                 )
@@ -196,6 +196,7 @@ class Facts:
         call: CallInfo,
         customer: Customer | None,
         queues: Mapping[str, QueueSnapshot],
+        *,
         hours: Callable[[str, str, datetime], bool] | None = None,
         timezone: Callable[[str], str] | None = None,
         needs: frozenset[str] | None = None,
@@ -209,7 +210,14 @@ class Facts:
 
     def with_customer(self, customer: Customer | None) -> Facts:
         """Same call, now knowing the customer (after account verification)."""
-        return Facts(self.call, customer, self.queues, self._hours, self._timezone, self.needs)
+        return Facts(
+            self.call,
+            customer,
+            self.queues,
+            hours=self._hours,
+            timezone=self._timezone,
+            needs=self.needs,
+        )
 
     def context(self, flow_key: str) -> cel.Context:
         key = (flow_key, id(self.customer))

@@ -217,7 +217,9 @@ class Flow:
 
     def pos(self, key: str) -> tuple[int, int]:
         """Where ``node`` or ``node.field`` was written (for problems)."""
-        return self.positions.get(key) or self.positions.get(key.split(".")[0]) or (1, 1)
+        return (
+            self.positions.get(key) or self.positions.get(key.split(".", maxsplit=1)[0]) or (1, 1)
+        )
 
 
 @dataclass(frozen=True, slots=True)
