@@ -57,12 +57,16 @@ class FlowRegistry:
         log.info("flows_reloaded", old=old, new=fresh.version, flows=sorted(fresh.flows))
         return True
 
-    async def watch(self, stop: asyncio.Event | None = None) -> None:
-        """Reload on file changes and on SIGHUP until ``stop`` is set."""
+    async def watch(self, stop: asyncio.Event | None = None, *, files: bool = True) -> None:
+        """Reload on file changes (unless ``files`` is False) and on SIGHUP until ``stop``."""
+        stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGHUP, self.reload)
         try:
+            if not files:
+                await stop.wait()
+                return
             async for _changes in awatch(self.directory, stop_event=stop, debounce=200):
                 self.reload()
         finally:

@@ -7,8 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from router.customer import Customer, CustomerList, Lifecycle
-from router.flows.model import FlowSet
 from router.flows.loader import load_texts
+from router.flows.model import FlowSet
 from router.types import CallInfo
 
 QUEUES = frozenset({"vip", "red_desk", "billing", "tech", "sales", "retention", "general"})
