@@ -9,6 +9,7 @@ import click
 
 from router import __version__
 from router.cli.flows import flows
+from router.cli.prompts import prompts
 from router.cli.serve import serve
 
 __all__ = ["cli", "main"]
@@ -22,6 +23,7 @@ def cli() -> None:
 
 cli.add_command(serve)
 cli.add_command(flows)
+cli.add_command(prompts)
 
 
 def main() -> None:
