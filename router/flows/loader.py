@@ -68,7 +68,8 @@ def load_texts(
     for file in sorted(texts):
         digest.update(texts[file].encode())
     digest.update((catalog_text or "").encode())
-    flowset = FlowSet(flows, catalog, digest.hexdigest()[:12])
+    needs = frozenset().union(*(f.needs for f in flows.values()))
+    flowset = FlowSet(flows, catalog, digest.hexdigest()[:12], needs)
     problems += check_flowset(flowset, catalog_file)
     if problems:
         raise FlowError(sorted(problems, key=lambda p: (p.file, p.line, p.col)))

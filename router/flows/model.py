@@ -243,11 +243,7 @@ class FlowSet:
     flows: Mapping[str, Flow]
     prompts: PromptCatalog
     version: str
-
-    @property
-    def needs(self) -> frozenset[str]:
-        """Every call/customer/queue field any condition reads."""
-        return frozenset().union(*(f.needs for f in self.flows.values()))
+    needs: frozenset[str] = frozenset()  # every field any condition reads
 
     def for_call(self, dnis: str, script: str = "") -> Flow | None:
         """The main flow serving this dialled number, else the one serving the script."""
