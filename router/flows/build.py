@@ -18,7 +18,7 @@ from router.flows.expr import Condition, ValueExpr, closest, compile_expr
 from router.flows.hours import BusinessHours, known_calendar, weekly_from
 from router.flows.yamlpos import Pos, PosDict
 
-__all__ = ["NODE_FIELDS", "FlowBuilder"]
+__all__ = ["NODE_FIELDS", "TOP_FIELDS", "FlowBuilder"]
 
 _COMMON = {"type", "note"}
 NODE_FIELDS: dict[str, set[str]] = {
@@ -38,8 +38,8 @@ NODE_FIELDS: dict[str, set[str]] = {
     "subflow": {"flow", "next"},
     "return": set(),
 }
-_TOP = {"flow", "description", "serves", "subflow", "timezone", "hours", "open_hours"}
-_TOP |= {"start", "nodes"}
+TOP_FIELDS = {"flow", "description", "serves", "subflow", "timezone", "hours", "open_hours"}
+TOP_FIELDS |= {"start", "nodes"}
 _VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _DIGIT_RE = re.compile(r"^[0-9*#]$")
 _DEAD_END = "path ends here without queue, transfer, callback, voicemail or hangup"
@@ -66,7 +66,7 @@ class FlowBuilder:
         self.problems.append(Problem(self.file, pos[0], pos[1], message, hint))
 
     def build(self, raw: PosDict, version: str) -> m.Flow | None:
-        self._unknown_keys(raw, _TOP, "flow")
+        self._unknown_keys(raw, TOP_FIELDS, "flow")
         name = self._text(raw, "flow", required=True)
         hours = self._hours(raw)
         self.hour_names = frozenset(hours)

@@ -147,3 +147,19 @@ class TestSyntax:
         """Several problems in one file are all reported, sorted by line."""
         found = problems(HEAD + "  a: {type: play, prompts: [x], next: y}\n  z: {type: hangup}\n")
         assert len(found) >= 3
+
+
+class TestSchema:
+    def test_schema_matches_loader(self) -> None:
+        """The published JSON Schema lists exactly the fields the loader accepts."""
+        import json
+        from pathlib import Path
+
+        from router.flows.build import TOP_FIELDS, NODE_FIELDS
+
+        path = Path(__file__).resolve().parents[2] / "ivr_flows" / "flow.schema.json"
+        schema = json.loads(path.read_text())
+        assert set(schema["properties"]) == TOP_FIELDS
+        for kind, fields in NODE_FIELDS.items():
+            props = set(schema["$defs"][f"{kind}_node"]["properties"])
+            assert props == fields | {"type", "note"}, kind
