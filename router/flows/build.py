@@ -88,6 +88,8 @@ class FlowBuilder:
         self._check_refs(set(nodes_raw))
         serves_raw = raw.get("serves")
         serves = serves_raw if isinstance(serves_raw, PosDict) else PosDict()
+        if isinstance(serves_raw, PosDict):
+            self.positions["@dnis"] = serves_raw.at("dnis")
         default_hours = self._text(raw, "open_hours")
         if default_hours and default_hours not in hours:
             self.fail(

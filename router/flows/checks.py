@@ -46,7 +46,7 @@ def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
         problems += _flow_refs(flow, flowset)
         for dnis in flow.dnis:
             if dnis in served:
-                line, col = flow.positions.get("", (1, 1))
+                line, col = flow.positions.get("@dnis", (1, 1))
                 problems.append(
                     Problem(
                         flow.file,

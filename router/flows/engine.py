@@ -217,6 +217,7 @@ class Engine:
         try:
             return cond.evaluate(facts, flow), ""
         except ValueError as exc:
+            facts.errors.append(f"{flow}: {exc}")  # the call goes on; the record keeps it
             return None, str(exc)
 
     def _branch(self, facts: Facts, flow: str, node: m.Branch) -> str:

@@ -236,6 +236,7 @@ class Facts:
         self._timezone = timezone or (lambda _flow: "UTC")
         self._bucket = split_bucket(call.uniqueid)
         self._cache: dict[tuple[str, str], Any] = {}
+        self.errors: list[str] = []  # run-time condition faults, for the call record
 
     def with_customer(self, customer: Customer | None) -> Facts:
         """Same call, now knowing the customer (after account verification)."""

@@ -192,6 +192,8 @@ def _record(
     flow: Flow, call: CallInfo, state: State, stamps: list[float], total: float
 ) -> CallRecord:
     outcome, detail = outcome_of(state.result)
+    if state.facts.errors:
+        detail = {**detail, "condition_errors": list(state.facts.errors)}
     path = tuple(
         PathStep(v.flow, v.node, v.digits, stamps[i] if i < len(stamps) else total)
         for i, v in enumerate(state.path)

@@ -163,3 +163,31 @@ class TestRunner:
 @pytest.fixture(autouse=True)
 def _quiet_logs() -> None:
     """Runner logs go through structlog; nothing to configure for tests."""
+
+
+class TestRunnerErrors:
+    async def test_runtime_condition_error_recorded(self) -> None:
+        """A condition failing at run time counts as false and is kept in the record."""
+        text = """\
+        flow: main
+        serves: {dnis: ["100"]}
+        start: b
+        nodes:
+          b:
+            type: branch
+            cases:
+              - when: customer.tier + 1 == 2
+                goto: x
+            default: y
+          x: {type: hangup}
+          y: {type: queue, service: general}
+        """
+        import textwrap
+
+        fs = flows(textwrap.dedent(text))
+        flow = fs.flows["main"]
+        record = await run_flow(
+            flow, FakeSession(), call(), None, SimplePolicy(), {}, FakeStore(), flows=fs
+        )
+        assert record.outcome == "queue"
+        assert "customer.tier + 1 == 2" in record.detail["condition_errors"][0]

@@ -163,3 +163,23 @@ class TestSchema:
         for kind, fields in NODE_FIELDS.items():
             props = set(schema["$defs"][f"{kind}_node"]["properties"])
             assert props == fields | {"type", "note"}, kind
+
+
+class TestMore:
+    def test_dnis_served_twice(self) -> None:
+        """Two flows serving one dialled number are rejected at the second's dnis."""
+        other = HEAD.replace("flow: main", "flow: other") + "  a: {type: hangup}\n"
+        found = problems(HEAD + "  a: {type: hangup}\n", other)
+        only(found, "f1.yaml:2:", "DNIS 100 is already served by flow 'main'")
+
+    def test_unknown_hours_and_bad_time(self) -> None:
+        """A queue naming unknown hours, and a 25:00 opening time, are both located."""
+        text = (
+            "flow: main\nserves: {dnis: ['100']}\nstart: a\n"
+            "hours:\n  office:\n    weekly: {mon: '09:00-25:00'}\n"
+            "nodes:\n  a: {type: queue, service: billing, hours: ofice, closed: b}\n"
+            "  b: {type: hangup}\n"
+        )
+        found = problems(text)
+        only(found, "f0.yaml:6:13", "hours 'office'")
+        only(found, "f0.yaml:8:", "unknown hours 'ofice'")
