@@ -155,7 +155,8 @@ class TestSchema:
         import json
         from pathlib import Path
 
-        from router.flows.build import NODE_FIELDS, TOP_FIELDS
+        from router.flows.build import TOP_FIELDS
+        from router.flows.nodes import NODE_FIELDS
 
         path = Path(__file__).resolve().parents[2] / "ivr_flows" / "flow.schema.json"
         schema = json.loads(path.read_text())
