@@ -291,6 +291,13 @@ class Engine:
         return None
 
     def _decide(self, facts: Facts, flow: str, node: m.QueueNode) -> RouteDecision:
+        """Once per call and node: the overflow check and the route share it."""
+        decision: RouteDecision = facts.remember(
+            ("@route", f"{flow}.{node.name}"), lambda: self._decide_now(facts, flow, node)
+        )
+        return decision
+
+    def _decide_now(self, facts: Facts, flow: str, node: m.QueueNode) -> RouteDecision:
         decision = self.policy.decide(node.service, facts.customer, facts.call, facts.queues)
         priority = decision.priority
         if node.priority is not None:
