@@ -5,8 +5,13 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from router.customer import Customer
+    from router.flows.model import FlowSet
 
 __all__ = ["flows"]
 
@@ -18,7 +23,7 @@ def flows() -> None:
     """Check, trace and draw operator IVR flows."""
 
 
-def _load(directory: Path, queues: str):  # type: ignore[no-untyped-def]
+def _load(directory: Path, queues: str) -> FlowSet:
     from router.errors import FlowError
     from router.flows.loader import load_flows
     from router.flows.services import known_services
@@ -58,7 +63,9 @@ def check(directory: Path, queues: str) -> None:
 @click.option("--at", "at", default="", help="Call time, ISO 8601 (default: now).")
 @click.option("--tier", default="", help="Customer tier (omit for an unknown caller).")
 @click.option("--list", "cust_list", type=click.Choice(["", "red", "black"]), default="")
-@click.option("--lifecycle", default="stable")
+@click.option(
+    "--lifecycle", type=click.Choice(["new", "growth", "stable", "at_risk"]), default="stable"
+)
 @click.option("--offers", default="", help="Offer codes, comma-separated.")
 @click.option("--tenure", type=int, default=0)
 @click.option("--uniqueid", default="trace.1", help="Seeds percent() splits.")
@@ -80,7 +87,6 @@ def trace(  # noqa: PLR0917 - one parameter per option
     queues: str,
 ) -> None:
     """Print the path FLOW takes for one call and its final decision."""
-    from router.customer import Customer, CustomerList, Lifecycle
     from router.flows.runner import outcome_of
     from router.flows.trace import trace_call
     from router.types import CallInfo
@@ -90,16 +96,7 @@ def trace(  # noqa: PLR0917 - one parameter per option
         raise click.BadParameter(f"unknown flow {flow!r}; have {sorted(flowset.flows)}")
     when = datetime.fromisoformat(at) if at else datetime.now().astimezone()
     call = CallInfo(uniqueid=uniqueid, caller=caller, dnis=dnis, at=when)
-    customer = None
-    if tier or cust_list:
-        customer = Customer(
-            customer_id="trace",
-            tier=tier or "normal",
-            list=CustomerList(cust_list),
-            lifecycle=Lifecycle(lifecycle),
-            tenure_months=tenure,
-            offers=tuple(o for o in offers.split(",") if o),
-        )
+    customer = _customer(tier, cust_list, lifecycle, offers, tenure)
     typed = [d.strip() for d in digits.split(",") if d.strip()]
     result = trace_call(flowset, flow, call, customer, typed)
     for visit in result.state.path:
@@ -107,6 +104,24 @@ def trace(  # noqa: PLR0917 - one parameter per option
         click.echo(f"{visit.flow}:{visit.node}{extra}")
     outcome, detail = outcome_of(result.state.result)
     click.echo(f"=> {outcome} {detail} (flow version {flowset.flows[flow].version})")
+
+
+def _customer(
+    tier: str, cust_list: str, lifecycle: str, offers: str, tenure: int
+) -> Customer | None:
+    """A made-up customer from the options; None (unknown caller) without --tier/--list."""
+    from router.customer import Customer, CustomerList, Lifecycle
+
+    if not (tier or cust_list):
+        return None
+    return Customer(
+        customer_id="trace",
+        tier=tier or "normal",
+        list=CustomerList(cust_list),
+        lifecycle=Lifecycle(lifecycle),
+        tenure_months=tenure,
+        offers=tuple(o for o in offers.split(",") if o),
+    )
 
 
 @flows.command()

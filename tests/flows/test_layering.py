@@ -34,3 +34,13 @@ class TestLayering:
             if name.split(".")[0] in FORBIDDEN or name in FORBIDDEN
         }
         assert not bad, f"{module} imports {bad}"
+
+
+class TestExports:
+    def test_all_sorted_and_complete(self) -> None:
+        """router.flows.__all__ is sorted and every name resolves."""
+        import router.flows as pkg
+
+        assert list(pkg.__all__) == sorted(pkg.__all__)
+        for name in pkg.__all__:
+            assert hasattr(pkg, name), name
