@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from scipy.signal import resample_poly
 
 with warnings.catch_warnings():
@@ -35,6 +36,7 @@ __all__ = [
     "build_prompts",
     "convert",
     "mulaw_encode",
+    "placeholder_prompts",
     "read_wav",
     "resample",
 ]
@@ -148,3 +150,36 @@ def build_prompts(src: Path, dst: Path, *, ulaw: bool = False) -> list[PromptInf
     manifest = {"rate": ASTERISK_RATE, "prompts": {i.name: asdict(i) for i in infos}}
     (dst / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return infos
+
+
+def placeholder_prompts(catalog: Path, dst: Path, *, rate: int = 44100) -> list[Path]:
+    """Write a tone recording per prompt and language, as long as reading its text.
+
+    No voice talent, no copyrighted audio: a soft 440/660 Hz tone sequence
+    with silence padding, so the build pipeline and the simulator's prompt
+    durations can be exercised before real recordings exist.
+    """
+    data = yaml.safe_load(catalog.read_text(encoding="utf-8")) or {}
+    written = []
+    for name, texts in (data.get("prompts") or {}).items():
+        for lang, text in (texts or {}).items():
+            seconds = _reading_time(str(text))
+            path = dst / str(lang) / f"{name}.wav"
+            write_wav(path, _tone_speech(seconds, rate), rate)
+            written.append(path)
+    return written
+
+
+def _reading_time(text: str) -> float:
+    """~4 CJK characters or ~15 Latin characters per second, at least half a second."""
+    cjk = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return max(0.5, cjk / 4.0 + (len(text) - cjk) / 15.0)
+
+
+def _tone_speech(seconds: float, rate: int) -> np.ndarray[Any, Any]:
+    t = np.arange(int(seconds * rate)) / rate
+    pitch = np.where((t * 3).astype(int) % 2 == 0, 440.0, 660.0)
+    body = 0.3 * np.sin(2 * np.pi * pitch * t)
+    pad = np.zeros(int(0.3 * rate))
+    samples = np.concatenate([pad, body, pad])
+    return np.asarray(np.round(samples * 32767).astype(np.int16))

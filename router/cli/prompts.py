@@ -26,3 +26,14 @@ def build(src: Path, dst: Path, ulaw: bool) -> None:
     for info in infos:
         click.echo(f"{info.file}  {info.duration_s:.2f}s  peak {info.peak_dbfs} dBFS")
     click.echo(f"{len(infos)} prompt(s) -> {dst / 'manifest.json'}")
+
+
+@prompts.command()
+@click.argument("catalog", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("dst", type=click.Path(path_type=Path, file_okay=False))
+def placeholders(catalog: Path, dst: Path) -> None:
+    """Write tone placeholders for every prompt in CATALOG (prompts.yaml) into DST."""
+    from router.prompts import placeholder_prompts
+
+    written = placeholder_prompts(catalog, dst)
+    click.echo(f"{len(written)} placeholder recording(s) in {dst}; next: tierline prompts build")

@@ -122,3 +122,20 @@ def test_write_read_round_trip(tmp_path: Path) -> None:
     back, rate = read_wav(tmp_path / "x.wav")
     assert rate == 8000
     assert np.array_equal(back, data)
+
+
+class TestPlaceholders:
+    def test_placeholders_cover_catalog_and_build(self, tmp_path: Path) -> None:
+        """Placeholders exist for every prompt x language and build to sane durations."""
+        shipped = Path(__file__).resolve().parents[2] / "ivr_flows" / "prompts.yaml"
+        result = CliRunner().invoke(
+            cli, ["prompts", "placeholders", str(shipped), str(tmp_path / "rec")]
+        )
+        assert result.exit_code == 0, result.output
+        import yaml
+
+        catalog = yaml.safe_load(shipped.read_text())
+        expected = len(catalog["prompts"]) * len(catalog["languages"])
+        infos = build_prompts(tmp_path / "rec", tmp_path / "out")
+        assert len(infos) == expected
+        assert all(0.4 < i.duration_s < 10 for i in infos)
