@@ -161,10 +161,11 @@ def placeholder_prompts(catalog: Path, dst: Path, *, rate: int = 44100) -> list[
     """
     data = yaml.safe_load(catalog.read_text(encoding="utf-8")) or {}
     written = []
+    prefix = str(data.get("sound_prefix") or "")  # Asterisk looks in sounds/<lang>/<prefix>
     for name, texts in (data.get("prompts") or {}).items():
         for lang, text in (texts or {}).items():
             seconds = _reading_time(str(text))
-            path = dst / str(lang) / f"{name}.wav"
+            path = dst / str(lang) / f"{prefix}{name}.wav"
             write_wav(path, _tone_speech(seconds, rate), rate)
             written.append(path)
     return written

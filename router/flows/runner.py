@@ -128,17 +128,20 @@ async def _store_callback(
     action: a.RequestCallback, state: State, call: CallInfo, callbacks: CallbackStore
 ) -> None:
     customer = state.customer
-    await callbacks.add(
-        CallbackRequest(
-            number=call.caller,
-            customer_id=customer.customer_id if customer else "",
-            tier=customer.tier if customer else "",
-            service=action.service,
-            requested_at=call.at,
-            uniqueid=call.uniqueid,
-            flow=state.flow,
-        )
+    request = CallbackRequest(
+        number=call.caller,
+        customer_id=customer.customer_id if customer else "",
+        tier=customer.tier if customer else "",
+        service=action.service,
+        requested_at=call.at,
+        uniqueid=call.uniqueid,
+        flow=state.flow,
     )
+    try:
+        await callbacks.add(request)
+    except StoreError as exc:
+        # The caller already heard the confirmation; the log line keeps the request.
+        log.error("callback_not_stored", error=str(exc), **request.fields())
 
 
 def decision_vars(action: a.Action) -> dict[str, str]:

@@ -191,3 +191,19 @@ class TestRunnerErrors:
         )
         assert record.outcome == "queue"
         assert "customer.tier + 1 == 2" in record.detail["condition_errors"][0]
+
+
+class BrokenCallbacks:
+    async def add(self, request: object) -> str:
+        from router.errors import StoreError
+
+        raise StoreError("redis down")
+
+
+class TestCallbackFailure:
+    async def test_store_down_still_ends_call(self) -> None:
+        """A callback store failure is logged; the call still ends as a callback."""
+        session = FakeSession(["1"])
+        record = await go(PLAY_SET, session, callbacks=BrokenCallbacks())
+        assert record.outcome == "callback"
+        assert session.calls[-1][1]["TIERLINE_ACTION"] == "callback"  # type: ignore[index]
