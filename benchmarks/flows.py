@@ -20,7 +20,7 @@ import cel
 
 from router.customer import Customer, Lifecycle
 from router.flows import actions as a
-from router.flows.loader import load_flows
+from router.flows.loader import load_flows, load_texts
 from router.flows.trace import SimplePolicy, trace_call
 from router.types import CallInfo, QueueSnapshot
 
@@ -76,13 +76,24 @@ def main() -> None:
     def one_context(_i: int) -> None:
         cel.Context(variables={"customer": {"tier": "mid"}})
 
+    one_text = (
+        'flow: one\nserves: {dnis: ["1"]}\nstart: q\nnodes:\n  q: {type: queue, service: general}\n'
+    )
+    one_node = load_texts({"one.yaml": one_text}, QUEUES)
+
+    def one_node_call(i: int) -> None:
+        call = CallInfo(uniqueid=f"1700000000.{i}", caller="13800138000", dnis="1", at=at)
+        trace_call(one_node, "one", call, cust, [], policy=policy, queues=queues)
+
     engine = per_call_us(engine_call)
+    fixed = per_call_us(one_node_call)
     base = per_call_us(baseline_call)
     probe = trace_call(
         flows, "telecom", CallInfo("1.1", "138", "10086", at), cust, ["1"], queues=queues
     )
     print(f"flow: telecom, path {len(probe.state.path)} nodes, typed '1' -> billing")
     print(f"engine per call      {engine:8.1f} us   (target < 50 us)")
+    print(f"one-node flow        {fixed:8.1f} us   (fixed cost per call)")
     print(f"python if/else       {base:8.1f} us   (baseline, same run)")
     print(f"ratio engine/base    {engine / base:8.1f} x")
     print(f"one CEL evaluation   {per_call_us(one_cel, 20000):8.2f} us")
