@@ -104,7 +104,7 @@ class Engine:
         if state.done:
             return state, ()
         if isinstance(event, a.HungUp):
-            return self._finish(state, a.HangUp("caller_hangup"), ()), ()
+            return self._finish(state, a.HangUp("caller_hangup")), ()
         node = self._node(state)
         if isinstance(node, m.Play):
             return self._after_play(state, node, event)
@@ -192,9 +192,9 @@ class Engine:
             case m.QueueNode():
                 return self._route(state, node, (*out, *first))
         terminal = _terminal(node)
-        return self._finish(state, terminal, out), (*out, *first, terminal)
+        return self._finish(state, terminal), (*out, *first, terminal)
 
-    def _finish(self, state: State, action: a.Action, _out: tuple[a.Action, ...]) -> State:
+    def _finish(self, state: State, action: a.Action) -> State:
         return replace(state, result=action)
 
     def _path(self, prompt: str) -> str:
@@ -306,7 +306,7 @@ class Engine:
     def _route(self, state: State, node: m.QueueNode, out: tuple[a.Action, ...]) -> Outcome:
         decision = self._decide(state.facts, state.flow, node)
         route = a.Route(node.service, decision, node.announce_position)
-        return self._finish(state, route, out), (*out, route)
+        return self._finish(state, route), (*out, route)
 
 
 def _terminal(node: m.Node) -> a.Action:
