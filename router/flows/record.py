@@ -27,6 +27,7 @@ class CallRecord:
     outcome: str  # queue | transfer | callback | voicemail | hangup | caller_hangup | error
     detail: dict[str, Any] = field(default_factory=dict)
     duration_ms: float = 0.0
+    flowset_version: str = ""  # hash of the whole directory (sub-flows, prompts) it ran on
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -37,4 +38,5 @@ class CallRecord:
             "outcome": self.outcome,
             "detail": self.detail,
             "duration_ms": round(self.duration_ms, 1),
+            "flowset_version": self.flowset_version,
         }

@@ -69,7 +69,9 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
             stamps += [(time.monotonic() - started) * 1000] * (len(state.path) - len(stamps))
     except CallHungUp:
         state, _ = engine.step(state, a.HungUp())
-    return _record(flow, call, state, stamps, (time.monotonic() - started) * 1000)
+    return _record(
+        flows, flow, call, state, stamps=stamps, total=(time.monotonic() - started) * 1000
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +194,7 @@ def outcome_of(result: a.Action | None) -> tuple[str, dict[str, object]]:
 
 
 def _record(
-    flow: Flow, call: CallInfo, state: State, stamps: list[float], total: float
+    flows: FlowSet, flow: Flow, call: CallInfo, state: State, *, stamps: list[float], total: float
 ) -> CallRecord:
     outcome, detail = outcome_of(state.result)
     if state.facts.errors:
@@ -201,8 +203,15 @@ def _record(
         PathStep(v.flow, v.node, v.digits, stamps[i] if i < len(stamps) else total)
         for i, v in enumerate(state.path)
     )
-    record = CallRecord(call.uniqueid, flow.name, flow.version, path, outcome, detail, total)
+    record = CallRecord(
+        call.uniqueid, flow.name, flow.version, path, outcome, detail, total, flows.version
+    )
     log.info(
-        "flow_done", flow=flow.name, flow_version=flow.version, outcome=outcome, nodes=len(path)
+        "flow_done",
+        flow=flow.name,
+        flow_version=flow.version,
+        flowset_version=flows.version,
+        outcome=outcome,
+        nodes=len(path),
     )
     return record

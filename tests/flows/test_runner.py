@@ -118,6 +118,7 @@ class TestRunner:
         assert [s.node for s in record.path] == ["menu", "billing"]
         assert record.path[0].digits == "1"
         assert record.flow_version
+        assert record.flowset_version == record.as_dict()["flowset_version"] != ""
         assert record.as_dict()["flow"] == "main"
 
     async def test_hangup_is_recorded_not_raised(self) -> None:
