@@ -12,6 +12,8 @@ import click
 from router import __version__
 from router.cli.asterisk_conf import asterisk_conf
 from router.cli.customers import customers
+from router.cli.flows import flows
+from router.cli.prompts import prompts
 from router.cli.report import report
 from router.cli.serve import serve
 from router.errors import ConfigError, LoadError
@@ -29,6 +31,8 @@ cli.add_command(serve)
 cli.add_command(customers)
 cli.add_command(asterisk_conf)
 cli.add_command(report)
+cli.add_command(flows)
+cli.add_command(prompts)
 
 
 def main() -> None:

@@ -1,0 +1,142 @@
+"""``tierline flows check|trace|graph``: argument parsing only."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from router.customer import Customer
+    from router.flows.model import FlowSet
+
+__all__ = ["flows"]
+
+DEFAULT_DIR = Path("ivr_flows")
+
+
+@click.group()
+def flows() -> None:
+    """Check, trace and draw operator IVR flows."""
+
+
+def _load(directory: Path, queues: str) -> FlowSet:
+    from router.errors import FlowError
+    from router.flows.loader import load_flows
+    from router.flows.services import known_services
+
+    try:
+        return load_flows(directory, known_services(directory, queues))
+    except FlowError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s); nothing loaded", err=True)
+        sys.exit(1)
+
+
+_queues_opt = click.option(
+    "--queues", default="", help="Known services a,b,c (default: routing.yaml)."
+)
+_dir_opt = click.option(
+    "--dir", "directory", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True
+)
+
+
+@flows.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_DIR)
+@_queues_opt
+def check(directory: Path, queues: str) -> None:
+    """Compile every flow in DIRECTORY; exit 1 with file:line errors on any problem."""
+    flowset = _load(directory, queues)
+    names = ", ".join(sorted(flowset.flows))
+    click.echo(f"ok: {len(flowset.flows)} flow(s) [{names}] version {flowset.version}")
+
+
+@flows.command()
+@click.argument("flow")
+@click.option("--caller", default="", help="Calling number.")
+@click.option("--dnis", default="", help="Dialled number.")
+@click.option("--digits", default="", help="Digits typed, comma-separated: 1,2,12345678.")
+@click.option("--at", "at", default="", help="Call time, ISO 8601 (default: now).")
+@click.option("--tier", default="", help="Customer tier (omit for an unknown caller).")
+@click.option("--list", "cust_list", type=click.Choice(["", "red", "black"]), default="")
+@click.option(
+    "--lifecycle", type=click.Choice(["new", "growth", "stable", "at_risk"]), default="stable"
+)
+@click.option("--offers", default="", help="Offer codes, comma-separated.")
+@click.option("--tenure", type=int, default=0)
+@click.option("--uniqueid", default="trace.1", help="Seeds percent() splits.")
+@_dir_opt
+@_queues_opt
+def trace(  # noqa: PLR0917 - one parameter per option
+    flow: str,
+    caller: str,
+    dnis: str,
+    digits: str,
+    at: str,
+    tier: str,
+    cust_list: str,
+    lifecycle: str,
+    offers: str,
+    tenure: int,
+    uniqueid: str,
+    directory: Path,
+    queues: str,
+) -> None:
+    """Print the path FLOW takes for one call and its final decision."""
+    from router.flows.runner import outcome_of
+    from router.flows.trace import trace_call
+    from router.types import CallInfo
+
+    flowset = _load(directory, queues)
+    if flow not in flowset.flows:
+        raise click.BadParameter(f"unknown flow {flow!r}; have {sorted(flowset.flows)}")
+    when = datetime.fromisoformat(at) if at else datetime.now().astimezone()
+    call = CallInfo(uniqueid=uniqueid, caller=caller, dnis=dnis, at=when)
+    customer = _customer(tier, cust_list, lifecycle, offers, tenure)
+    typed = [d.strip() for d in digits.split(",") if d.strip()]
+    result = trace_call(flowset, flow, call, customer, typed)
+    for visit in result.state.path:
+        extra = f"  digits={visit.digits}" if visit.digits else ""
+        click.echo(f"{visit.flow}:{visit.node}{extra}")
+    outcome, detail = outcome_of(result.state.result)
+    click.echo(f"=> {outcome} {detail} (flow version {flowset.flows[flow].version})")
+
+
+def _customer(
+    tier: str, cust_list: str, lifecycle: str, offers: str, tenure: int
+) -> Customer | None:
+    """A made-up customer from the options; None (unknown caller) without --tier/--list."""
+    from router.customer import Customer, CustomerList, Lifecycle
+
+    if not (tier or cust_list):
+        return None
+    return Customer(
+        customer_id="trace",
+        tier=tier or "normal",
+        list=CustomerList(cust_list),
+        lifecycle=Lifecycle(lifecycle),
+        tenure_months=tenure,
+        offers=tuple(o for o in offers.split(",") if o),
+    )
+
+
+@flows.command()
+@click.argument("flow")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
+@_dir_opt
+@_queues_opt
+def graph(flow: str, fmt: str, directory: Path, queues: str) -> None:
+    """Draw FLOW as Mermaid or Graphviz DOT on stdout."""
+    from router.flows.graph import to_dot, to_mermaid
+
+    flowset = _load(directory, queues)
+    if flow not in flowset.flows:
+        raise click.BadParameter(f"unknown flow {flow!r}; have {sorted(flowset.flows)}")
+    click.echo(
+        to_mermaid(flowset.flows[flow]) if fmt == "mermaid" else to_dot(flowset.flows[flow]),
+        nl=False,
+    )

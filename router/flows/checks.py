@@ -1,0 +1,202 @@
+"""Whole-flow static checks that need the complete node graph.
+
+Per-field problems (unknown references, bad expressions, dead ends from a
+missing ``next``) are found while building; here we look at the graph:
+unreachable nodes, loops a caller can never leave, sub-flow references,
+``return`` outside a sub-flow, and a dialled number served twice.
+"""
+
+from __future__ import annotations
+
+from router.errors import Problem
+from router.flows import model as m
+from router.flows.expr import closest
+
+__all__ = ["check_flowset", "successors"]
+
+
+def successors(node: m.Node) -> tuple[str, ...]:
+    """Nodes a caller can reach next from ``node`` (within its flow)."""
+    match node:
+        case m.Play() | m.SetVars() | m.SubFlow():
+            out: tuple[str, ...] = (node.next,)
+        case m.Menu():
+            out = (*node.options.values(), node.fallback)
+        case m.Input():
+            out = (node.next, node.fallback)
+        case m.Branch():
+            out = (*(c.goto for c in node.cases), node.default)
+        case m.QueueNode():
+            out = (node.overflow, node.closed)
+        case _:
+            out = ()
+    return tuple(dict.fromkeys(t for t in out if t))
+
+
+def _exits(node: m.Node) -> bool:
+    return isinstance(node, (*m.TERMINAL_TYPES, m.Return))
+
+
+def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
+    problems: list[Problem] = []
+    served: dict[str, str] = {}
+    for flow in flowset.flows.values():
+        problems += _unreachable(flow)
+        problems += _closed_loops(flow)
+        problems += _flow_refs(flow, flowset)
+        for dnis in flow.dnis:
+            if dnis in served:
+                line, col = flow.positions.get("@dnis", (1, 1))
+                problems.append(
+                    Problem(
+                        flow.file,
+                        line,
+                        col,
+                        f"DNIS {dnis} is already served by flow {served[dnis]!r}",
+                    )
+                )
+            served[dnis] = flow.name
+    return problems
+
+
+def _reachable(flow: m.Flow) -> set[str]:
+    seen: set[str] = set()
+    todo = [flow.start]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in flow.nodes:
+            continue
+        seen.add(name)
+        todo.extend(successors(flow.nodes[name]))
+    return seen
+
+
+def _unreachable(flow: m.Flow) -> list[Problem]:
+    if flow.start not in flow.nodes:
+        return []  # already reported as an unknown start node
+    seen = _reachable(flow)
+    out = []
+    for name in flow.nodes:
+        if name not in seen:
+            line, col = flow.pos(name)
+            out.append(
+                Problem(
+                    flow.file,
+                    line,
+                    col,
+                    f"node {name!r} is unreachable from start {flow.start!r}",
+                    "remove it or link it from another node",
+                )
+            )
+    return out
+
+
+def _closed_loops(flow: m.Flow) -> list[Problem]:
+    """Strongly connected sets of nodes with no terminal node and no edge out."""
+    out = []
+    for component in _components(flow):
+        names = set(component)
+        first = component[0]
+        node = flow.nodes[first]
+        looping = len(component) > 1 or first in successors(node)
+        if not looping:
+            continue
+        leaves = any(
+            _exits(flow.nodes[n]) or any(s not in names for s in successors(flow.nodes[n]))
+            for n in component
+        )
+        if not leaves:
+            line, col = flow.pos(min(component, key=flow.pos))
+            out.append(
+                Problem(
+                    flow.file,
+                    line,
+                    col,
+                    f"loop with no exit: {' -> '.join(sorted(component))}",
+                    "give one of these nodes a path to a queue, transfer or hangup",
+                )
+            )
+    return out
+
+
+def _components(flow: m.Flow) -> list[list[str]]:
+    """Tarjan's strongly connected components, iterative (flows can be long)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    result: list[list[str]] = []
+    for root in flow.nodes:
+        if root in index:
+            continue
+        work = [(root, iter(_succ(flow, root)))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            name, it = work[-1]
+            child = next(it, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[name])
+                if low[name] == index[name]:
+                    comp = []
+                    while True:
+                        top = stack.pop()
+                        on_stack.discard(top)
+                        comp.append(top)
+                        if top == name:
+                            break
+                    result.append(sorted(comp, key=flow.pos))
+            elif child not in index:
+                index[child] = low[child] = len(index)
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(_succ(flow, child))))
+            elif child in on_stack:
+                low[name] = min(low[name], index[child])
+    return result
+
+
+def _succ(flow: m.Flow, name: str) -> tuple[str, ...]:
+    return tuple(s for s in successors(flow.nodes[name]) if s in flow.nodes)
+
+
+def _flow_refs(flow: m.Flow, flowset: m.FlowSet) -> list[Problem]:
+    out = []
+    for name, node in flow.nodes.items():
+        if isinstance(node, m.SubFlow):
+            line, col = flow.pos(f"{name}.flow")
+            target = flowset.flows.get(node.flow)
+            if target is None:
+                out.append(
+                    Problem(
+                        flow.file,
+                        line,
+                        col,
+                        f"unknown flow {node.flow!r}",
+                        closest(node.flow, flowset.flows),
+                    )
+                )
+            elif not target.subflow:
+                out.append(
+                    Problem(
+                        flow.file,
+                        line,
+                        col,
+                        f"flow {node.flow!r} is not a sub-flow (add subflow: true to it)",
+                    )
+                )
+        elif isinstance(node, m.Return) and not flow.subflow:
+            line, col = flow.pos(name)
+            out.append(
+                Problem(
+                    flow.file,
+                    line,
+                    col,
+                    "return outside a sub-flow",
+                    "use hangup, or mark this flow subflow: true",
+                )
+            )
+    return out

@@ -1,0 +1,256 @@
+"""The compiled, frozen form of a flow: what the engine walks.
+
+Built once by :mod:`router.flows.loader`; every expression is already a
+compiled :class:`~router.flows.expr.Condition`, every reference resolved
+and checked, so walking a call can never meet a syntax error or a typo.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from router.flows.expr import Condition, ValueExpr
+from router.flows.hours import BusinessHours
+
+__all__ = [
+    "TERMINAL_TYPES",
+    "Branch",
+    "Callback",
+    "Case",
+    "Flow",
+    "FlowSet",
+    "Hangup",
+    "Input",
+    "Menu",
+    "Node",
+    "Play",
+    "PromptCatalog",
+    "QueueNode",
+    "Return",
+    "SetVars",
+    "SubFlow",
+    "Transfer",
+    "Voicemail",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """Play prompts in order; ``interruptible`` lets a digit skip the rest."""
+
+    name: str
+    line: int
+    prompts: tuple[str, ...]
+    next: str
+    interruptible: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """Prompt, then digit -> node; retries with invalid/timeout prompts, then fallback."""
+
+    name: str
+    line: int
+    prompt: str
+    options: Mapping[str, str]
+    fallback: str
+    timeout_s: float = 5.0
+    retries: int = 2
+    invalid_prompt: str = ""
+    timeout_prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """Collect digits matching ``pattern``; ``verify`` looks the account up and links the caller."""
+
+    name: str
+    line: int
+    prompt: str
+    pattern: re.Pattern[str]
+    next: str
+    fallback: str
+    max_digits: int = 12
+    timeout_s: float = 8.0
+    retries: int = 2
+    invalid_prompt: str = ""
+    variable: str = ""
+    verify: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    when: Condition
+    goto: str
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """First case whose condition holds wins; else ``default``."""
+
+    name: str
+    line: int
+    cases: tuple[Case, ...]
+    default: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetVars:
+    """Channel variables (screen pop) and optionally the call's language."""
+
+    name: str
+    line: int
+    values: Mapping[str, ValueExpr]
+    next: str
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueNode:
+    """Ask the routing policy for a lane for ``service``; overflow when it is hopeless.
+
+    ``priority`` (optional expression) overrides the policy's priority;
+    ``max_wait_s`` (when > 0) overrides its maximum wait and sends the call
+    to ``overflow`` up front when the lane's expected wait already exceeds it.
+    """
+
+    name: str
+    line: int
+    service: str
+    priority: Condition | None = None
+    max_wait_s: int = 0
+    overflow: str = ""
+    hours: str = ""
+    closed: str = ""
+    announce_position: bool = False
+    prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    name: str
+    line: int
+    destination: str
+    prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """Store a callback request (durably), confirm it, hang up."""
+
+    name: str
+    line: int
+    service: str
+    prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Voicemail:
+    name: str
+    line: int
+    mailbox: str
+    prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    name: str
+    line: int
+    prompt: str = ""
+    reason: str = "flow"
+
+
+@dataclass(frozen=True, slots=True)
+class SubFlow:
+    """Run another flow; when it reaches ``return`` continue at ``next``."""
+
+    name: str
+    line: int
+    flow: str
+    next: str
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    """End of a sub-flow: back to the caller flow's ``next``."""
+
+    name: str
+    line: int
+
+
+Node = (
+    Play
+    | Menu
+    | Input
+    | Branch
+    | SetVars
+    | QueueNode
+    | Transfer
+    | Callback
+    | Voicemail
+    | Hangup
+    | SubFlow
+    | Return
+)
+TERMINAL_TYPES: tuple[type, ...] = (QueueNode, Transfer, Callback, Voicemail, Hangup)
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One operator file, compiled; ``version`` is the hash of its text."""
+
+    name: str
+    file: str
+    version: str
+    start: str
+    nodes: Mapping[str, Node]
+    dnis: tuple[str, ...] = ()
+    script: str = ""
+    subflow: bool = False
+    timezone: str = "UTC"
+    hours: Mapping[str, BusinessHours] = field(default_factory=dict)
+    default_hours: str = ""
+    positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    needs: frozenset[str] = frozenset()
+
+    def pos(self, key: str) -> tuple[int, int]:
+        """Where ``node`` or ``node.field`` was written (for problems)."""
+        return (
+            self.positions.get(key) or self.positions.get(key.split(".", maxsplit=1)[0]) or (1, 1)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PromptCatalog:
+    """Prompt names the flows may use, and in which languages each exists."""
+
+    languages: tuple[str, ...] = ()
+    prompts: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    sound_prefix: str = ""
+    file: str = ""
+
+    def path(self, prompt: str) -> str:
+        """What Asterisk plays; it picks the language directory itself."""
+        return self.sound_prefix + prompt
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSet:
+    """Every flow of a directory, loaded together so references can be checked."""
+
+    flows: Mapping[str, Flow]
+    prompts: PromptCatalog
+    version: str
+    needs: frozenset[str] = frozenset()  # every field any condition reads
+
+    def for_call(self, dnis: str, script: str = "") -> Flow | None:
+        """The main flow serving this dialled number, else the one serving the script."""
+        for flow in self.flows.values():
+            if not flow.subflow and dnis and dnis in flow.dnis:
+                return flow
+        for flow in self.flows.values():
+            if not flow.subflow and script and flow.script == script:
+                return flow
+        return None

@@ -1,0 +1,217 @@
+"""Adapter: run the pure engine against a live ``CallSession``.
+
+The final decision is delivered as channel variables in ONE round trip
+(``set_vars``) and we return: the dialplan runs Queue()/Dial()/VoiceMail()
+itself, so a router restart never holds a caller hostage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from router.customer import Customer
+from router.errors import CallHungUp, NumberConflictError, StoreError
+from router.flows import actions as a
+from router.flows.callbacks import CallbackRequest, CallbackStore, MemoryCallbackStore
+from router.flows.engine import Engine, State
+from router.flows.model import Flow, FlowSet
+from router.flows.record import CallRecord, PathStep
+from router.logs import get_logger
+from router.types import CallInfo, CallSession, CustomerStore, QueueSnapshot, RoutingPolicy
+
+__all__ = ["AccountLookup", "decision_vars", "outcome_of", "run_flow"]
+
+log = get_logger(__name__)
+
+
+class AccountLookup(Protocol):
+    async def customer_by_id(self, customer_id: str) -> Customer | None:
+        """The customer owning this account number, or None."""
+        ...
+
+
+async def run_flow(  # noqa: PLR0917 - the signature the call service was promised
+    flow: Flow,
+    session: CallSession,
+    call: CallInfo,
+    customer: Customer | None,
+    policy: RoutingPolicy,
+    queues: Mapping[str, QueueSnapshot],
+    store: CustomerStore,
+    *,
+    flows: FlowSet,
+    callbacks: CallbackStore | None = None,
+    accounts: AccountLookup | None = None,
+) -> CallRecord:
+    """Walk ``flow`` for one call; never raises for a caller hangup.
+
+    Args:
+        flows: the flow set ``flow`` came from (sub-flows, prompts); keep the
+            one the call started with, even if the registry reloads meanwhile.
+        callbacks: where callback requests go (default: kept in memory only).
+        accounts: resolves typed account numbers; without it, verification
+            fails closed and the input node takes its fallback.
+    """
+    started = time.monotonic()
+    engine = Engine(flows, policy)
+    callbacks = callbacks or MemoryCallbackStore()
+    state, actions = engine.start(flow.name, engine.facts(call, customer, queues))
+    stamps: list[float] = [0.0] * len(state.path)
+    try:
+        while True:
+            event = await _execute(actions, state, _Call(session, call, store, callbacks, accounts))
+            if event is None:
+                break
+            state, actions = engine.step(state, event)
+            stamps += [(time.monotonic() - started) * 1000] * (len(state.path) - len(stamps))
+    except CallHungUp:
+        state, _ = engine.step(state, a.HungUp())
+    return _record(
+        flows, flow, call, state, stamps=stamps, total=(time.monotonic() - started) * 1000
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    session: CallSession
+    info: CallInfo
+    store: CustomerStore
+    callbacks: CallbackStore
+    accounts: AccountLookup | None
+
+
+async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.Event | None:
+    """Run actions in order; the answer to the last blocking one, or None when done."""
+    session, call = c.session, c.info
+    event: a.Event | None = None
+    for action in actions:
+        match action:
+            case a.Play():
+                digit = await session.play(action.prompts, action.escape_digits)
+                event = a.PlayDone(digit)
+            case a.Collect():
+                got = await session.get_digits(action.prompt, action.timeout_ms, action.max_digits)
+                event = a.Digits(got.digits, got.timed_out)
+            case a.SetVars():
+                await session.set_vars(action.values)
+            case a.Verify():
+                event = a.Verified(await _verify(action.account, call, c.store, c.accounts))
+            case a.RequestCallback():
+                await _store_callback(action, state, call, c.callbacks)
+                await session.set_vars(decision_vars(action))
+                return None
+            case _:
+                await session.set_vars(decision_vars(action))
+                return None
+    return event
+
+
+async def _verify(
+    account: str, call: CallInfo, store: CustomerStore, accounts: AccountLookup | None
+) -> Customer | None:
+    if accounts is None:
+        return None  # fail closed: nothing to verify against
+    try:
+        customer = await accounts.customer_by_id(account)
+    except StoreError:
+        return None
+    if customer is not None and call.caller:
+        try:
+            await store.link(call.caller, customer.customer_id)
+        except (NumberConflictError, StoreError) as exc:
+            log.warning("link_failed", error=type(exc).__name__)
+    return customer
+
+
+async def _store_callback(
+    action: a.RequestCallback, state: State, call: CallInfo, callbacks: CallbackStore
+) -> None:
+    customer = state.customer
+    request = CallbackRequest(
+        number=call.caller,
+        customer_id=customer.customer_id if customer else "",
+        tier=customer.tier if customer else "",
+        service=action.service,
+        requested_at=call.at,
+        uniqueid=call.uniqueid,
+        flow=state.flow,
+    )
+    try:
+        await callbacks.add(request)
+    except StoreError as exc:
+        # The caller already heard the confirmation; the log line keeps the request.
+        log.error("callback_not_stored", error=str(exc), **request.fields())
+
+
+def decision_vars(action: a.Action) -> dict[str, str]:
+    """The channel variables the dialplan acts on after the AGI returns."""
+    match action:
+        case a.Route():
+            d = action.decision
+            return {
+                "TIERLINE_ACTION": "queue",
+                "TIERLINE_QUEUE": d.queue,
+                "TIERLINE_PRIO": str(d.priority),
+                "TIERLINE_MAXWAIT": str(d.max_wait_s),
+                "TIERLINE_REASON": d.reason,
+                "TIERLINE_ANNOUNCE": "1" if action.announce_position else "0",
+            }
+        case a.TransferTo():
+            return {"TIERLINE_ACTION": "transfer", "TIERLINE_DEST": action.destination}
+        case a.VoicemailTo():
+            return {"TIERLINE_ACTION": "voicemail", "TIERLINE_MAILBOX": action.mailbox}
+        case a.RequestCallback():
+            return {"TIERLINE_ACTION": "callback", "TIERLINE_SERVICE": action.service}
+        case a.HangUp():
+            return {"TIERLINE_ACTION": "hangup", "TIERLINE_REASON": action.reason}
+    return {"TIERLINE_ACTION": "hangup", "TIERLINE_REASON": "unknown"}
+
+
+def outcome_of(result: a.Action | None) -> tuple[str, dict[str, object]]:
+    match result:
+        case a.Route():
+            d = result.decision
+            return "queue", {
+                "service": result.service,
+                "queue": d.queue,
+                "priority": d.priority,
+                "reason": d.reason,
+            }
+        case a.TransferTo():
+            return "transfer", {"destination": result.destination}
+        case a.RequestCallback():
+            return "callback", {"service": result.service}
+        case a.VoicemailTo():
+            return "voicemail", {"mailbox": result.mailbox}
+        case a.HangUp():
+            return ("caller_hangup" if result.reason == "caller_hangup" else "hangup"), {
+                "reason": result.reason
+            }
+    return "error", {}
+
+
+def _record(
+    flows: FlowSet, flow: Flow, call: CallInfo, state: State, *, stamps: list[float], total: float
+) -> CallRecord:
+    outcome, detail = outcome_of(state.result)
+    if state.facts.errors:
+        detail = {**detail, "condition_errors": list(state.facts.errors)}
+    path = tuple(
+        PathStep(v.flow, v.node, v.digits, stamps[i] if i < len(stamps) else total)
+        for i, v in enumerate(state.path)
+    )
+    record = CallRecord(
+        call.uniqueid, flow.name, flow.version, path, outcome, detail, total, flows.version
+    )
+    log.info(
+        "flow_done",
+        flow=flow.name,
+        flow_version=flow.version,
+        flowset_version=flows.version,
+        outcome=outcome,
+        nodes=len(path),
+    )
+    return record

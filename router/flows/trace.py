@@ -1,0 +1,81 @@
+"""Walk a flow without Asterisk: scripted digits in, path and decision out.
+
+Used by ``tierline flows trace``, the property tests and the benchmark.
+Digits are consumed in order by every prompt that accepts input; when
+they run out, input times out (the menu's retry/fallback path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from router.customer import DEFAULT_TIERS, Customer
+from router.flows import actions as a
+from router.flows.engine import Engine, State
+from router.flows.model import FlowSet
+from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
+
+__all__ = ["SimplePolicy", "Trace", "trace_call"]
+
+
+class SimplePolicy:
+    """Service name = queue name, priority from tier: a stand-in for the real policy."""
+
+    def decide(
+        self,
+        service: str,
+        customer: Customer | None,
+        call: CallInfo,
+        queues: Mapping[str, QueueSnapshot],
+    ) -> RouteDecision:
+        tier = customer.tier if customer else DEFAULT_TIERS.lowest
+        priority = 10 - 2 * DEFAULT_TIERS.rank(tier)
+        return RouteDecision(service, max(priority, 0), "simple")
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    state: State
+    actions: tuple[a.Action, ...]
+
+
+def trace_call(
+    flows: FlowSet,
+    flow: str,
+    call: CallInfo,
+    customer: Customer | None,
+    digits: Sequence[str],
+    *,
+    policy: RoutingPolicy | None = None,
+    queues: Mapping[str, QueueSnapshot] | None = None,
+    accounts: Mapping[str, Customer] | None = None,
+    hangup_after: int | None = None,
+) -> Trace:
+    """Run to a terminal action; ``hangup_after`` hangs up after that many blocking actions."""
+    engine = Engine(flows, policy or SimplePolicy())
+    state, out = engine.start(flow, engine.facts(call, customer, queues or {}))
+    remaining = list(digits)
+    done: list[a.Action] = list(out)
+    turns = 0
+    while not state.done:
+        if hangup_after is not None and turns >= hangup_after:
+            state, out = engine.step(state, a.HungUp())
+        else:
+            state, out = engine.step(state, _answer(out[-1], remaining, accounts or {}))
+        done += out
+        turns += 1
+    return Trace(state, tuple(done))
+
+
+def _answer(action: a.Action, digits: list[str], accounts: Mapping[str, Customer]) -> a.Event:
+    match action:
+        case a.Play(escape_digits=escape) if escape and digits and digits[0] in escape:
+            return a.PlayDone(digits.pop(0))
+        case a.Play():
+            return a.PlayDone("")
+        case a.Collect():
+            return a.Digits(digits.pop(0), False) if digits else a.Digits("", True)
+        case a.Verify():
+            return a.Verified(accounts.get(action.account))
+    return a.HungUp()

@@ -1,0 +1,52 @@
+"""Shared builders for the flow tests: flows from text, calls, customers."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from router.customer import Customer, CustomerList, Lifecycle
+from router.flows.loader import load_texts
+from router.flows.model import FlowSet
+from router.types import CallInfo
+
+QUEUES = frozenset({"vip", "red_desk", "billing", "tech", "sales", "retention", "general"})
+CATALOG = textwrap.dedent(
+    """\
+    languages: [zh, en]
+    prompts:
+      hello: {zh: "你好", en: "hello"}
+      menu: {zh: "菜单", en: "menu"}
+      again: {zh: "再来", en: "again"}
+      bye: {zh: "再见", en: "bye"}
+    """
+)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def flows(*texts: str, catalog: str | None = CATALOG) -> FlowSet:
+    """Load flows given as YAML texts, named f0.yaml, f1.yaml..."""
+    files = {f"f{i}.yaml": textwrap.dedent(t) for i, t in enumerate(texts)}
+    return load_texts(files, QUEUES, catalog, "prompts.yaml")
+
+
+def call(dnis: str = "100", at: datetime | None = None, uniqueid: str = "1700000000.1") -> CallInfo:
+    when = at or datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)  # a Monday
+    return CallInfo(uniqueid=uniqueid, caller="13800138000", dnis=dnis, at=when)
+
+
+def customer(
+    tier: str = "normal",
+    lst: str = "",
+    lifecycle: str = "stable",
+    offers: tuple[str, ...] = (),
+    cid: str = "C1",
+) -> Customer:
+    return Customer(
+        customer_id=cid,
+        tier=tier,
+        list=CustomerList(lst),
+        lifecycle=Lifecycle(lifecycle),
+        offers=offers,
+    )

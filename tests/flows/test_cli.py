@@ -1,0 +1,78 @@
+"""``tierline flows check|trace|graph`` on the shipped flows and a broken copy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from router.cli import cli
+
+SHIPPED = Path(__file__).resolve().parents[2] / "ivr_flows"
+QUEUES = ["--queues", "vip,red_desk,billing,tech,sales,retention,general,restricted"]
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, ["flows", *args])
+
+
+class TestCheck:
+    def test_shipped_flows_pass(self) -> None:
+        """The shipped flows compile cleanly: exit 0."""
+        result = invoke("check", str(SHIPPED), *QUEUES)
+        assert result.exit_code == 0, result.output
+        assert "telecom" in result.output
+
+    def test_broken_copy_fails_with_location(self, tmp_path: Path) -> None:
+        """A typo in a copy exits 1 and prints file:line."""
+        target = tmp_path / "flows"
+        shutil.copytree(SHIPPED, target)
+        text = (target / "telecom.yaml").read_text()
+        (target / "telecom.yaml").write_text(text.replace("goto: red_desk", "goto: red_dsk"))
+        result = invoke("check", str(target), *QUEUES)
+        assert result.exit_code == 1
+        assert "telecom.yaml:" in result.output
+        assert "did you mean 'red_desk'?" in result.output
+
+    def test_queues_from_routing_yaml(self, tmp_path: Path) -> None:
+        """Without --queues, service names come from routing.yaml."""
+        target = tmp_path / "flows"
+        shutil.copytree(SHIPPED, target)
+        (target / "routing.yaml").write_text("services: [vip, red_desk, billing]\n")
+        result = invoke("check", str(target))
+        assert result.exit_code == 1
+        assert "unknown queue 'tech'" in result.output
+
+
+class TestTraceGraph:
+    def test_trace_after_hours_callback(self) -> None:
+        """New Year's Eve 22:00 ends in the after-hours callback."""
+        result = invoke(
+            "trace",
+            "telecom",
+            "--caller",
+            "13800138000",
+            "--at",
+            "2026-12-31T22:00+08:00",
+            "--dir",
+            str(SHIPPED),
+            *QUEUES,
+        )
+        assert result.exit_code == 0, result.output
+        assert "telecom:after_hours" in result.output
+        assert "=> callback" in result.output
+
+    def test_trace_red_list(self) -> None:
+        """A red-listed caller goes straight to the red desk."""
+        result = invoke("trace", "telecom", "--list", "red", "--dir", str(SHIPPED), *QUEUES)
+        assert "=> queue {'service': 'red_desk'" in result.output
+
+    def test_graph_formats(self) -> None:
+        """graph prints Mermaid and DOT with the flow's edges."""
+        mermaid = invoke("graph", "telecom", "--dir", str(SHIPPED), *QUEUES).output
+        assert mermaid.startswith("flowchart TD")
+        assert 'main_menu -->|"1"| billing' in mermaid
+        dot = invoke("graph", "telecom", "--format", "dot", "--dir", str(SHIPPED), *QUEUES).output
+        assert dot.startswith('digraph "telecom"')
+        assert '"main_menu" -> "billing"' in dot

@@ -1,0 +1,186 @@
+"""Every static check rejects a broken flow with the exact file:line."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.errors import FlowError
+from tests.flows.helpers import flows
+
+HEAD = """\
+flow: main
+serves: {dnis: ["100"]}
+start: a
+nodes:
+"""
+
+
+def problems(*texts: str, catalog: str | None = None) -> list[str]:
+    kwargs = {} if catalog is None else {"catalog": catalog}
+    with pytest.raises(FlowError) as info:
+        flows(*texts, **kwargs)
+    return [str(p) for p in info.value.problems]
+
+
+def only(found: list[str], where: str, text: str) -> None:
+    assert any(p.startswith(where) and text in p for p in found), found
+
+
+class TestReferences:
+    def test_unknown_node_suggests_closest(self) -> None:
+        """A goto to a missing node names the line and the closest node."""
+        found = problems(
+            HEAD + "  a: {type: play, prompts: [hello], next: byee}\n  bye: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:5:", "unknown node 'byee' (did you mean 'bye'?)")
+
+    def test_unknown_queue(self) -> None:
+        """A queue node naming an unknown service is rejected with a suggestion."""
+        found = problems(HEAD + "  a:\n    type: queue\n    service: biling\n")
+        only(found, "f0.yaml:7:14", "unknown queue 'biling' (did you mean 'billing'?)")
+
+    def test_unknown_prompt(self) -> None:
+        """A prompt missing from the catalogue is rejected at its list item."""
+        found = problems(
+            HEAD + "  a: {type: play, prompts: [hello, helo], next: b}\n  b: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:5:", "unknown prompt 'helo' (did you mean 'hello'?)")
+
+    def test_unknown_flow(self) -> None:
+        """A sub-flow call to a missing flow is rejected at its flow: field."""
+        found = problems(
+            HEAD + "  a:\n    type: subflow\n    flow: nope\n    next: b\n  b: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:7:11", "unknown flow 'nope'")
+
+    def test_prompt_missing_in_language(self) -> None:
+        """A catalogue prompt without a configured language is reported in prompts.yaml."""
+        catalog = "languages: [zh, en]\nprompts:\n  hello: {zh: x}\n"
+        found = problems(HEAD + "  a: {type: hangup, prompt: hello}\n", catalog=catalog)
+        only(found, "prompts.yaml:3:3", "prompt 'hello' is missing in language 'en'")
+
+
+class TestGraph:
+    def test_unreachable(self) -> None:
+        """A node no path reaches is reported at its name."""
+        found = problems(HEAD + "  a: {type: hangup}\n  lost: {type: hangup}\n")
+        only(found, "f0.yaml:6:3", "node 'lost' is unreachable")
+
+    def test_dead_end(self) -> None:
+        """A play node without next is a dead end."""
+        found = problems(HEAD + "  a: {type: play, prompts: [hello]}\n")
+        only(found, "f0.yaml:5:", "path ends here without queue")
+
+    def test_loop_without_exit(self) -> None:
+        """Nodes that only lead to each other are a loop with no exit."""
+        found = problems(
+            HEAD
+            + "  a: {type: play, prompts: [hello], next: b}\n"
+            + "  b: {type: play, prompts: [menu], next: a}\n"
+        )
+        only(found, "f0.yaml:5:3", "loop with no exit: a -> b")
+
+    def test_duplicate_menu_digit(self) -> None:
+        """The same digit twice in one menu is rejected at the second one."""
+        found = problems(
+            HEAD
+            + "  a:\n    type: menu\n    prompt: menu\n    fallback: b\n"
+            + "    options:\n      1: b\n      1: c\n"
+            + "  b: {type: hangup}\n  c: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:11:7", "menu digit '1' is used twice")
+
+    def test_return_outside_subflow(self) -> None:
+        """return in a main flow is rejected."""
+        found = problems(HEAD + "  a: {type: return}\n")
+        only(found, "f0.yaml:5:3", "return outside a sub-flow")
+
+
+class TestExpressions:
+    def test_syntax_error(self) -> None:
+        """An expression that does not compile is reported with CEL's message."""
+        found = problems(
+            HEAD + "  a:\n    type: branch\n    cases:\n      - when: customer.tier ==\n"
+            "        goto: b\n    default: b\n  b: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:8:15", "expression does not compile")
+
+    def test_unknown_field(self) -> None:
+        """A misspelt customer field is rejected with the closest field."""
+        found = problems(
+            HEAD + "  a:\n    type: branch\n    cases:\n      - when: customer.tire == 'vip'\n"
+            "        goto: b\n    default: b\n  b: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:8:15", "unknown field customer.tire (did you mean 'tier'?)")
+
+    def test_unknown_queue_in_expression(self) -> None:
+        """queues.<name> must name a known queue."""
+        found = problems(
+            HEAD + "  a:\n    type: branch\n    cases:\n      - when: queues.vipp.ewt < 60\n"
+            "        goto: b\n    default: b\n  b: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:8:15", "unknown queue 'vipp' (did you mean 'vip'?)")
+
+    def test_unknown_function(self) -> None:
+        """Only CEL built-ins and our helpers may be called."""
+        found = problems(
+            HEAD + "  a:\n    type: branch\n    cases:\n      - when: system('rm')\n"
+            "        goto: b\n    default: b\n  b: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:8:15", "unknown function system()")
+
+
+class TestSyntax:
+    def test_yaml_error(self) -> None:
+        """Broken YAML is reported with PyYAML's position."""
+        found = problems("flow: x\nnodes: [a,\n")
+        assert found[0].startswith("f0.yaml:3:"), found
+
+    def test_unknown_field_in_node(self) -> None:
+        """A misspelt field name is reported with the right one."""
+        found = problems(
+            HEAD + "  a: {type: play, prompts: [hello], nxt: b, next: b}\n  b: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:5:", "unknown field 'nxt' in play node (did you mean 'next'?)")
+
+    def test_all_problems_at_once(self) -> None:
+        """Several problems in one file are all reported, sorted by line."""
+        found = problems(HEAD + "  a: {type: play, prompts: [x], next: y}\n  z: {type: hangup}\n")
+        assert len(found) >= 3
+
+
+class TestSchema:
+    def test_schema_matches_loader(self) -> None:
+        """The published JSON Schema lists exactly the fields the loader accepts."""
+        import json
+        from pathlib import Path
+
+        from router.flows.build import TOP_FIELDS
+        from router.flows.nodes import NODE_FIELDS
+
+        path = Path(__file__).resolve().parents[2] / "ivr_flows" / "flow.schema.json"
+        schema = json.loads(path.read_text())
+        assert set(schema["properties"]) == TOP_FIELDS
+        for kind, fields in NODE_FIELDS.items():
+            props = set(schema["$defs"][f"{kind}_node"]["properties"])
+            assert props == fields | {"type", "note"}, kind
+
+
+class TestMore:
+    def test_dnis_served_twice(self) -> None:
+        """Two flows serving one dialled number are rejected at the second's dnis."""
+        other = HEAD.replace("flow: main", "flow: other") + "  a: {type: hangup}\n"
+        found = problems(HEAD + "  a: {type: hangup}\n", other)
+        only(found, "f1.yaml:2:", "DNIS 100 is already served by flow 'main'")
+
+    def test_unknown_hours_and_bad_time(self) -> None:
+        """A queue naming unknown hours, and a 25:00 opening time, are both located."""
+        text = (
+            "flow: main\nserves: {dnis: ['100']}\nstart: a\n"
+            "hours:\n  office:\n    weekly: {mon: '09:00-25:00'}\n"
+            "nodes:\n  a: {type: queue, service: billing, hours: ofice, closed: b}\n"
+            "  b: {type: hangup}\n"
+        )
+        found = problems(text)
+        only(found, "f0.yaml:6:13", "hours 'office'")
+        only(found, "f0.yaml:8:", "unknown hours 'ofice'")
