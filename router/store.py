@@ -152,7 +152,8 @@ class RedisCustomerStore:
             return _miss(norm, "bad_record", start)
         return LookupResult(norm, customer, "found", _ms(start))
 
-    async def get(self, customer_id: str) -> Customer | None:
+    async def customer_by_id(self, customer_id: str) -> Customer | None:
+        """The record of an account (``flows`` input nodes verify accounts with it)."""
         reply = await self._r.hmget(keys.customer_key(customer_id), ["rec", "phones"])
         rec, phones = cast(list[str | None], reply)
         return decode(rec, phones or "") if rec else None

@@ -102,12 +102,12 @@ class TestImport:
         await import_path(redis_url, path)
         first = sorted(await redis_client.keys("*"))
         store = RedisCustomerStore(redis_client)
-        before = await store.get("C1")
+        before = await store.customer_by_id("C1")
         report = await import_path(redis_url, path)
         assert report.ok
         assert report.written == 2
         assert sorted(await redis_client.keys("*")) == first
-        after = await store.get("C1")
+        after = await store.customer_by_id("C1")
         assert before is not None
         assert after is not None
         assert after.phones == before.phones == ("13800138000", "1065529988")

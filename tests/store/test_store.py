@@ -96,7 +96,7 @@ class TestWrites:
         await store.upsert(ALICE)
         with pytest.raises(NumberConflictError, match="C1"):
             await store.upsert(Customer("C2", phones=("13900001111", "13800138000")))
-        assert await store.get("C2") is None
+        assert await store.customer_by_id("C2") is None
         assert (await store.lookup("13900001111")).reason == "unknown"
 
     async def test_link_and_unlink(self, store: RedisCustomerStore) -> None:
@@ -107,7 +107,7 @@ class TestWrites:
         assert found.customer is not None
         assert found.customer.phones == ("13800138000", "1065529988", "13900001111")
         assert await store.unlink("13900001111") == "C1"
-        after = await store.get("C1")
+        after = await store.customer_by_id("C1")
         assert after is not None
         assert after.phones == ("13800138000", "1065529988")
         assert await store.unlink("13900001111") is None
