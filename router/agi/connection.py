@@ -1,0 +1,169 @@
+"""One FastAGI TCP connection: bytes in, environment and typed replies out.
+
+An ``asyncio.Protocol`` rather than streams: replies and the unsolicited
+``HANGUP`` line are dispatched the moment they arrive (so a hangup is known
+before we write the next command), and there is no per-call reader task.
+Every failure mode ends in exactly one ``bad_session`` reason for the
+server to log once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import cast
+
+from router.agi.protocol import (
+    MAX_ENV_BYTES,
+    MAX_LINE_BYTES,
+    Hangup,
+    Reply,
+    ReplyParser,
+    Trying,
+    parse_env_line,
+)
+from router.errors import AGIError, AGIProtocolError
+
+__all__ = ["AGIConnection", "ConnectionClosed"]
+
+
+class ConnectionClosed(AGIError):  # noqa: N818 - EOF is an ending, not a fault
+    """Asterisk closed the socket (EOF); the call is over."""
+
+
+EnvReady = Callable[["AGIConnection", dict[str, str]], None]
+Closed = Callable[["AGIConnection"], None]
+
+
+class AGIConnection(asyncio.Protocol):
+    """Reads the environment, then at most one reply waiter at a time."""
+
+    def __init__(self, on_env: EnvReady, on_closed: Closed, env_timeout_s: float) -> None:
+        self._on_env = on_env
+        self._on_closed = on_closed
+        self._env_timeout_s = env_timeout_s
+        self._env: dict[str, str] | None = {}
+        self._env_bytes = 0
+        self._buf = bytearray()
+        self._parser = ReplyParser()
+        self._waiter: asyncio.Future[Reply] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self.transport: asyncio.Transport | None = None
+        self.peer = ""
+        self.hung_up = False
+        self.closed = False
+        self.failure = ""  # why this session went bad, for one log line
+        self.reported = False  # the server logged it already
+        self.started = False  # the environment was complete and a call task runs
+
+    # ------------------------------------------------------------------ asyncio hooks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self._env_timeout_s, self._env_timed_out)
+
+    def data_received(self, data: bytes) -> None:
+        self._buf += data
+        while not self.closed:
+            end = self._buf.find(b"\n")
+            if end < 0:
+                if len(self._buf) > MAX_LINE_BYTES:
+                    self.fail(f"line longer than {MAX_LINE_BYTES} bytes")
+                return
+            raw = bytes(self._buf[:end])
+            del self._buf[: end + 1]
+            try:
+                self._line(raw.rstrip(b"\r").decode("utf-8", "replace"), end + 1)
+            except AGIProtocolError as exc:
+                self.fail(str(exc))
+
+    def eof_received(self) -> bool | None:
+        if self._env is not None:
+            self.fail("EOF before the environment was complete")
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._cancel_timer()
+        self._wake(ConnectionClosed("Asterisk closed the connection"))
+        self._on_closed(self)
+
+    # ------------------------------------------------------------------ lines
+
+    def _line(self, line: str, size: int) -> None:
+        if self._env is not None:
+            self._env_line(line, size)
+            return
+        event = self._parser.feed(line)
+        if event is None or isinstance(event, Trying):
+            return
+        if isinstance(event, Hangup):
+            self.hung_up = True
+            return
+        waiter, self._waiter = self._waiter, None
+        if waiter is None or waiter.done():
+            raise AGIProtocolError(f"reply with no command in flight: {line[:60]!r}")
+        waiter.set_result(event)
+
+    def _env_line(self, line: str, size: int) -> None:
+        env = cast(dict[str, str], self._env)
+        self._env_bytes += size
+        if self._env_bytes > MAX_ENV_BYTES:
+            raise AGIProtocolError(f"environment larger than {MAX_ENV_BYTES} bytes")
+        if line:
+            key, value = parse_env_line(line)
+            env[key] = value
+            return
+        if not env:
+            raise AGIProtocolError("empty environment")
+        self._env = None
+        self._cancel_timer()
+        self._on_env(self, env)
+
+    def _env_timed_out(self) -> None:
+        self._timer = None
+        if self._env is not None:
+            self.fail(f"environment not complete within {self._env_timeout_s:g} s")
+
+    # ------------------------------------------------------------------ commands
+
+    def send(self, line: bytes) -> asyncio.Future[Reply]:
+        """Write one command; the future gets its reply (or ConnectionClosed)."""
+        if self.closed or self.transport is None:
+            raise ConnectionClosed("connection already closed")
+        if self._waiter is not None and not self._waiter.done():
+            raise AGIProtocolError("a command is already in flight")
+        waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        self.transport.write(line)
+        return waiter
+
+    def fail(self, reason: str) -> None:
+        """Mark the session bad (first reason wins) and drop the socket."""
+        if not self.failure:
+            self.failure = reason
+        self._wake(AGIProtocolError(reason))
+        self.close()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+        self.closed = True
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+        self.closed = True
+
+    def _wake(self, exc: Exception) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
