@@ -73,7 +73,7 @@ class TestNormalCall:
 class TestHostileCallerText:
     @pytest.mark.parametrize(
         "name",
-        ['Doe, John; "JJ" O\'Neil', "Back\\slash \"Q\" a;b,c", "张三", 'x" NOOP\\', "(a[b,c"],
+        ['Doe, John; "JJ" O\'Neil', 'Back\\slash "Q" a;b,c', "张三", 'x" NOOP\\', "(a[b,c"],
     )
     async def test_caller_name_round_trips_exactly(self, server: AGIServer, name: str) -> None:
         """Quotes, backslashes, commas, brackets and UTF-8 come back byte for byte."""
@@ -112,7 +112,7 @@ class TestRobustness:
     async def test_bad_peer_gets_one_log_line_and_others_are_served(
         self, server: AGIServer, logs: LogCapture, payload: bytes, reason: str
     ) -> None:
-        """Half an environment, garbage, an over-long line: one log line, a normal call meanwhile."""
+        """Half an env, garbage, an over-long line: one log line; a normal call meanwhile."""
         concurrent = asyncio.create_task(normal_call(server))
         await raw(server, payload)
         record, took = await concurrent
@@ -166,9 +166,7 @@ class TestHangup:
         """Before, during each media command, during EXEC, after: clean end, server closes."""
         script = CallerScript(hangup_at_ms=at_ms, digits=[(2600.0, "4"), (2900.0, "2")])
         env = environment("2000", script="ivr")
-        record = await place_call(
-            "127.0.0.1", server.port, env, script, speed=SPEED, max_s=5
-        )
+        record = await place_call("127.0.0.1", server.port, env, script, speed=SPEED, max_s=5)
         assert record.closed_by_server
         assert logs.events("agi.bad_session") == []
         lines = [(who, line) for _, who, line in record.exchange]
@@ -196,5 +194,5 @@ class TestDrain:
         await server.stop(drain_s=3.0)
         record = await call
         assert record.variables["DONE"] == "1"
-        with pytest.raises(OSError):
+        with pytest.raises(ConnectionRefusedError):
             await asyncio.open_connection("127.0.0.1", server.port)
