@@ -13,6 +13,7 @@ from enum import StrEnum
 
 __all__ = [
     "DEFAULT_TIERS",
+    "MAX_OFFERS",
     "Customer",
     "CustomerList",
     "Lifecycle",

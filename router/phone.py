@@ -19,10 +19,13 @@ Numbers with fewer than 3 or more than 17 digits are rejected.
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["HOME_COUNTRY_CODE", "normalise", "normalise_or_none"]
 
 HOME_COUNTRY_CODE = "86"
-_SEPARATORS = frozenset(" -.()/\t")
+_ALLOWED_RE = re.compile(r"[0-9 \-.()/\t]*")
+_NOT_DIGIT_RE = re.compile(r"[^0-9]")
 _MIN_DIGITS = 3
 _MAX_DIGITS = 17
 
@@ -32,9 +35,9 @@ def normalise_or_none(raw: str, country_code: str = HOME_COUNTRY_CODE) -> str | 
     text = raw.strip()
     plus = text.startswith("+")
     body = text[1:] if plus else text
-    if any(not (ch.isdigit() and ch.isascii()) and ch not in _SEPARATORS for ch in body):
+    if not _ALLOWED_RE.fullmatch(body):
         return None
-    digits = "".join(ch for ch in body if ch.isdigit())
+    digits = _NOT_DIGIT_RE.sub("", body)
     if not plus and digits.startswith("00"):
         plus, digits = True, digits[2:]
     if plus and digits.startswith(country_code):

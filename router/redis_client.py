@@ -9,23 +9,32 @@ bad as none, so: short timeouts, no retries, and a blocking pool that waits
 
 from __future__ import annotations
 
+import asyncio
+
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from router.settings import Settings
 
-__all__ = ["bulk_client", "call_path_client"]
+__all__ = ["bulk_client", "call_path_client", "warm_pool"]
 
 
 def call_path_client(settings: Settings, url: str) -> Redis:
-    """A client for per-call work: fail fast, never retry."""
+    """A client for per-call work: fail fast, never retry.
+
+    The socket timeout is kept inside the lookup deadline so that a slow
+    server is normally caught by redis-py's own timeout, which closes the
+    connection cleanly; the caller's deadline (task cancellation) is only
+    the backstop for pool waits and connects.
+    """
+    deadline = settings.lookup_deadline_ms / 1000
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=settings.redis_pool_size,
-        timeout=settings.lookup_deadline_ms / 1000,
+        timeout=deadline,
         socket_connect_timeout=settings.redis_connect_timeout_ms / 1000,
-        socket_timeout=settings.redis_socket_timeout_ms / 1000,
+        socket_timeout=min(settings.redis_socket_timeout_ms / 1000, deadline * 0.8),
         retry=Retry(NoBackoff(), 0),
         decode_responses=True,
     )
@@ -41,3 +50,12 @@ def bulk_client(url: str, timeout_s: float = 30.0) -> Redis:
         retry=Retry(NoBackoff(), 0),
         decode_responses=True,
     )
+
+
+async def warm_pool(client: Redis, connections: int) -> None:
+    """Open ``connections`` pooled connections before calls arrive.
+
+    A burst of calls on a cold pool would otherwise pay TCP connect plus the
+    client handshake inside their lookup deadline, all at once.
+    """
+    await asyncio.gather(*(client.ping() for _ in range(connections)))

@@ -39,12 +39,12 @@ def _cast(env: Mapping[str, str], name: str, kind: Callable[[str], T], default: 
 
 def _port(raw: str) -> int:
     value = int(raw)
-    if not 0 < value < 65536:
+    if not 0 <= value < 65536:
         raise ValueError(raw)
     return value
 
 
-_port.__name__ = "port (1-65535)"
+_port.__name__ = "port (0-65535; 0 picks a free one)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ class Settings:
     ami_username: str = ""
     ami_secret_file: Path | None = None
     log_level: str = "info"
-    default_queue: str = "default"
+    default_queue: str = "support"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -88,7 +88,7 @@ class Settings:
             ami_username=e.get("TIERLINE_AMI_USERNAME") or "",
             ami_secret_file=Path(secret) if secret else None,
             log_level=(e.get("TIERLINE_LOG_LEVEL") or "info").lower(),
-            default_queue=e.get("TIERLINE_DEFAULT_QUEUE") or "default",
+            default_queue=e.get("TIERLINE_DEFAULT_QUEUE") or "support",
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

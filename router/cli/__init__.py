@@ -5,10 +5,15 @@ Each subcommand group lives in its own module and is registered here.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from router import __version__
+from router.cli.asterisk_conf import asterisk_conf
+from router.cli.customers import customers
 from router.cli.serve import serve
+from router.errors import ConfigError, LoadError
 
 __all__ = ["cli", "main"]
 
@@ -20,7 +25,14 @@ def cli() -> None:
 
 
 cli.add_command(serve)
+cli.add_command(customers)
+cli.add_command(asterisk_conf)
 
 
 def main() -> None:
-    cli(prog_name="tierline")
+    """Entry point; configuration and load errors end with a message, not a traceback."""
+    try:
+        cli(prog_name="tierline")
+    except (ConfigError, LoadError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

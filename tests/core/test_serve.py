@@ -1,0 +1,74 @@
+"""`tierline serve`: the README's main command, on the embedded store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+
+def wait_for_event(proc: subprocess.Popen[bytes], name: str, timeout: float) -> dict[str, object]:
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        event = orjson.loads(line)
+        if event["event"] == name:
+            return dict(event)
+    pytest.fail(f"no {name!r} event within {timeout}s")
+
+
+class TestServe:
+    def test_demo_serve_on_embedded_store_and_clean_stop(self, tmp_path: Path) -> None:
+        """serve --demo starts Valkey, loads samples, reports ready, stops on SIGTERM."""
+        env = {**os.environ, "TIERLINE_DATA_DIR": str(tmp_path), "TIERLINE_AGI_PORT": "0"}
+        env.pop("REDIS_URL", None)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "router", "serve", "--demo"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            ready = wait_for_event(proc, "ready", 60)
+            url_file = tmp_path / "valkey" / "server.url"
+            assert url_file.read_text() == ready["store"]
+            show = subprocess.run(
+                [sys.executable, "-m", "router", "customers", "show", "13800138000"],
+                env=env,
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+            assert show.returncode == 0, show.stderr
+            assert orjson.loads(show.stdout)["customer_id"] == "C00001"
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(30) == 0
+            assert not url_file.exists()
+            assert (tmp_path / "valkey" / "appendonlydir").is_dir()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stderr:
+                proc.stderr.close()
+
+    def test_bad_setting_is_one_line_not_a_traceback(self, tmp_path: Path) -> None:
+        """A bad environment value stops serve with exit 2 and the variable's name."""
+        env = {**os.environ, "TIERLINE_DATA_DIR": str(tmp_path), "TIERLINE_AGI_PORT": "x"}
+        out = subprocess.run(
+            [sys.executable, "-m", "router", "serve"], env=env, capture_output=True, check=False
+        )
+        assert out.returncode == 2
+        assert out.stderr.decode().strip() == (
+            "error: Config 'TIERLINE_AGI_PORT' has value 'x'. "
+            "Not a valid port (0-65535; 0 picks a free one)."
+        )

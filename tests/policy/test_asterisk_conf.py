@@ -1,0 +1,174 @@
+"""asterisk_conf/: generated queues.conf in step, dialplan and AMI config checked.
+
+extensions.conf is checked with asterisklint's dialplan checker (the same
+checks ``asterisklint dialplan-check`` runs). asterisklint has no checker for
+queues.conf or manager.conf, so those are parsed with its config parser and
+checked by the strict rules below.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from asterisklint import FileConfigParser, FileDialplanParser
+from asterisklint.defines import MessageDefManager
+from click.testing import CliRunner
+
+from router.cli import cli
+from router.policy import RoutingConfig, render_queues_conf
+from tests.policy.conftest import CONF_DIR, ROOT, ROUTING
+
+QUEUE_KEYS = {
+    "strategy", "timeout", "retry", "weight", "wrapuptime", "maxlen", "servicelevel",
+    "ringinuse", "setinterfacevar", "setqueuevar", "setqueueentryvar", "musicclass",
+    "joinempty", "leavewhenempty",
+}  # fmt: skip
+GENERAL_KEYS = {"persistentmembers", "autofill", "shared_lastcall", "log_membername_as_agent"}
+
+
+def lint_messages(path: Path, dialplan: bool) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """asterisklint messages for ``path`` and its sections as dicts."""
+    MessageDefManager.reset()
+    parser = FileDialplanParser() if dialplan else FileConfigParser()
+    parser.include(str(path))
+    sections: dict[str, dict[str, str]] = {}
+    for item in parser:
+        if dialplan:
+            item.walk_jump_destinations()
+        else:
+            sections[item.name] = {v.variable: v.value for v in item}
+    messages = [name for name, found in MessageDefManager.raised.items() if found]
+    MessageDefManager.reset()
+    return messages, sections
+
+
+class TestQueuesConf:
+    def test_committed_file_matches_generator(self, shipped: RoutingConfig) -> None:
+        """asterisk_conf/queues.conf is exactly what the routing file generates."""
+        assert (CONF_DIR / "queues.conf").read_text() == render_queues_conf(shipped)
+
+    def test_cli_writes_and_checks(self, tmp_path: Path) -> None:
+        """`tierline asterisk-conf` writes queues.conf and --check accepts it."""
+        runner = CliRunner()
+        args = ["asterisk-conf", "--routing", str(ROUTING), "--out", str(tmp_path)]
+        assert runner.invoke(cli, args).exit_code == 0
+        assert runner.invoke(cli, [*args, "--check"]).exit_code == 0
+        (tmp_path / "queues.conf").write_text("; edited by hand\n")
+        result = runner.invoke(cli, [*args, "--check"])
+        assert result.exit_code == 1
+        assert "out of date" in result.output
+
+    def test_cli_reports_bad_routing_file(self, tmp_path: Path) -> None:
+        """A bad routing file prints file:line problems and exits 2, writing nothing."""
+        bad = tmp_path / "routing.yaml"
+        bad.write_text(ROUTING.read_text().replace("default_queue: support", "default_queue: x"))
+        result = CliRunner().invoke(cli, ["asterisk-conf", "--routing", str(bad), "--out",
+                                          str(tmp_path)])  # fmt: skip
+        assert result.exit_code == 2
+        assert f"{bad}:" in result.output
+        assert "unknown queue 'x'" in result.output
+        assert not (tmp_path / "queues.conf").exists()
+
+    def test_parses_cleanly_with_known_keys(self, shipped: RoutingConfig) -> None:
+        """queues.conf parses without asterisklint messages; one section per lane."""
+        messages, sections = lint_messages(CONF_DIR / "queues.conf", dialplan=False)
+        assert messages == []
+        assert list(sections) == ["general", *shipped.queues]
+        assert set(sections["general"]) <= GENERAL_KEYS
+        for name in shipped.queues:
+            assert set(sections[name]) <= QUEUE_KEYS, name
+            assert sections[name]["strategy"] == shipped.queues[name].strategy
+
+
+class TestExtensionsConf:
+    def test_asterisklint_clean(self) -> None:
+        """asterisklint dialplan-check finds nothing in extensions.conf."""
+        messages, _ = lint_messages(CONF_DIR / "extensions.conf", dialplan=True)
+        assert messages == []
+
+    def test_asterisklint_catches_a_broken_copy(self, tmp_path: Path) -> None:
+        """The lint really runs: a misspelt app and a dangling Goto are reported."""
+        text = (CONF_DIR / "extensions.conf").read_text()
+        broken = text.replace("Queue(${TL_QUEUE}", "Qeueu(${TL_QUEUE}").replace(
+            "?fallback,1)", "?nowhere,1)"
+        )
+        (tmp_path / "extensions.conf").write_text(broken)
+        messages, _ = lint_messages(tmp_path / "extensions.conf", dialplan=True)
+        assert "E_APP_MISSING" in messages
+        assert "W_DP_GOTO_CONTEXT_NOEXTEN" in messages
+
+    def test_fallback_tests_route_variable_not_agistatus(self) -> None:
+        """No route = empty TIERLINE_QUEUE; AGISTATUS never decides a branch."""
+        text = (CONF_DIR / "extensions.conf").read_text()
+        code = [line.split(";")[0] for line in text.splitlines()]
+        branches = [line for line in code if "GotoIf" in line or "ExecIf" in line]
+        assert not [line for line in branches if "AGISTATUS" in line]
+        assert any('"${TIERLINE_QUEUE}" = ""]?fallback' in line for line in branches)
+
+    def test_agi_then_queue_with_priority(self) -> None:
+        """The router is called by AGI, QUEUE_PRIO comes from TIERLINE_PRIO, then Queue()."""
+        text = (CONF_DIR / "extensions.conf").read_text()
+        assert "TIERLINE_AGI=agi://127.0.0.1:4573/inbound" in text
+        assert "hagi://" in text
+        agi = text.index("AGI(${TIERLINE_AGI})")
+        prio = text.index("Set(QUEUE_PRIO=${FILTER(0-9,${TIERLINE_PRIO})})")
+        assert agi < prio < text.index("Queue(${TL_QUEUE},")
+
+    def test_default_queue_in_step_with_routing(self, shipped: RoutingConfig) -> None:
+        """The dialplan's fallback queue is the routing file's default_queue, at its priority."""
+        text = (CONF_DIR / "extensions.conf").read_text()
+        assert f"TIERLINE_DEFAULT_QUEUE={shipped.default_queue}\n" in text
+        lowest = shipped.priorities[shipped.tiers[-1]]
+        assert f"TIERLINE_DEFAULT_PRIO={lowest}\n" in text
+
+    def test_router_variables_documented(self) -> None:
+        """Every TIERLINE_ variable the dialplan reads is defined in docs/routing.md."""
+        text = (CONF_DIR / "extensions.conf").read_text()
+        docs = (ROOT / "docs" / "routing.md").read_text()
+        used = set(re.findall(r"\$\{(TIERLINE_[A-Z_]+)\}", text)) - set(
+            re.findall(r"^(TIERLINE_[A-Z_]+)=", text, re.MULTILINE)
+        )
+        assert used >= {"TIERLINE_QUEUE", "TIERLINE_PRIO", "TIERLINE_ACTION", "TIERLINE_TARGET"}
+        for name in used | {"TIERLINE_CUSTOMER", "TIERLINE_TIER", "TIERLINE_LIST",
+                            "TIERLINE_LIFECYCLE", "TIERLINE_OFFERS"}:  # fmt: skip
+            assert f"`{name}`" in docs, name
+
+
+class TestManagerConf:
+    @pytest.fixture
+    def sections(self, tmp_path: Path) -> dict[str, dict[str, str]]:
+        shutil.copy(CONF_DIR / "manager.conf", tmp_path / "manager.conf")
+        (tmp_path / "tierline-ami-secret.conf").write_text("secret=only-in-this-test\n")
+        messages, found = lint_messages(tmp_path / "manager.conf", dialplan=False)
+        assert messages == []
+        return found
+
+    def test_secret_comes_from_include(self, sections: dict[str, dict[str, str]]) -> None:
+        """The AMI secret is read from the included file, never written in the repo."""
+        assert sections["tierline"]["secret"] == "only-in-this-test"
+        repo_text = (CONF_DIR / "manager.conf").read_text()
+        assert not re.search(r"^\s*secret\s*=", repo_text, re.MULTILINE)
+
+    def test_missing_secret_file_is_reported(self) -> None:
+        """Without the secret file the include is flagged (Asterisk refuses to load)."""
+        messages, _ = lint_messages(CONF_DIR / "manager.conf", dialplan=False)
+        assert messages == ["W_PP_INCLUDE_MISSING"]
+
+    def test_least_privilege(self, sections: dict[str, dict[str, str]]) -> None:
+        """Read call,agent only; no write class (the actions we send need none)."""
+        user = sections["tierline"]
+        assert user["read"] == "call,agent"
+        assert user["write"] == ""
+        assert user["deny"] == "0.0.0.0/0.0.0.0"
+        assert ipaddress.ip_network(user["permit"].replace("/255.0.0.0", "/8")).is_private
+
+    def test_bound_to_private_address(self, sections: dict[str, dict[str, str]]) -> None:
+        """The AMI listens on a private address and not on the web port."""
+        general = sections["general"]
+        assert ipaddress.ip_address(general["bindaddr"]).is_private
+        assert general["webenabled"] == "no"
+        assert set(sections) == {"general", "tierline"}
