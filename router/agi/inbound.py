@@ -109,7 +109,9 @@ class InboundRoute:
     async def _lookup(self, call: CallInfo) -> Customer | None:
         if not call.caller:
             return None
-        deadline = self.settings.lookup_deadline_ms / 1000
+        # The store keeps its own deadline; this one is the backstop for a store
+        # that does not (a bug must not hold the caller in silence).
+        deadline = self.settings.lookup_deadline_ms * 1.2 / 1000 + 0.005
         result: LookupResult = await asyncio.wait_for(self.store.lookup(call.caller), deadline)
         if result.customer is None and result.reason not in ("unknown", "anonymous"):
             log.warning("inbound.lookup_failed", reason=result.reason)
