@@ -47,4 +47,6 @@ async def run(settings: Settings, redis_url: str, stop: asyncio.Event | None = N
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await client.aclose()
+        # The pool was passed in explicitly, so aclose() leaves it open.
+        await client.connection_pool.disconnect()
         log.info("stopped")
