@@ -10,6 +10,7 @@ server to log once.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import cast
 
@@ -22,7 +23,7 @@ from router.agi.protocol import (
     Trying,
     parse_env_line,
 )
-from router.errors import AGIError, AGIProtocolError
+from router.errors import AGIError, AGIProtocolError, AGITimeoutError
 
 __all__ = ["AGIConnection", "ConnectionClosed"]
 
@@ -55,6 +56,7 @@ class AGIConnection(asyncio.Protocol):
         self.failure = ""  # why this session went bad, for one log line
         self.reported = False  # the server logged it already
         self.started = False  # the environment was complete and a call task runs
+        self.env_done_at = 0.0  # perf_counter() when the blank line ending the env arrived
 
     # ------------------------------------------------------------------ asyncio hooks
 
@@ -120,6 +122,7 @@ class AGIConnection(asyncio.Protocol):
         if not env:
             raise AGIProtocolError("empty environment")
         self._env = None
+        self.env_done_at = time.perf_counter()
         self._cancel_timer()
         self._on_env(self, env)
 
@@ -130,16 +133,28 @@ class AGIConnection(asyncio.Protocol):
 
     # ------------------------------------------------------------------ commands
 
-    def send(self, line: bytes) -> asyncio.Future[Reply]:
-        """Write one command; the future gets its reply (or ConnectionClosed)."""
+    def send(self, line: bytes, timeout_s: float) -> asyncio.Future[Reply]:
+        """Write one command; the future gets its reply, or fails.
+
+        It fails with ``ConnectionClosed`` on EOF and ``AGITimeoutError`` after
+        ``timeout_s`` (a plain timer: ``asyncio.wait_for`` per command costs
+        more than the rest of the round trip).
+        """
         if self.closed or self.transport is None:
             raise ConnectionClosed("connection already closed")
         if self._waiter is not None and not self._waiter.done():
             raise AGIProtocolError("a command is already in flight")
-        waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Reply] = loop.create_future()
+        timer = loop.call_later(timeout_s, self._command_timed_out, waiter, timeout_s)
+        waiter.add_done_callback(lambda _f: timer.cancel())
         self._waiter = waiter
         self.transport.write(line)
         return waiter
+
+    def _command_timed_out(self, waiter: asyncio.Future[Reply], timeout_s: float) -> None:
+        if not waiter.done():
+            waiter.set_exception(AGITimeoutError(f"no reply within {timeout_s:g} s"))
 
     def fail(self, reason: str) -> None:
         """Mark the session bad (first reason wins) and drop the socket."""

@@ -64,6 +64,11 @@ class AGISession:
         return self.env.get("agi_uniqueid", "")
 
     @property
+    def env_done_at(self) -> float:
+        """``time.perf_counter()`` when the environment was complete."""
+        return self._conn.env_done_at
+
+    @property
     def hung_up(self) -> bool:
         return self._conn.hung_up or self._conn.closed
 
@@ -95,11 +100,10 @@ class AGISession:
     async def _round_trip(self, line: bytes, verb: str, timeout_s: float) -> Reply:
         self.commands += 1
         try:
-            waiter = self._conn.send(line)
-            return await asyncio.wait_for(waiter, timeout_s)
+            return await self._conn.send(line, timeout_s)
         except ConnectionClosed:
             raise CallHungUp() from None
-        except TimeoutError:
+        except AGITimeoutError:
             self._broken = f"{verb} timed out after {timeout_s:g} s"
             raise AGITimeoutError(self._broken) from None
         except AGIProtocolError as exc:
