@@ -48,7 +48,9 @@ class AGIConnection(asyncio.Protocol):
         self._buf = bytearray()
         self._parser = ReplyParser()
         self._waiter: asyncio.Future[Reply] | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._env_deadline = float("inf")  # set in connection_made
+        self._reply_deadline = 0.0
+        self._reply_timeout_s = 0.0
         self.transport: asyncio.Transport | None = None
         self.peer = ""
         self.hung_up = False
@@ -64,8 +66,7 @@ class AGIConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(self._env_timeout_s, self._env_timed_out)
+        self._env_deadline = asyncio.get_running_loop().time() + self._env_timeout_s
 
     def data_received(self, data: bytes) -> None:
         self._buf += data
@@ -89,7 +90,6 @@ class AGIConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._cancel_timer()
         self._wake(ConnectionClosed("Asterisk closed the connection"))
         self._on_closed(self)
 
@@ -123,22 +123,32 @@ class AGIConnection(asyncio.Protocol):
             raise AGIProtocolError("empty environment")
         self._env = None
         self.env_done_at = time.perf_counter()
-        self._cancel_timer()
         self._on_env(self, env)
 
-    def _env_timed_out(self) -> None:
-        self._timer = None
+    def check_deadlines(self, now: float) -> None:
+        """Called by the server's sweeper (every 0.1 s) with ``loop.time()``.
+
+        One sweep over all connections is far cheaper than a timer per
+        command; deadlines are seconds, so 0.1 s resolution is plenty.
+        """
+        if self.closed or self.transport is None:
+            return
         if self._env is not None:
-            self.fail(f"environment not complete within {self._env_timeout_s:g} s")
+            if now > self._env_deadline:
+                self.fail(f"environment not complete within {self._env_timeout_s:g} s")
+            return
+        waiter = self._waiter
+        if waiter is not None and not waiter.done() and now > self._reply_deadline:
+            self._waiter = None
+            waiter.set_exception(AGITimeoutError(f"no reply within {self._reply_timeout_s:g} s"))
 
     # ------------------------------------------------------------------ commands
 
     def send(self, line: bytes, timeout_s: float) -> asyncio.Future[Reply]:
         """Write one command; the future gets its reply, or fails.
 
-        It fails with ``ConnectionClosed`` on EOF and ``AGITimeoutError`` after
-        ``timeout_s`` (a plain timer: ``asyncio.wait_for`` per command costs
-        more than the rest of the round trip).
+        It fails with ``ConnectionClosed`` on EOF and ``AGITimeoutError`` once
+        ``timeout_s`` has passed (see ``check_deadlines``).
         """
         if self.closed or self.transport is None:
             raise ConnectionClosed("connection already closed")
@@ -146,15 +156,11 @@ class AGIConnection(asyncio.Protocol):
             raise AGIProtocolError("a command is already in flight")
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[Reply] = loop.create_future()
-        timer = loop.call_later(timeout_s, self._command_timed_out, waiter, timeout_s)
-        waiter.add_done_callback(lambda _f: timer.cancel())
+        self._reply_deadline = loop.time() + timeout_s
+        self._reply_timeout_s = timeout_s
         self._waiter = waiter
         self.transport.write(line)
         return waiter
-
-    def _command_timed_out(self, waiter: asyncio.Future[Reply], timeout_s: float) -> None:
-        if not waiter.done():
-            waiter.set_exception(AGITimeoutError(f"no reply within {timeout_s:g} s"))
 
     def fail(self, reason: str) -> None:
         """Mark the session bad (first reason wins) and drop the socket."""
@@ -177,8 +183,3 @@ class AGIConnection(asyncio.Protocol):
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None

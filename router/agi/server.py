@@ -28,6 +28,7 @@ __all__ = ["AGIServer", "Handler", "call_info"]
 log = get_logger("tierline.agi")
 
 Handler = Callable[[AGISession, CallInfo], Awaitable[None]]
+SWEEP_S = 0.1
 
 
 def call_info(env: Mapping[str, str], at: datetime | None = None) -> CallInfo:
@@ -71,6 +72,7 @@ class AGIServer:
         self._server: asyncio.Server | None = None
         self._conns: set[AGIConnection] = set()
         self._calls: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
         self.stats = {"calls": 0, "bad_sessions": 0}
 
     def route(self, name: str, handler: Handler) -> None:
@@ -86,6 +88,7 @@ class AGIServer:
             self._new_connection, self.host, self.port, backlog=4096, reuse_address=True
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self._sweeper = loop.create_task(self._sweep())
         log.info("agi.listening", host=self.host, port=self.port, routes=sorted(self.routes))
 
     async def stop(self, drain_s: float = 10.0) -> None:
@@ -105,7 +108,18 @@ class AGIServer:
                 await asyncio.wait(pending, timeout=1.0)
         if self._server is not None:
             await self._server.wait_closed()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         log.info("agi.stopped", calls=self.stats["calls"])
+
+    async def _sweep(self) -> None:
+        """Enforce every env and reply deadline from one periodic task."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            now = loop.time()
+            for conn in list(self._conns):
+                conn.check_deadlines(now)
 
     # ------------------------------------------------------------------ plumbing
 
