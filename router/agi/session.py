@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from router.agi.connection import AGIConnection, ConnectionClosed
 from router.agi.protocol import (
@@ -28,7 +29,7 @@ from router.agi.protocol import (
     format_command,
 )
 from router.errors import AGIDeadChannelError, AGIProtocolError, AGITimeoutError, CallHungUp
-from router.types import DigitsResult
+from router.types import CallSession, DigitsResult
 
 __all__ = ["AGISession", "AGITimeouts"]
 
@@ -188,3 +189,9 @@ class AGISession:
                 await self.command("HANGUP")
             self._conn.hung_up = True
         raise CallHungUp()
+
+
+if TYPE_CHECKING:  # mypy proves AGISession is a CallSession, signature for signature
+
+    def _is_call_session(session: AGISession) -> CallSession:
+        return session
