@@ -11,6 +11,7 @@ import click
 
 from router import __version__
 from router.cli.asterisk_conf import asterisk_conf
+from router.cli.call import call
 from router.cli.customers import customers
 from router.cli.flows import flows
 from router.cli.prompts import prompts
@@ -28,6 +29,7 @@ def cli() -> None:
 
 
 cli.add_command(serve)
+cli.add_command(call)
 cli.add_command(customers)
 cli.add_command(asterisk_conf)
 cli.add_command(report)

@@ -1,0 +1,173 @@
+"""The FastAGI server: accept, read the environment, route, always close.
+
+Routing is by the script name before ``?`` in ``agi_network_script``
+(``inbound?lang=zh`` -> ``inbound``); the query and ``agi_arg_N`` land in
+``CallInfo.params``. A handler is ``async def handler(session, call)``.
+
+The server closes the socket when the handler returns or fails: Asterisk
+never closes it after a hangup (agi/08a), so a forgotten close would leak
+one fd and one Asterisk thread per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from router.agi.connection import AGIConnection
+from router.agi.session import AGISession, AGITimeouts
+from router.errors import AGIError, CallHungUp
+from router.logs import bind_call, get_logger, mask_number
+from router.phone import normalise_or_none
+from router.types import CallInfo
+
+__all__ = ["AGIServer", "Handler", "call_info"]
+
+log = get_logger("tierline.agi")
+
+Handler = Callable[[AGISession, CallInfo], Awaitable[None]]
+SWEEP_S = 0.1
+
+
+def call_info(env: Mapping[str, str], at: datetime | None = None) -> CallInfo:
+    """Pure: the environment as a ``CallInfo`` (caller number normalised)."""
+    script = env.get("agi_network_script", "")
+    name, _, query = script.partition("?")
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    index = 1
+    while f"agi_arg_{index}" in env:
+        params[f"arg{index}"] = env[f"agi_arg_{index}"]
+        index += 1
+    raw = env.get("agi_callerid", "")
+    dnis = env.get("agi_dnid", "")
+    return CallInfo(
+        uniqueid=env.get("agi_uniqueid", ""),
+        caller=normalise_or_none(raw) or "" if raw not in ("", "unknown") else "",
+        dnis="" if dnis == "unknown" else dnis,
+        at=at or datetime.now(UTC),
+        caller_raw=raw,
+        caller_name=env.get("agi_calleridname", ""),
+        language=params.get("lang") or env.get("agi_language", ""),
+        script=name.strip("/"),
+        params=params,
+    )
+
+
+class AGIServer:
+    """Serves FastAGI on ``host:port`` with a registry of route handlers."""
+
+    def __init__(
+        self,
+        routes: Mapping[str, Handler] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 4573,
+        timeouts: AGITimeouts | None = None,
+    ) -> None:
+        self.routes: dict[str, Handler] = dict(routes or {})
+        self.host = host
+        self.port = port
+        self.timeouts = timeouts or AGITimeouts()
+        self._server: asyncio.Server | None = None
+        self._conns: set[AGIConnection] = set()
+        self._calls: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self.stats = {"calls": 0, "bad_sessions": 0}
+
+    def route(self, name: str, handler: Handler) -> None:
+        self.routes[name] = handler
+
+    @property
+    def active_calls(self) -> int:
+        return len(self._calls)
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._new_connection, self.host, self.port, backlog=4096, reuse_address=True
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._sweeper = loop.create_task(self._sweep())
+        log.info("agi.listening", host=self.host, port=self.port, routes=sorted(self.routes))
+
+    async def stop(self, drain_s: float = 10.0) -> None:
+        """Stop accepting, let calls in flight finish (up to ``drain_s``), close."""
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._conns):
+            if not conn.started:
+                conn.reported = True  # shutting down is not the peer's fault
+                conn.abort()
+        if self._calls:
+            log.info("agi.draining", calls=len(self._calls))
+            _, pending = await asyncio.wait(set(self._calls), timeout=drain_s)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        if self._server is not None:
+            await self._server.wait_closed()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        log.info("agi.stopped", calls=self.stats["calls"])
+
+    async def _sweep(self) -> None:
+        """Enforce every env and reply deadline from one periodic task."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            now = loop.time()
+            for conn in list(self._conns):
+                conn.check_deadlines(now)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _new_connection(self) -> AGIConnection:
+        conn = AGIConnection(self._env_ready, self._closed, self.timeouts.env_s)
+        self._conns.add(conn)
+        return conn
+
+    def _closed(self, conn: AGIConnection) -> None:
+        self._conns.discard(conn)
+        if conn.failure and not conn.reported:
+            self._bad(conn, conn.failure)
+
+    def _env_ready(self, conn: AGIConnection, env: dict[str, str]) -> None:
+        conn.started = True
+        task = asyncio.get_running_loop().create_task(self._run_call(conn, env))
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+
+    async def _run_call(self, conn: AGIConnection, env: dict[str, str]) -> None:
+        call = call_info(env)
+        session = AGISession(conn, env, self.timeouts)
+        bind_call(uniqueid=call.uniqueid)
+        self.stats["calls"] += 1
+        handler = self.routes.get(call.script)
+        try:
+            if handler is None:
+                self._bad(conn, f"no route for script {call.script!r}", call)
+                return
+            await handler(session, call)
+        except CallHungUp:
+            log.debug("agi.hung_up", script=call.script)
+        except AGIError as exc:
+            self._bad(conn, f"{type(exc).__name__}: {exc}", call)
+        except Exception as exc:
+            log.exception("agi.handler_failed", script=call.script, error=repr(exc))
+        finally:
+            conn.close()
+
+    def _bad(self, conn: AGIConnection, reason: str, call: CallInfo | None = None) -> None:
+        if conn.reported:
+            return
+        conn.reported = True
+        self.stats["bad_sessions"] += 1
+        log.warning(
+            "agi.bad_session",
+            peer=conn.peer,
+            reason=reason,
+            uniqueid=call.uniqueid if call else "",
+            caller=mask_number(call.caller_raw) if call else "",
+        )

@@ -1,0 +1,50 @@
+"""``tierline call``: place one call against a running router, as Asterisk would."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+__all__ = ["call"]
+
+
+@click.command()
+@click.option("--from", "caller", required=True, help="Calling number (agi_callerid).")
+@click.option("--to", "dnis", default="unknown", help="Dialled number (agi_dnid).")
+@click.option("--name", default="", help="Caller-ID name (sent raw, as Asterisk does).")
+@click.option("--digits", default="", help="Digits the caller types, e.g. 1,2.")
+@click.option("--agi", "target", default="127.0.0.1:4573", help="Router host:port.")
+@click.option("--script", default="inbound", help="AGI script (route), e.g. inbound?lang=zh.")
+@click.option("--hangup-ms", type=float, default=None, help="Caller hangs up at this time.")
+def call(
+    *,
+    caller: str,
+    dnis: str,
+    name: str,
+    digits: str,
+    target: str,
+    script: str,
+    hangup_ms: float | None,
+) -> None:
+    """Play Asterisk's side of one call; print the exchange and the final route."""
+    from router.agi.caller import place_call
+    from router.agi.double import CallerScript, environment
+
+    host, _, port = target.rpartition(":")
+    typed = [d.strip() for d in digits.split(",") if d.strip()]
+    plan = CallerScript(
+        digits=[(500.0 + 300.0 * i, d) for i, d in enumerate(typed)], hangup_at_ms=hangup_ms
+    )
+    env = environment(caller, dnis=dnis, name=name, script=script, host=target)
+    try:
+        record = asyncio.run(place_call(host or "127.0.0.1", int(port), env, plan, max_s=60))
+    except OSError as exc:
+        raise click.ClickException(f"cannot reach the router at {target}: {exc}") from None
+    for at, who, line in record.exchange:
+        click.echo(f"{who}> {at:9.1f} {line}")
+    click.echo("" if record.closed_by_server else "(router did not close the socket)")
+    route = {k: v for k, v in sorted(record.variables.items()) if k.startswith("TIERLINE_")}
+    click.echo("route:" if route else "route: none set")
+    for key, value in route.items():
+        click.echo(f"  {key}={value}")
