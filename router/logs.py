@@ -18,8 +18,9 @@ import structlog
 
 __all__ = ["bind_call", "configure_logging", "get_logger", "mask_number", "mask_numbers"]
 
-# Any run of 7+ digits, optionally led by '+', with common separators inside.
-_NUMBER_RE = re.compile(r"\+?\d(?:[\d\- ()]{5,}\d)")
+# Any run of 7+ digits, optionally led by '+', with common separators inside,
+# that is not part of a word (a content hash such as "703c1949513" stays).
+_NUMBER_RE = re.compile(r"(?<![\w.])\+?\d(?:[\d\- ()]{5,}\d)(?![\w])")
 _KEEP_HEAD = 3
 _KEEP_TAIL = 4
 

@@ -1,18 +1,33 @@
 """The long-running router process: wires adapters together and waits.
 
 Kept apart from the CLI so tests and benchmarks can start the same service
-in-process. On SIGTERM/SIGINT the FastAGI server stops accepting and the
-calls in flight are drained (each still gets its route) before Redis closes.
+in-process. Start-up fails fast on a broken routing file or flow directory
+(a broken edit must never reach a call); afterwards flow edits are hot
+reloaded and a broken one keeps the previous version serving. On
+SIGTERM/SIGINT the FastAGI server stops accepting and the calls in flight
+are drained (each still gets its route) before Redis closes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 
-from router.agi import AGIServer, InboundRoute
+from redis.asyncio import Redis
+
+from router.agi import AGIServer
+from router.ami import AMIListener, RedisQueueState, start_listener
+from router.ami.aging import Rule
+from router.ami.state import WaitingCall
+from router.callbacks import RedisCallbackStore
+from router.calls import CallRouter
+from router.flows.registry import FlowRegistry
 from router.logs import get_logger
-from router.redis_client import call_path_client
+from router.policy import TieredPolicy, WaitingCaller, load_routing
+from router.redis_client import bulk_client, call_path_client, warm_pool
 from router.settings import Settings
 from router.store import RedisCustomerStore
 
@@ -22,30 +37,63 @@ log = get_logger("tierline.service")
 
 DRAIN_S = 10.0
 """How long calls in flight may take to finish after SIGTERM."""
+WARM_CONNECTIONS = 16
+
+
+def _aging_rule(policy: TieredPolicy) -> Rule:
+    """The policy's starvation guard in the shape the AMI timer calls."""
+
+    def rule(waiting: Sequence[WaitingCall], now: float) -> Iterable[Sequence[object]]:
+        return policy.guard.due_changes([WaitingCaller(**asdict(w)) for w in waiting], now)
+
+    return rule
+
+
+async def _start_ami(settings: Settings, redis: Redis, policy: TieredPolicy) -> AMIListener | None:
+    if not settings.ami_username:
+        log.info("ami.disabled", why="TIERLINE_AMI_USERNAME is not set")
+        return None
+    return await start_listener(
+        settings, redis, rule=_aging_rule(policy), aging_interval_s=policy.guard.interval_s
+    )
 
 
 async def run(settings: Settings, redis_url: str, stop: asyncio.Event | None = None) -> None:
     """Serve FastAGI until SIGTERM/SIGINT (or ``stop`` is set), then drain."""
     stop = stop or asyncio.Event()
+    policy = TieredPolicy(load_routing(settings.routing_config))
+    flows = FlowRegistry(settings.flows_dir, policy.services)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     client = call_path_client(settings, redis_url)
+    background = bulk_client(redis_url)  # AMI state writes stay off the call-path pool
     store = RedisCustomerStore(client, settings.lookup_deadline_ms)
-    agi = AGIServer(
-        {"inbound": InboundRoute(store, settings)},
-        host=settings.agi_host,
-        port=settings.agi_port,
-    )
+    inbound = CallRouter(
+        store, policy, flows, RedisCallbackStore(client), policy.default_queue,
+        RedisQueueState(client), client,
+    )  # fmt: skip
+    agi = AGIServer({"inbound": inbound}, host=settings.agi_host, port=settings.agi_port)
+    watcher = asyncio.create_task(flows.watch(stop))
+    listener: AMIListener | None = None
     try:
-        await client.ping()
+        await warm_pool(client, min(WARM_CONNECTIONS, settings.redis_pool_size))
+        listener = await _start_ami(settings, background, policy)
         await agi.start()
-        log.info("ready", store=redis_url, agi=f"{agi.host}:{agi.port}")
+        log.info(
+            "ready", store=redis_url, agi=f"{agi.host}:{agi.port}", flows=flows.current.version
+        )
         await stop.wait()
         await agi.stop(drain_s=DRAIN_S)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        if listener is not None:
+            await listener.stop()
+        await background.aclose()
         await client.aclose()
         # The pool was passed in explicitly, so aclose() leaves it open.
         await client.connection_pool.disconnect()

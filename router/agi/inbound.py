@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from router.agi.session import AGISession
+from router.channel_vars import MAX_VALUE_CHARS, screen_pop
 from router.customer import Customer, LookupResult
 from router.logs import get_logger
 from router.settings import Settings
@@ -42,8 +43,6 @@ ROUTE_VARIABLES = (
     "TIERLINE_PRIO",
     "TIERLINE_OFFERS",
 )
-MAX_VALUE_CHARS = 120
-"""Per-variable cap: keeps the MSet line far below Asterisk's 2047 bytes."""
 
 TIER_PRIORITY = {"vip": 10, "high": 5, "mid": 2}
 
@@ -62,21 +61,12 @@ def tier_route(default_queue: str) -> RouteChooser:
     return choose
 
 
-def _cap(value: str) -> str:
-    return value[:MAX_VALUE_CHARS]
-
-
 def route_variables(customer: Customer | None, decision: RouteDecision) -> dict[str, str]:
     """Pure: the channel variables for the agent's screen pop and the dialplan."""
-    c = customer
     return {
-        "TIERLINE_CUSTOMER": _cap(c.customer_id) if c else "",
-        "TIERLINE_TIER": _cap(c.tier) if c else "",
-        "TIERLINE_LIST": _cap(str(c.list.value)) if c else "",
-        "TIERLINE_LIFECYCLE": _cap(str(c.lifecycle.value)) if c else "",
-        "TIERLINE_QUEUE": _cap(decision.queue),
+        **screen_pop(customer),
+        "TIERLINE_QUEUE": decision.queue[:MAX_VALUE_CHARS],
         "TIERLINE_PRIO": str(int(decision.priority)),
-        "TIERLINE_OFFERS": _cap("|".join(c.offers)) if c else "",
     }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from router.channel_vars import screen_pop
 from router.customer import Customer
 from router.errors import CallHungUp, NumberConflictError, StoreError
 from router.flows import actions as a
@@ -101,10 +102,10 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
                 event = a.Verified(await _verify(action.account, call, c.store, c.accounts))
             case a.RequestCallback():
                 await _store_callback(action, state, call, c.callbacks)
-                await session.set_vars(decision_vars(action))
+                await session.set_vars({**screen_pop(state.customer), **decision_vars(action)})
                 return None
             case _:
-                await session.set_vars(decision_vars(action))
+                await session.set_vars({**screen_pop(state.customer), **decision_vars(action)})
                 return None
     return event
 
@@ -160,9 +161,9 @@ def decision_vars(action: a.Action) -> dict[str, str]:
                 "TIERLINE_ANNOUNCE": "1" if action.announce_position else "0",
             }
         case a.TransferTo():
-            return {"TIERLINE_ACTION": "transfer", "TIERLINE_DEST": action.destination}
+            return {"TIERLINE_ACTION": "transfer", "TIERLINE_TARGET": action.destination}
         case a.VoicemailTo():
-            return {"TIERLINE_ACTION": "voicemail", "TIERLINE_MAILBOX": action.mailbox}
+            return {"TIERLINE_ACTION": "voicemail", "TIERLINE_TARGET": action.mailbox}
         case a.RequestCallback():
             return {"TIERLINE_ACTION": "callback", "TIERLINE_SERVICE": action.service}
         case a.HangUp():

@@ -1,14 +1,42 @@
-"""The router service: FastAGI on a real Redis, drained on stop."""
+"""The router service end to end: FastAGI + flows + policy + store on a real Redis."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
 
-from router import service
-from router.agi.caller import place_call
-from router.agi.double import environment
+import pytest
+from redis.asyncio import Redis
+
+from router import keys, service
+from router.agi.caller import CallRecord, place_call
+from router.agi.double import CallerScript, environment
+from router.customer import Customer
 from router.settings import Settings
+from router.store import RedisCustomerStore
+
+UNIQUEID = "1795348509.9"
+IVR = Path(__file__).resolve().parents[2] / "ivr_flows"
+FLOW = """\
+flow: hotline
+serves: {dnis: ["4008001234"]}
+start: menu
+nodes:
+  menu:
+    type: menu
+    prompt: main_menu
+    options: {"1": billing}
+    fallback: billing
+  billing: {type: queue, service: billing}
+"""
+PROMPTS = """\
+languages: [en]
+prompts:
+  main_menu: {en: "Billing press 1."}
+"""
 
 
 def _free_port() -> int:
@@ -17,21 +45,59 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class TestService:
-    async def test_serves_inbound_and_stops_cleanly(self, redis_url: str) -> None:
-        """An unknown caller on a live Redis gets the default route; stop ends run()."""
-        settings = Settings(agi_port=_free_port(), default_queue="support")
-        stop = asyncio.Event()
-        running = asyncio.create_task(service.run(settings, redis_url, stop))
-        for _ in range(100):
-            try:
-                record = await place_call(
-                    "127.0.0.1", settings.agi_port, environment("13912345678"), max_s=5
-                )
+@pytest.fixture
+def flows_dir(tmp_path: Path) -> Path:
+    shutil.copy(IVR / "routing.yaml", tmp_path / "routing.yaml")
+    (tmp_path / "hotline.yaml").write_text(FLOW)
+    (tmp_path / "prompts.yaml").write_text(PROMPTS)
+    return tmp_path
+
+
+@pytest.fixture
+async def running(flows_dir: Path, redis_url: str) -> AsyncIterator[Settings]:
+    settings = Settings(
+        agi_port=_free_port(), flows_dir=flows_dir, routing_config=flows_dir / "routing.yaml"
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(settings, redis_url, stop))
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", settings.agi_port), timeout=0.1):
                 break
-            except OSError:
-                await asyncio.sleep(0.02)
+        except OSError:
+            await asyncio.sleep(0.02)
+    yield settings
+    stop.set()
+    await asyncio.wait_for(task, 15)
+
+
+async def call(settings: Settings, caller: str, dnis: str, digit: str = "") -> CallRecord:
+    env = environment(caller, dnis=dnis, uniqueid=UNIQUEID)
+    script = CallerScript(digits=[(100.0, digit)] if digit else [], prompts={"main_menu": 2000})
+    return await place_call("127.0.0.1", settings.agi_port, env, script, speed=10.0, max_s=5)
+
+
+class TestService:
+    async def test_vip_walks_the_flow_to_its_lane(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """A known VIP pressing 1 lands in the VIP billing lane with the screen pop set."""
+        store = RedisCustomerStore(redis_client)
+        vip = Customer("C1", tier="vip", offers=("5G Unlimited",), phones=("13800138000",))
+        await store.upsert(vip)
+        record = await call(running, "13800138000", "4008001234", "1")
+        v = record.variables
+        assert (v["TIERLINE_ACTION"], v["TIERLINE_QUEUE"], v["TIERLINE_PRIO"]) == (
+            "queue", "vip_desk", "40",
+        )  # fmt: skip
+        assert (v["TIERLINE_CUSTOMER"], v["TIERLINE_TIER"]) == ("C1", "vip")
+        assert v["TIERLINE_OFFERS"] == "5G Unlimited"
+        path = await redis_client.get(keys.ivr_path_key(UNIQUEID))
+        assert path is not None
+        assert '"node":"menu","choice":"1"' in path
+
+    async def test_unserved_number_goes_to_the_policy(self, running: Settings) -> None:
+        """A dialled number no flow serves still gets a route from the policy."""
+        record = await call(running, "13912345678", "9999")
         assert record.variables["TIERLINE_QUEUE"] == "support"
-        assert record.variables["TIERLINE_PRIO"] == "0"
-        stop.set()
-        await asyncio.wait_for(running, 5)
+        assert record.variables["TIERLINE_CUSTOMER"] == ""

@@ -54,3 +54,9 @@ class TestJsonLines:
         get_logger("t").info("quiet")
         get_logger("t").warning("loud")
         assert [orjson.loads(x)["event"] for x in stream.getvalue().splitlines()] == ["loud"]
+
+
+class TestNotNumbers:
+    def test_hashes_and_ids_stay_readable(self) -> None:
+        """Digit runs inside hex hashes or words are not phone numbers."""
+        assert mask_numbers("flows 703c1949513 v2a12345678") == "flows 703c1949513 v2a12345678"

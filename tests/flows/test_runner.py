@@ -99,13 +99,18 @@ async def go(text: str, session: FakeSession, **kw):  # type: ignore[no-untyped-
 
 class TestRunner:
     async def test_queue_decision_in_one_set_vars(self) -> None:
-        """The queue decision is one set_vars with queue, priority and reason, then return."""
+        """One set_vars carries the screen pop and the queue decision, then return."""
         session = FakeSession(["1"])
         record = await go(MENU, session, cust=customer("vip"))
         last = session.calls[-1]
         assert last == (
             "set_vars",
             {
+                "TIERLINE_CUSTOMER": "C1",
+                "TIERLINE_TIER": "vip",
+                "TIERLINE_LIST": "",
+                "TIERLINE_LIFECYCLE": "stable",
+                "TIERLINE_OFFERS": "",
                 "TIERLINE_ACTION": "queue",
                 "TIERLINE_QUEUE": "billing",
                 "TIERLINE_PRIO": "10",
