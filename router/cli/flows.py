@@ -12,6 +12,7 @@ import click
 if TYPE_CHECKING:
     from router.customer import Customer
     from router.flows.model import FlowSet
+    from router.types import RoutingPolicy
 
 __all__ = ["flows"]
 
@@ -98,12 +99,20 @@ def trace(  # noqa: PLR0917 - one parameter per option
     call = CallInfo(uniqueid=uniqueid, caller=caller, dnis=dnis, at=when)
     customer = _customer(tier, cust_list, lifecycle, offers, tenure)
     typed = [d.strip() for d in digits.split(",") if d.strip()]
-    result = trace_call(flowset, flow, call, customer, typed)
+    result = trace_call(flowset, flow, call, customer, typed, policy=_policy(directory))
     for visit in result.state.path:
         extra = f"  digits={visit.digits}" if visit.digits else ""
         click.echo(f"{visit.flow}:{visit.node}{extra}")
     outcome, detail = outcome_of(result.state.result)
     click.echo(f"=> {outcome} {detail} (flow version {flowset.flows[flow].version})")
+
+
+def _policy(directory: Path) -> RoutingPolicy | None:
+    """The real routing policy when the directory has one (else trace's stand-in)."""
+    from router.policy import TieredPolicy, load_routing
+
+    path = directory / "routing.yaml"
+    return TieredPolicy(load_routing(path)) if path.exists() else None
 
 
 def _customer(

@@ -1,25 +1,24 @@
-"""Known queue/service names, for reference checks.
+"""Which service names flows may ask for: the routing policy's, or a list.
 
-Kept tiny and isolated on purpose: the routing-policy engineer owns
-``routing.yaml`` and may swap this for the real policy loader.
+The routing file is loaded with the policy's own loader, so ``flows check``
+and the running router agree on the names; a broken routing file is
+reported like a broken flow.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
+from router.policy import load_routing
 
 __all__ = ["known_services"]
 
 
 def known_services(directory: Path, override: str = "") -> frozenset[str]:
-    """``--queues a,b`` wins; else ``services:`` (list or mapping) of routing.yaml; else empty."""
+    """``--queues a,b`` wins; else the services of ``routing.yaml``; else empty (unchecked)."""
     if override:
         return frozenset(s.strip() for s in override.split(",") if s.strip())
     path = directory / "routing.yaml"
     if not path.exists():
         return frozenset()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    services = data.get("services") if isinstance(data, dict) else None
-    return frozenset(str(s) for s in services or ())
+    return load_routing(path).service_names
