@@ -10,6 +10,7 @@ well beyond) 5,000 servers.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from scipy import integrate, special
 __all__ = [
     "ErlangAResult",
     "erlang_a",
+    "erlang_a_sl",
     "erlang_b",
     "erlang_c",
     "erlang_c_asa",
@@ -147,31 +149,13 @@ def erlang_a(
     d_t Phi + z d_z Phi = (z - x) Phi along characteristics). Service level
     and ASA integrate that tail against the caller's own patience.
     """
-    _check(servers, arrival_rate * aht)
-    if aht <= 0 or mean_patience <= 0 or t < 0:
-        raise ValueError("aht and mean_patience must be > 0 and t >= 0")
-    load = arrival_rate * aht
-    if load == 0:
+    if t < 0:
+        raise ValueError("t must be >= 0")
+    parts = _erlang_a_parts(servers, arrival_rate, aht, mean_patience)
+    if parts is None:
         return ErlangAResult(0.0, 0.0, 0.0, 1.0, 0.0)
-    theta, cmu = 1.0 / mean_patience, servers / aht
-    x, y, rho = cmu / theta, arrival_rate / theta, load / servers
-    log_a = _log_a(x, y)
-    # P(W>0) = 1 / (1 + (1/B - 1) / A), all in logs.
-    log_ratio = math.log(math.expm1(_log_inv_erlang_b(servers, load))) - log_a
-    p_wait = 1.0 / (1.0 + math.exp(min(log_ratio, 700.0)))
-    p_ab_given_wait = 1.0 / (rho * math.exp(log_a)) + 1.0 - 1.0 / rho
-    p_abandon = p_wait * p_ab_given_wait
-
-    def tail(s: float) -> float:  # P(V > s | wait)
-        e = math.exp(-theta * s)
-        return math.exp(_log_a(x, y * e) - log_a + y * (1.0 - e) - cmu * s)
-
-    def served_weight(s: float) -> float:  # e^{-theta s} P(V > s)
-        return math.exp(-theta * s) * tail(s)
-
-    abandoned_by_t = theta * integrate.quad(served_weight, 0.0, t, limit=200)[0] if t > 0 else 0
-    still_waiting = served_weight(t)
-    served_in_t = max(0.0, 1.0 - still_waiting - abandoned_by_t)
+    p_wait, p_abandon, served_weight = parts
+    theta = 1.0 / mean_patience
     # E[V; V < tau] = int_0^inf e^{-theta s} P(V > s) (1 - theta s) ds
     wait_served = integrate.quad(
         lambda s: served_weight(s) * (1.0 - theta * s), 0.0, math.inf, limit=400
@@ -181,9 +165,53 @@ def erlang_a(
         p_wait=p_wait,
         p_abandon=p_abandon,
         asa=p_wait * wait_served / answered if answered > 0 else math.inf,
-        service_level=(1.0 - p_wait) + p_wait * served_in_t,
+        service_level=_service_level(p_wait, served_weight, theta, t),
         mean_wait=p_abandon * mean_patience,
     )
+
+
+def erlang_a_sl(
+    servers: int, arrival_rate: float, aht: float, mean_patience: float, t: float
+) -> tuple[float, float]:
+    """(service_level, p_abandon) of Erlang A without the ASA integral (for staffing searches)."""
+    parts = _erlang_a_parts(servers, arrival_rate, aht, mean_patience)
+    if parts is None:
+        return 1.0, 0.0
+    p_wait, p_abandon, served_weight = parts
+    return _service_level(p_wait, served_weight, 1.0 / mean_patience, t), p_abandon
+
+
+def _service_level(
+    p_wait: float, served_weight: Callable[[float], float], theta: float, t: float
+) -> float:
+    abandoned_by_t = theta * integrate.quad(served_weight, 0.0, t, limit=200)[0] if t > 0 else 0
+    served_in_t = max(0.0, 1.0 - served_weight(t) - abandoned_by_t)
+    return (1.0 - p_wait) + p_wait * served_in_t
+
+
+def _erlang_a_parts(
+    servers: int, arrival_rate: float, aht: float, mean_patience: float
+) -> tuple[float, float, Callable[[float], float]] | None:
+    """P(wait), P(abandon) and s -> e^{-theta s} P(V > s | wait); None at zero load."""
+    _check(servers, arrival_rate * aht)
+    if aht <= 0 or mean_patience <= 0:
+        raise ValueError("aht and mean_patience must be > 0")
+    load = arrival_rate * aht
+    if load == 0:
+        return None
+    theta, cmu = 1.0 / mean_patience, servers / aht
+    x, y, rho = cmu / theta, arrival_rate / theta, load / servers
+    log_a = _log_a(x, y)
+    # P(W>0) = 1 / (1 + (1/B - 1) / A), all in logs.
+    log_ratio = math.log(math.expm1(_log_inv_erlang_b(servers, load))) - log_a
+    p_wait = 1.0 / (1.0 + math.exp(min(log_ratio, 700.0)))
+    p_abandon = p_wait * (1.0 / (rho * math.exp(log_a)) + 1.0 - 1.0 / rho)
+
+    def served_weight(s: float) -> float:
+        e = math.exp(-theta * s)
+        return e * math.exp(_log_a(x, y * e) - log_a + y * (1.0 - e) - cmu * s)
+
+    return p_wait, p_abandon, served_weight
 
 
 def priority_waits(servers: int, arrival_rates: list[float], aht: float) -> list[float]:
