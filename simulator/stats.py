@@ -21,6 +21,7 @@ from simulator.model import SimModel
 __all__ = [
     "METRICS",
     "Estimate",
+    "JsonResults",
     "LittleCheck",
     "as_json",
     "combine",
@@ -163,9 +164,10 @@ def littles_law(log: CallLog, model: SimModel) -> list[LittleCheck]:
     return out
 
 
-def as_json(
-    combined: Mapping[str, Mapping[str, Estimate]],
-) -> dict[str, dict[str, dict[str, float]]]:
+JsonResults = dict[str, dict[str, dict[str, float]]]
+
+
+def as_json(combined: Mapping[str, Mapping[str, Estimate]]) -> JsonResults:
     """Plain dicts for results.json / --json."""
     return {
         k: {m: {"mean": e.mean, "ci95": e.ci95} for m, e in v.items()} for k, v in combined.items()

@@ -9,6 +9,7 @@ import click
 
 from router import __version__
 from router.cli.serve import serve
+from router.cli.simulate import plan, simulate
 
 __all__ = ["cli", "main"]
 
@@ -20,6 +21,8 @@ def cli() -> None:
 
 
 cli.add_command(serve)
+cli.add_command(simulate)
+cli.add_command(plan)
 
 
 def main() -> None:
