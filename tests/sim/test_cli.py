@@ -101,3 +101,21 @@ class TestPlan:
         assert "  care: " in res.output
         assert res.output.count("  x") == 5
         assert (out / "frontier.png").exists()
+
+
+class TestDask:
+    def test_scheduler_matches_local(self, tmp_path: Path) -> None:
+        """--scheduler runs replications on a Dask cluster with the same numbers as locally."""
+        from distributed import LocalCluster
+
+        path = scenario(tmp_path)
+        local = CliRunner().invoke(cli, ["simulate", path, "-n", "2", "--workers", "1", "--json"])
+        with LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster:
+            res = CliRunner().invoke(
+                cli,
+                ["simulate", path, "-n", "2", "--scheduler", cluster.scheduler_address, "--json"],
+            )
+        assert res.exit_code == 0, res.output
+        assert res.output == local.output
