@@ -94,13 +94,13 @@ class _Snapshots(Mapping[str, QueueSnapshot]):
 class _Later:
     """Routes a caller when their IVR time is over (a callback, not a process)."""
 
-    __slots__ = ("cid", "run", "service")
+    __slots__ = ("call", "cid", "run", "service")
 
-    def __init__(self, run: _Run, cid: int, service: str) -> None:
-        self.run, self.cid, self.service = run, cid, service
+    def __init__(self, run: _Run, cid: int, service: str, call: CallInfo) -> None:
+        self.run, self.cid, self.service, self.call = run, cid, service, call
 
     def __call__(self, _event: simpy.Event) -> None:
-        self.run.route(self.cid, self.service)
+        self.run.route(self.cid, self.service, self.call)
 
 
 class _Run:
@@ -113,11 +113,13 @@ class _Run:
         for si, s in enumerate(model.streams):
             mask = self.stream == si
             self.patience[mask] = s.patience.draw(rng, int(mask.sum()))
-        self.queue = np.full(n, -1, dtype=np.int32)
-        self.enqueue = np.full(n, np.nan)
-        self.wait = np.full(n, np.nan)
-        self.service = np.zeros(n)
-        self.outcome = np.zeros(n, dtype=np.int8)
+        self.stream_of: list[int] = self.stream.tolist()
+        self.patience_of: list[float] = self.patience.tolist()
+        self.queue_of = [-1] * n
+        self.enq = [math.nan] * n
+        self.wait = [math.nan] * n
+        self.service = [0.0] * n
+        self.outcome = [WAITING] * n
         self.deadline = [math.inf] * n
         self.timeout_flag = [False] * n
         self.lanes = {q.name: _Lane(q, self.env) for q in model.queues}
@@ -130,7 +132,7 @@ class _Run:
         lane = self.lanes[name]
         now = self.env.now
         live = [c for _, c in lane.heap if self.deadline[c] >= now]
-        longest = now - min((self.enqueue[c] for c in live), default=now)
+        longest = now - min((self.enq[c] for c in live), default=now)
         busy = lane.staffed - len(lane.idle)
         aht = lane.spec.handle.mean
         full = lane.staffed > 0 and busy >= lane.staffed
@@ -150,22 +152,16 @@ class _Run:
         lane.pos += 1
         return lane.buf[lane.pos - 1]
 
-    def route(self, cid: int, service: str) -> None:
+    def route(self, cid: int, service: str, call: CallInfo) -> None:
         """Ask the policy where the caller goes, then queue (or hand to an idle agent)."""
-        si = int(self.stream[cid])
-        stream = self.model.streams[si]
-        call = CallInfo(
-            uniqueid=str(cid),
-            caller="",
-            dnis=stream.dnis,
-            at=self.t0 + timedelta(seconds=self.env.now),
+        decision = self.model.policy.decide(
+            service, self.customers[self.stream_of[cid]], call, self.snapshots
         )
-        decision = self.model.policy.decide(service, self.customers[si], call, self.snapshots)
         lane = self.lanes[decision.queue]
         now = self.env.now
-        self.queue[cid] = self.lane_index[decision.queue]
-        self.enqueue[cid] = now
-        limit = self.patience[cid]
+        self.queue_of[cid] = self.lane_index[decision.queue]
+        self.enq[cid] = now
+        limit = self.patience_of[cid]
         if 0 < decision.max_wait_s < limit:
             limit = decision.max_wait_s
             self.timeout_flag[cid] = True
@@ -175,20 +171,19 @@ class _Run:
             lane.idle.pop()[1].succeed()
 
     def arrivals(self) -> Generator[simpy.Event, Any, None]:
-        env, ivr, rng = self.env, self.model.ivr, self.rng
+        env, ivr, rng, t0 = self.env, self.model.ivr, self.rng, self.t0
+        dnis = [s.dnis for s in self.model.streams]
         last = 0.0
         for cid, t in enumerate(self.arrive.tolist()):
             yield env.timeout(t - last)
             last = t
-            si = int(self.stream[cid])
-            call = CallInfo(
-                uniqueid=str(cid), caller="", dnis=self.model.streams[si].dnis, at=self.t0
-            )
+            si = self.stream_of[cid]
+            call = CallInfo(str(cid), "", dnis[si], t0 + timedelta(seconds=t))
             service, ivr_s = ivr.walk(call, self.customers[si], rng)
             if ivr_s > 0:
-                env.timeout(ivr_s).callbacks.append(_Later(self, cid, service))
+                env.timeout(ivr_s).callbacks.append(_Later(self, cid, service, call))
             else:
-                self.route(cid, service)
+                self.route(cid, service, call)
 
     def pop_live(self, lane: _Lane, now: float) -> int:
         heap, deadline = lane.heap, self.deadline
@@ -196,7 +191,7 @@ class _Run:
             cid = heapq.heappop(heap)[1]
             if deadline[cid] >= now:
                 return cid
-            self.wait[cid] = deadline[cid] - self.enqueue[cid]
+            self.wait[cid] = deadline[cid] - self.enq[cid]
             self.outcome[cid] = TIMED_OUT if self.timeout_flag[cid] else ABANDONED
         return -1
 
@@ -204,7 +199,7 @@ class _Run:
         """Callers left when no agent will ever come: patient ones are still waiting."""
         for _, cid in lane.heap:
             if math.isfinite(self.deadline[cid]):
-                self.wait[cid] = self.deadline[cid] - self.enqueue[cid]
+                self.wait[cid] = self.deadline[cid] - self.enq[cid]
                 self.outcome[cid] = TIMED_OUT if self.timeout_flag[cid] else ABANDONED
         lane.heap.clear()
 
@@ -221,7 +216,7 @@ class _Run:
                 lane.idle.append((k, ev))
                 yield ev
                 continue
-            self.wait[cid] = now - self.enqueue[cid]
+            self.wait[cid] = now - self.enq[cid]
             self.outcome[cid] = ANSWERED
             dur = self.handle_time(lane)
             self.service[cid] = dur
@@ -252,11 +247,11 @@ class _Run:
         return CallLog(
             arrive=self.arrive,
             stream=self.stream,
-            queue=self.queue,
-            enqueue=self.enqueue,
-            wait=self.wait,
-            service=self.service,
-            outcome=self.outcome,
+            queue=np.array(self.queue_of, dtype=np.int32),
+            enqueue=np.array(self.enq, dtype=float),
+            wait=np.array(self.wait, dtype=float),
+            service=np.array(self.service, dtype=float),
+            outcome=np.array(self.outcome, dtype=np.int8),
             end_time=float(env.now),
         )
 
