@@ -22,7 +22,7 @@ import simpy
 from numpy.typing import NDArray
 
 from router.customer import Customer
-from router.types import CallInfo, QueueSnapshot
+from router.types import CallInfo, QueueSnapshot, RouteDecision
 from simulator.model import QueueSpec, SimModel
 
 __all__ = ["ABANDONED", "ANSWERED", "TIMED_OUT", "WAITING", "CallLog", "simulate"]
@@ -42,6 +42,7 @@ class CallLog:
     wait: NDArray[np.float64]  # time in queue until answer / abandon; nan if still waiting
     service: NDArray[np.float64]
     outcome: NDArray[np.int8]
+    callback: NDArray[np.bool_]  # took a virtual-hold callback; wait counts from the callback
     end_time: float
 
 
@@ -122,6 +123,7 @@ class _Run:
         self.outcome = [WAITING] * n
         self.deadline = [math.inf] * n
         self.timeout_flag = [False] * n
+        self.callback_of = [False] * n
         self.lanes = {q.name: _Lane(q, self.env) for q in model.queues}
         self.lane_index = {q.name: i for i, q in enumerate(model.queues)}
         self.customers = [Customer(customer_id=f"sim-{s.name}", tier=s.tier) for s in model.streams]
@@ -157,6 +159,25 @@ class _Run:
         decision = self.model.policy.decide(
             service, self.customers[self.stream_of[cid]], call, self.snapshots
         )
+        if self.offer_callback(cid, decision.queue, service, call):
+            return
+        self.enqueue_call(cid, decision)
+
+    def offer_callback(self, cid: int, queue: str, service: str, call: CallInfo) -> bool:
+        """Virtual hold: an accepted offer re-queues the call later as a patient callback."""
+        cb = self.model.callback
+        if cb is None or self.callback_of[cid] or self.snapshot(queue).ewt <= cb.ewt_over_s:
+            return False
+        if self.rng.random() >= cb.accept:
+            return False
+        self.callback_of[cid] = True
+        self.patience_of[cid] = math.inf
+        decision = RouteDecision(queue, cb.priority, "callback")
+        later = self.env.timeout(cb.delay_s)
+        later.callbacks.append(lambda _e: self.enqueue_call(cid, decision))
+        return True
+
+    def enqueue_call(self, cid: int, decision: RouteDecision) -> None:
         lane = self.lanes[decision.queue]
         now = self.env.now
         self.queue_of[cid] = self.lane_index[decision.queue]
@@ -252,6 +273,7 @@ class _Run:
             wait=np.array(self.wait, dtype=float),
             service=np.array(self.service, dtype=float),
             outcome=np.array(self.outcome, dtype=np.int8),
+            callback=np.array(self.callback_of, dtype=bool),
             end_time=float(env.now),
         )
 

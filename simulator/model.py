@@ -18,7 +18,7 @@ from router.customer import Customer
 from router.types import CallInfo, RoutingPolicy
 from simulator.distributions import Sampler
 
-__all__ = ["FixedIvr", "IvrModel", "QueueSpec", "SimModel", "Stream"]
+__all__ = ["CallbackOffer", "FixedIvr", "IvrModel", "QueueSpec", "SimModel", "Stream"]
 
 
 class IvrModel(Protocol):
@@ -65,6 +65,19 @@ class QueueSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackOffer:
+    """Virtual hold: when the lane's EWT exceeds ``ewt_over_s`` a caller is offered a
+    callback and accepts with probability ``accept``; they hang up at no abandonment
+    risk and are queued again ``delay_s`` later with ``priority`` and no patience limit.
+    """
+
+    ewt_over_s: float
+    accept: float
+    delay_s: float = 0.0
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class SimModel:
     """A whole run. Statistics cover callers arriving in [warmup_s, horizon)."""
 
@@ -76,6 +89,7 @@ class SimModel:
     warmup_s: float = 0.0
     sl_seconds: Mapping[str, float] = field(default_factory=dict)  # per tier, default 20
     start: str = "2026-01-05T00:00:00"
+    callback: CallbackOffer | None = None
 
     def __post_init__(self) -> None:
         counts = {len(s.rates) for s in self.streams} | {len(q.agents) for q in self.queues}

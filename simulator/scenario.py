@@ -23,7 +23,7 @@ from router.customer import Customer, TierOrder
 from router.errors import Problem, ScenarioError
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 from simulator.distributions import Empirical, Exponential, LogNormal, Never, Sampler
-from simulator.model import QueueSpec, SimModel, Stream
+from simulator.model import CallbackOffer, QueueSpec, SimModel, Stream
 from simulator.yamlpos import Path, load_with_lines
 
 __all__ = ["LaneByServicePolicy", "MenuIvr", "Scenario", "Target", "load_scenario"]
@@ -303,6 +303,21 @@ def _policy(ctx: _Ctx, raw: Any, tiers: TierOrder) -> RoutingPolicy:
         return LaneByServicePolicy(tiers)
 
 
+def _callback(ctx: _Ctx, raw: Any) -> CallbackOffer | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        ctx.bad(("callback",), "must be {ewt_over_s, accept, delay_s, priority}")
+        return None
+    path: Path = ("callback",)
+    return CallbackOffer(
+        ctx.num(raw, "ewt_over_s", path, 60.0),
+        ctx.num(raw, "accept", path, 0.0, hi=1.0),
+        ctx.num(raw, "delay_s", path, 0.0),
+        int(ctx.num(raw, "priority", path, 0.0, lo=-1e6, hi=1e6)),
+    )
+
+
 def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = None) -> Scenario:
     """Validate a scenario document; raises ScenarioError listing every problem."""
     try:
@@ -322,6 +337,7 @@ def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = No
     ivr = _ivr(ctx, data.get("ivr"), base or FsPath("."), {q.name for q in queues})
     policy = _policy(ctx, data.get("routing"), TierOrder(tuple(patience) or ("normal",)))
     warmup = ctx.num(data, "warmup_minutes", (), 0.0) * 60
+    callback = _callback(ctx, data.get("callback"))
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     try:
@@ -334,6 +350,7 @@ def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = No
             warmup,
             {t: v.within_s for t, v in targets.items()},
             str(data.get("start", "2026-01-05T00:00:00")),
+            callback,
         )
     except ValueError as exc:
         raise ScenarioError([Problem(file, 1, 0, str(exc))]) from exc

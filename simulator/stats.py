@@ -38,6 +38,7 @@ METRICS = (
     "service_level",
     "abandon_rate",
     "mean_wait",
+    "callbacks",
 )
 DEFAULT_SL_SECONDS = 20.0
 Summary = dict[str, dict[str, float]]
@@ -71,6 +72,7 @@ def _measure(log: CallLog, sl: NDArray[np.float64], mask: NDArray[np.bool_]) -> 
         "service_level": _ratio(float((ans & (log.wait <= sl)).sum()), offered),
         "abandon_rate": _ratio(float(lost.sum()), offered),
         "mean_wait": float(log.wait[done].mean()) if done.any() else math.nan,
+        "callbacks": float((mask & log.callback).sum()),
     }
 
 

@@ -148,3 +148,20 @@ class TestReplications:
         assert a.estimates["all"]["asa"] == b.estimates["all"]["asa"]
         assert len({r["all"]["offered"] for r in a.runs}) > 1
         assert a.estimates["all"]["asa"].ci95 > 0
+
+
+class TestCallbacks:
+    def test_virtual_hold(self) -> None:
+        """Accepted callback offers never abandon and are answered later; accept=0 offers none."""
+        from dataclasses import replace
+
+        from simulator.model import CallbackOffer
+
+        base = day(agents=(3, 3, 3))
+        log = simulate(replace(base, callback=CallbackOffer(60.0, 0.5)), np.random.default_rng(3))
+        assert log.callback.sum() > 10
+        assert (log.outcome[log.callback] == ANSWERED).all()
+        none = simulate(replace(base, callback=CallbackOffer(60.0, 0.0)), np.random.default_rng(3))
+        assert not none.callback.any()
+        s = summarize(log, base)
+        assert s["all"]["callbacks"] == float(log.callback[log.arrive < base.horizon].sum())

@@ -39,6 +39,8 @@ class TestScenario:
         assert isinstance(sc.model.queues[0].handle, LogNormal)
         assert isinstance(sc.model.streams[-1].patience, Empirical)
         assert sc.targets["vip"].within_s == 10
+        assert sc.model.callback is not None
+        assert sc.model.callback.accept == 0.3
         log = simulate(sc.model, np.random.default_rng(1))
         assert log.arrive.size > 1000
 
