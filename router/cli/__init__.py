@@ -17,6 +17,7 @@ from router.cli.flows import flows
 from router.cli.prompts import prompts
 from router.cli.report import report
 from router.cli.serve import serve
+from router.cli.simulate import plan, simulate
 from router.errors import ConfigError, LoadError
 
 __all__ = ["cli", "main"]
@@ -35,6 +36,8 @@ cli.add_command(asterisk_conf)
 cli.add_command(report)
 cli.add_command(flows)
 cli.add_command(prompts)
+cli.add_command(simulate)
+cli.add_command(plan)
 
 
 def main() -> None:

@@ -1,0 +1,145 @@
+"""``tierline simulate`` and ``tierline plan``: argument parsing only.
+
+Heavy imports (numpy, SimPy, matplotlib, distributed) happen inside the
+commands so ``tierline serve`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from router.errors import LoadError
+
+__all__ = ["plan", "simulate"]
+
+_scenario_arg = click.argument("scenario", type=click.Path(path_type=Path))
+_seed = click.option("--seed", type=int, default=1, show_default=True, help="Base seed.")
+_out = click.option("--out", type=click.Path(path_type=Path), help="Write results.json/CSV/HTML.")
+_workers = click.option("--workers", type=int, help="Process-pool size [all cores].")
+_scheduler = click.option("--scheduler", help="Dask scheduler address (runs replications there).")
+
+
+@contextmanager
+def _executor(workers: int | None, scheduler: str | None) -> Iterator[Executor | None]:
+    """A Dask executor, a process pool, or None (serial) for a single worker."""
+    if scheduler:
+        from distributed import Client
+
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client.get_executor()
+        return
+    if workers == 1:
+        yield None
+        return
+    from simulator.runner import process_pool
+
+    with process_pool(workers) as pool:
+        yield pool
+
+
+def _load(path: Path) -> Any:
+    from simulator.scenario import load_scenario
+
+    try:
+        return load_scenario(path)
+    except LoadError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command()
+@_scenario_arg
+@click.option("--replications", "-n", type=int, default=10, show_default=True)
+@_seed
+@_out
+@click.option("--json", "as_json", is_flag=True, help="Print per-tier results as JSON.")
+@_workers
+@_scheduler
+def simulate(
+    *,
+    scenario: Path,
+    replications: int,
+    seed: int,
+    out: Path | None,
+    as_json: bool,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Simulate a scenario day: service, abandonment, occupancy and cost with 95% CIs."""
+    from tqdm import tqdm
+
+    from simulator.report import tier_table, write_report
+    from simulator.runner import replicate
+
+    sc = _load(scenario)
+    bar = tqdm(total=replications, disable=not sys.stderr.isatty(), unit="rep")
+    with _executor(workers, scheduler) as ex, bar:
+        reps = replicate(sc.model, replications, seed, ex, progress=bar.update)
+    table = tier_table(reps.estimates, sc.model)
+    if out:
+        write_report(out, reps.estimates, sc.model, replications=replications, seed=seed)
+    if as_json:
+        click.echo(json.dumps(table, indent=1))
+        return
+    click.echo(f"{reps.calls:,} calls over {replications} replications")
+    for tier, row in table.items():
+        sl, ab = row["service_level"], row["abandon_rate"]
+        click.echo(
+            f"  {tier:<10} SL {sl['mean']:.3f} ±{sl['ci95']:.3f}  "
+            f"abandon {ab['mean']:.3f} ±{ab['ci95']:.3f}  ASA {row['asa']['mean']:.1f}s"
+        )
+
+
+@click.command()
+@_scenario_arg
+@click.option("--replications", "-n", type=int, default=5, show_default=True)
+@_seed
+@click.option("--rounds", type=int, default=6, show_default=True, help="Max adjust rounds.")
+@_out
+@_workers
+@_scheduler
+def plan(
+    *,
+    scenario: Path,
+    replications: int,
+    seed: int,
+    rounds: int,
+    out: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Cheapest staffing per queue and interval meeting every tier's targets, and the frontier."""
+    from simulator.planner import frontier, plan_staffing, with_staffing
+    from simulator.report import write_report
+
+    sc = _load(scenario)
+    with _executor(workers, scheduler) as ex:
+        result = plan_staffing(
+            sc.model, sc.targets, replications=replications, seed=seed, rounds=rounds, executor=ex
+        )
+        points = frontier(sc.model, result, seed=seed, executor=ex)
+    status = "meets all targets" if result.met else "STILL MISSES targets"
+    click.echo(f"plan after {result.rounds} round(s), {status}; cost {result.cost:,.2f}")
+    for queue, agents in result.staffing.items():
+        click.echo(f"  {queue}: {' '.join(str(a) for a in agents)}")
+    click.echo("frontier (scale, cost, service level per tier):")
+    for p in points:
+        sls = "  ".join(f"{t} {v:.3f}" for t, v in p.service_level.items())
+        click.echo(f"  x{p.scale:.2f}  {p.cost:>12,.2f}  {sls}")
+    if out:
+        planned = with_staffing(sc.model, {k: list(v) for k, v in result.staffing.items()})
+        write_report(
+            out,
+            result.result.estimates,
+            planned,
+            replications=replications,
+            seed=seed,
+            frontier=points,
+        )

@@ -1,0 +1,111 @@
+"""What one simulation run is made of: traffic streams, queues, and the hooks.
+
+The hooks are the point of the design: routing goes through a
+``router.types.RoutingPolicy`` (the very object live calls use) and the IVR
+walk through an ``IvrModel`` (the lead wires the real flow engine in here), so
+the simulator never carries a second routing implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from router.customer import Customer
+from router.types import CallInfo, RoutingPolicy
+from simulator.distributions import Sampler
+
+__all__ = ["CallbackOffer", "FixedIvr", "IvrModel", "QueueSpec", "SimModel", "Stream"]
+
+
+class IvrModel(Protocol):
+    def walk(
+        self, call: CallInfo, customer: Customer | None, rng: np.random.Generator
+    ) -> tuple[str, float]:
+        """The service the caller ends up asking for, and seconds spent in the IVR."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixedIvr:
+    """Every caller asks for one service after a fixed time (tests, Erlang checks)."""
+
+    service: str = "default"
+    seconds: float = 0.0
+
+    def walk(
+        self, call: CallInfo, customer: Customer | None, rng: np.random.Generator
+    ) -> tuple[str, float]:
+        return self.service, self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """Poisson traffic of one tier on one dialled number; rates per interval (calls/s)."""
+
+    name: str
+    dnis: str
+    tier: str
+    rates: tuple[float, ...]
+    patience: Sampler
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSpec:
+    """One Asterisk queue (lane); ``agents`` per interval, the last holds while draining."""
+
+    name: str
+    handle: Sampler
+    agents: tuple[int, ...]
+    cost_per_hour: float = 0.0
+    shrinkage: float = 0.0  # share of paid time not on the phones
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOffer:
+    """Virtual hold: when the lane's EWT exceeds ``ewt_over_s`` a caller is offered a
+    callback and accepts with probability ``accept``; they hang up at no abandonment
+    risk and are queued again ``delay_s`` later with ``priority`` and no patience limit.
+    """
+
+    ewt_over_s: float
+    accept: float
+    delay_s: float = 0.0
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SimModel:
+    """A whole run. Statistics cover callers arriving in [warmup_s, horizon)."""
+
+    streams: tuple[Stream, ...]
+    queues: tuple[QueueSpec, ...]
+    policy: RoutingPolicy
+    ivr: IvrModel = field(default_factory=FixedIvr)
+    interval_s: float = 1800.0
+    warmup_s: float = 0.0
+    sl_seconds: Mapping[str, float] = field(default_factory=dict)  # per tier, default 20
+    start: str = "2026-01-05T00:00:00"
+    callback: CallbackOffer | None = None
+
+    def __post_init__(self) -> None:
+        counts = {len(s.rates) for s in self.streams} | {len(q.agents) for q in self.queues}
+        if len(counts) != 1:
+            raise ValueError("every stream and queue needs the same number of intervals")
+        if not self.interval_s > 0 or not 0 <= self.warmup_s < self.horizon:
+            raise ValueError("interval_s must be > 0 and warmup_s inside the horizon")
+
+    @property
+    def n_intervals(self) -> int:
+        return len(self.streams[0].rates)
+
+    @property
+    def horizon(self) -> float:
+        return self.n_intervals * self.interval_s
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.tier for s in self.streams))

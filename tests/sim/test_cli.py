@@ -1,0 +1,121 @@
+"""``tierline simulate`` / ``tierline plan`` end to end, and the planner's pieces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from router.cli import cli
+from simulator.planner import min_agents
+from simulator.scenario import Target
+from simulator.theory import erlang_a
+
+SMALL = """\
+interval_minutes: 30
+intervals: 2
+tiers:
+  vip: {patience: {dist: exponential, mean: 120}, target: {service_level: 0.9, within_s: 10}}
+  normal: {patience: {dist: exponential, mean: 120}, target: {service_level: 0.8, within_s: 20}}
+arrivals:
+  - {dnis: "1", calls: [300, 500], mix: {vip: 1, normal: 4}}
+queues:
+  care: {handle: {dist: exponential, mean: 180}, agents: [20, 30], cost_per_hour: 30}
+"""
+
+
+def scenario(tmp_path: Path, text: str = SMALL) -> str:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+class TestSimulateCommand:
+    def test_json_output(self, tmp_path: Path) -> None:
+        """--json prints every tier's metrics with mean and ci95."""
+        res = CliRunner().invoke(
+            cli, ["simulate", scenario(tmp_path), "-n", "3", "--workers", "1", "--json"]
+        )
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.output)
+        assert set(data) == {"vip", "normal"}
+        assert set(data["vip"]) == {
+            "offered",
+            "answered",
+            "abandoned",
+            "p_wait",
+            "asa",
+            "service_level",
+            "abandon_rate",
+        }
+        assert data["normal"]["offered"]["mean"] > 0
+        assert data["normal"]["service_level"]["ci95"] > 0
+
+    def test_out_writes_report(self, tmp_path: Path) -> None:
+        """--out writes results.json, CSV, HTML and PNG plots."""
+        out = tmp_path / "out"
+        res = CliRunner().invoke(
+            cli, ["simulate", scenario(tmp_path), "-n", "2", "--workers", "1", "--out", str(out)]
+        )
+        assert res.exit_code == 0, res.output
+        names = {p.name for p in out.iterdir()}
+        assert {"results.json", "results.csv", "report.html", "tiers.png", "staffing.png"} <= names
+        assert "tier/vip" in json.loads((out / "results.json").read_text())
+
+    def test_bad_scenario(self, tmp_path: Path) -> None:
+        """A broken scenario exits non-zero with file:line, no traceback."""
+        path = scenario(tmp_path, SMALL.replace("mean: 180", "mean: x"))
+        res = CliRunner().invoke(cli, ["simulate", path])
+        assert res.exit_code == 1
+        assert f"{path}:9" in res.output
+
+    def test_same_seed_same_json(self, tmp_path: Path) -> None:
+        """Same seed -> identical output; the process pool does not change numbers."""
+        path = scenario(tmp_path)
+        a = CliRunner().invoke(cli, ["simulate", path, "-n", "2", "--workers", "1", "--json"])
+        b = CliRunner().invoke(cli, ["simulate", path, "-n", "2", "--workers", "2", "--json"])
+        assert a.output == b.output
+
+
+class TestPlan:
+    def test_min_agents_is_minimal(self) -> None:
+        """Erlang A staffing meets the target and one agent fewer does not."""
+        t = Target(0.8, 20.0, 0.05)
+        c = min_agents(1.0, 180.0, 120.0, t)
+        ok = erlang_a(c, 1.0, 180.0, 120.0, 20.0)
+        worse = erlang_a(c - 1, 1.0, 180.0, 120.0, 20.0)
+        assert ok.service_level >= 0.8
+        assert ok.p_abandon <= 0.05
+        assert worse.service_level < 0.8 or worse.p_abandon > 0.05
+
+    def test_plan_command(self, tmp_path: Path) -> None:
+        """plan prints a staffing line per queue that meets targets, and the frontier."""
+        out = tmp_path / "plan"
+        res = CliRunner().invoke(
+            cli,
+            ["plan", scenario(tmp_path), "-n", "3", "--workers", "1", "--out", str(out)],
+        )
+        assert res.exit_code == 0, res.output
+        assert "meets all targets" in res.output
+        assert "  care: " in res.output
+        assert res.output.count("  x") == 5
+        assert (out / "frontier.png").exists()
+
+
+class TestDask:
+    def test_scheduler_matches_local(self, tmp_path: Path) -> None:
+        """--scheduler runs replications on a Dask cluster with the same numbers as locally."""
+        from distributed import LocalCluster
+
+        path = scenario(tmp_path)
+        local = CliRunner().invoke(cli, ["simulate", path, "-n", "2", "--workers", "1", "--json"])
+        with LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster:
+            res = CliRunner().invoke(
+                cli,
+                ["simulate", path, "-n", "2", "--scheduler", cluster.scheduler_address, "--json"],
+            )
+        assert res.exit_code == 0, res.output
+        assert res.output == local.output
