@@ -1,20 +1,20 @@
-"""Closed-form queueing results the simulator is validated against.
+"""Closed-form queueing results the simulator is checked against.
 
-Pure numpy/scipy: planners also use these directly for a first staffing
-guess. Times are seconds, rates per second, load in Erlangs (arrival rate
-times mean handle time). Everything is computed in log space or through
-recursions that never form a factorial, so results stay finite up to (and
-well beyond) 5,000 servers.
+Pure numpy/scipy. Units: times in seconds, rates per second, load in
+Erlangs (arrival rate x mean handle time). Everything is computed in a way
+that stays finite to thousands of servers: the Erlang B recursion instead of
+factorials, log-space stationary probabilities, and scipy's regularised
+incomplete beta function for waiting-time tails.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate, special
+from scipy.special import betainc, gammaln
 
 __all__ = [
     "ErlangAResult",
@@ -27,60 +27,49 @@ __all__ = [
     "priority_waits",
 ]
 
+_TAIL_EPS = 1e-16  # stop the M/M/n+M state space when the tail weighs less than this
+_MAX_QUEUE_STATES = 2_000_000
+
 
 def _check(servers: int, load: float) -> None:
     if servers < 1 or int(servers) != servers:
         raise ValueError(f"servers must be a positive integer, got {servers!r}")
-    if not math.isfinite(load) or load < 0:
-        raise ValueError(f"load must be a finite non-negative number, got {load!r}")
-
-
-def _log_inv_erlang_b(servers: int, load: float) -> float:
-    """log(1 / B(servers, load)) by the inverse Erlang B recursion.
-
-    1/B(k) = 1 + (k / a) / B(k - 1), carried in log space so that neither a
-    factorial nor 1/B (which reaches 1e+4000 at light load) is ever formed.
-    """
-    if load == 0:
-        return math.inf
-    r = 0.0
-    log_a = math.log(load)
-    for k in range(1, servers + 1):
-        r = float(np.logaddexp(0.0, math.log(k) - log_a + r))
-    return r
+    if not load >= 0 or not math.isfinite(load):
+        raise ValueError(f"load must be a finite number >= 0, got {load!r}")
 
 
 def erlang_b(servers: int, load: float) -> float:
     """Blocking probability of M/M/c/c (Erlang's loss formula).
 
-    Reference: A. K. Erlang (1917); the recursion B(k) = a B(k-1) / (k + a
-    B(k-1)) e.g. in Cooper, *Introduction to Queueing Theory*, 2nd ed. (1981),
-    section 3.4. Evaluated as its inverse in log space.
+    Uses the recursion B(0) = 1, B(k) = A B(k-1) / (k + A B(k-1)), which
+    never overflows (Jagerman 1974, "Some properties of the Erlang loss
+    function", Bell System Technical Journal 53(3)).
     """
     _check(servers, load)
-    return math.exp(-_log_inv_erlang_b(servers, load))
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = load * b / (k + load * b)
+    return b
 
 
 def erlang_c(servers: int, load: float) -> float:
-    """Probability that a caller waits in M/M/c (Erlang C); 1.0 if load >= servers.
+    """Probability that an arrival waits in M/M/c (Erlang C).
 
-    Reference: Cooper (1981), section 3.5, using the identity
-    1/C = 1 + (1 - rho)(1/B - 1) with rho = load / servers, which needs only
-    Erlang B and so inherits its stability.
+    C = c B / (c - A (1 - B)) with B = Erlang B (Cooper, "Introduction to
+    Queueing Theory", 2nd ed., 1981, eq. 3.2.8). 1 when the system is
+    overloaded (A >= c): every arrival waits.
     """
     _check(servers, load)
     if load >= servers:
         return 1.0
-    rho = load / servers
-    inv_b_minus_1 = math.expm1(_log_inv_erlang_b(servers, load)) if load > 0 else math.inf
-    return 1.0 / (1.0 + (1.0 - rho) * inv_b_minus_1)
+    b = erlang_b(servers, load)
+    return servers * b / (servers - load * (1 - b))
 
 
 def erlang_c_asa(servers: int, load: float, aht: float) -> float:
-    """Mean wait of all callers in M/M/c: C * aht / (servers - load); inf if unstable.
+    """Mean wait of all arrivals in M/M/c: C * aht / (c - A) (Cooper eq. 3.2.11).
 
-    Reference: Cooper (1981), eq. 3.5.15 (the waiting time is 0 with
-    probability 1 - C, else exponential with rate (c - a) / aht).
+    In M/M/c every caller is eventually answered, so this is also the ASA.
     """
     if load >= servers:
         return math.inf
@@ -88,10 +77,7 @@ def erlang_c_asa(servers: int, load: float, aht: float) -> float:
 
 
 def erlang_c_sl(servers: int, load: float, aht: float, t: float) -> float:
-    """Service level of M/M/c: P(wait <= t) = 1 - C exp(-(c - a) t / aht).
-
-    Reference: Cooper (1981), eq. 3.5.14. Returns 0.0 when unstable.
-    """
+    """Fraction answered within ``t``: 1 - C exp(-(c - A) t / aht) (Cooper eq. 3.2.10)."""
     if load >= servers:
         return 0.0
     return 1.0 - erlang_c(servers, load) * math.exp(-(servers - load) * t / aht)
@@ -99,140 +85,148 @@ def erlang_c_sl(servers: int, load: float, aht: float, t: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class ErlangAResult:
-    """Steady-state measures of M/M/c+M (Erlang A).
+    """Steady state of M/M/n+M (Erlang A).
 
-    ``asa`` is the mean wait of answered callers; ``service_level`` is the
-    share of all offered callers answered within the target time.
+    ``asa`` is the mean wait of answered calls; ``service_level`` is the
+    fraction of *all offered* calls answered within ``t``.
     """
 
     p_wait: float
     p_abandon: float
     asa: float
     service_level: float
-    mean_wait: float  # over all callers, abandoners' time-to-abandon included
+    mean_wait: float
+    mean_queue: float
 
 
-def _log_a(x: float, z: float) -> float:
-    """log A(x, z), A(x, z) = sum_j z^j / ((x+1)...(x+j)) = x e^z z^-x gamma(x, z).
+def _mmn_m_probabilities(n: int, lam: float, mu: float, theta: float) -> np.ndarray:
+    """Stationary distribution of the M/M/n+M birth-death chain, states 0..n+K.
 
-    Summed as a log-space series (terms are the stationary queue-length
-    weights, so the sum has the same range as the queue); equal to the
-    incomplete-gamma form of Mandelbaum & Zeltyn but immune to underflow of
-    the regularised gamma when z << x.
+    Log-space products; the queue part is truncated where its remaining
+    mass falls below ``_TAIL_EPS`` of the total.
     """
-    if z <= 0:
-        return 0.0
-    jmax = int(max(0.0, z - x) + 12.0 * math.sqrt(x + z + 1.0) + 60)
-    j = np.arange(1, jmax + 1, dtype=float)
-    terms = np.cumsum(math.log(z) - np.log(x + j))
-    return float(special.logsumexp(np.concatenate(([0.0], terms))))
-
-
-def _log_a_gamma(x: float, z: float) -> float:
-    """The closed incomplete-gamma form of log A(x, z), for cross-checks."""
-    return z - x * math.log(z) + float(special.gammaln(x + 1)) + math.log(special.gammainc(x, z))
+    k = np.arange(n + 1, dtype=float)
+    log_p = k * math.log(lam / mu) - gammaln(k + 1) if lam > 0 else np.where(k == 0, 0.0, -np.inf)
+    tail: list[float] = []
+    log_term = float(log_p[-1])
+    peak = float(np.max(log_p))
+    j = 1
+    while j <= _MAX_QUEUE_STATES:
+        log_term += math.log(lam) - math.log(n * mu + j * theta)
+        tail.append(log_term)
+        # The ratio of successive terms only falls, so the rest is bounded geometrically.
+        if log_term - peak < math.log(_TAIL_EPS) and lam < n * mu + j * theta:
+            break
+        j += 1
+    log_all = np.concatenate([log_p, np.asarray(tail)])
+    weights = np.exp(log_all - np.max(log_all))
+    return np.asarray(weights / weights.sum())
 
 
 def erlang_a(
     servers: int, arrival_rate: float, aht: float, mean_patience: float, t: float
 ) -> ErlangAResult:
-    """Erlang A: M/M/c with exponential patience (Palm's model).
+    """M/M/n+M: Poisson arrivals, exponential service and exponential patience.
 
-    With x = c mu / theta, y = lambda / theta, A = A(x, y) and B = Erlang B:
-    P(W > 0) = A B / (1 + (A - 1) B) and
-    P(Ab) = P(W > 0) (1 / (rho A) + 1 - 1 / rho)
-    (Garnett, Mandelbaum & Reiman, "Designing a call center with impatient
-    customers", MSOM 4(3), 2002; Mandelbaum & Zeltyn, "The M/M/n+G queue:
-    summary of performance measures", 2009). The offered wait V of a waiting
-    caller has P(V > s) = A(x, y e^{-theta s}) / A(x, y) *
-    exp(y (1 - e^{-theta s}) - c mu s) (same sources; it solves
-    d_t Phi + z d_z Phi = (z - x) Phi along characteristics). Service level
-    and ASA integrate that tail against the caller's own patience.
+    The stationary distribution of the birth-death chain (birth lambda,
+    death min(k,n) mu + max(k-n,0) theta) is computed exactly in log space
+    (Palm 1943; Garnett, Mandelbaum & Reiman 2002, "Designing a call
+    center with impatient customers", MSOM 4(3)). A caller arriving (PASTA)
+    with i callers ahead is answered with probability S_i = x / (x + i + 1),
+    x = n mu / theta, and its wait before service has the density
+    K e^{-n mu s}(1 - e^{-theta s})^i (a hypoexponential with rates
+    n mu + j theta), so answered-within-t is S_i I_{1-e^{-theta t}}(i+1, x+1)
+    with I the regularised incomplete beta function (Mandelbaum & Zeltyn
+    2007, "Service engineering in action: the Palm/Erlang-A queue").
+    ``mean_patience = inf`` gives Erlang C.
     """
-    if t < 0:
-        raise ValueError("t must be >= 0")
-    parts = _erlang_a_parts(servers, arrival_rate, aht, mean_patience)
-    if parts is None:
-        return ErlangAResult(0.0, 0.0, 0.0, 1.0, 0.0)
-    p_wait, p_abandon, served_weight = parts
-    theta = 1.0 / mean_patience
-    # E[V; V < tau] = int_0^inf e^{-theta s} P(V > s) (1 - theta s) ds
-    wait_served = integrate.quad(
-        lambda s: served_weight(s) * (1.0 - theta * s), 0.0, math.inf, limit=400
-    )[0]
-    answered = 1.0 - p_abandon
+    _check(servers, arrival_rate * aht)
+    if aht <= 0 or mean_patience <= 0:
+        raise ValueError("aht and mean_patience must be > 0")
+    load = arrival_rate * aht
+    if math.isinf(mean_patience):
+        return _erlang_c_as_a(servers, load, aht, t)
+    n, lam, mu, theta = servers, arrival_rate, 1.0 / aht, 1.0 / mean_patience
+    p = _mmn_m_probabilities(n, lam, mu, theta)
+    queue_p = p[n:]  # states with i = 0, 1, ... callers already queued
+    i = np.arange(queue_p.size, dtype=float)
+    x = n * mu / theta
+    served = x / (x + i + 1)
+    within = served * betainc(i + 1, x + 1, 1 - math.exp(-theta * t)) if t > 0 else 0 * i
+    p_wait = float(queue_p.sum())
+    p_served = float(p[:n].sum() + (queue_p * served).sum())
+    mean_queue = float((i * queue_p).sum())
+    answered_wait = _answered_wait_sums(n * mu, theta, queue_p.size)
+    asa = float((queue_p * answered_wait).sum()) / p_served if p_served > 0 else math.inf
     return ErlangAResult(
         p_wait=p_wait,
-        p_abandon=p_abandon,
-        asa=p_wait * wait_served / answered if answered > 0 else math.inf,
-        service_level=_service_level(p_wait, served_weight, theta, t),
-        mean_wait=p_abandon * mean_patience,
+        p_abandon=1.0 - p_served,
+        asa=asa,
+        service_level=float(p[:n].sum() + (queue_p * within).sum()),
+        mean_wait=mean_queue / lam if lam > 0 else 0.0,
+        mean_queue=mean_queue,
     )
 
 
 def erlang_a_sl(
     servers: int, arrival_rate: float, aht: float, mean_patience: float, t: float
 ) -> tuple[float, float]:
-    """(service_level, p_abandon) of Erlang A without the ASA integral (for staffing searches)."""
-    parts = _erlang_a_parts(servers, arrival_rate, aht, mean_patience)
-    if parts is None:
-        return 1.0, 0.0
-    p_wait, p_abandon, served_weight = parts
-    return _service_level(p_wait, served_weight, 1.0 / mean_patience, t), p_abandon
+    """(service level, P(abandon)) of Erlang A: what staffing searches test."""
+    result = erlang_a(servers, arrival_rate, aht, mean_patience, t)
+    return result.service_level, result.p_abandon
 
 
-def _service_level(
-    p_wait: float, served_weight: Callable[[float], float], theta: float, t: float
-) -> float:
-    abandoned_by_t = theta * integrate.quad(served_weight, 0.0, t, limit=200)[0] if t > 0 else 0
-    served_in_t = max(0.0, 1.0 - served_weight(t) - abandoned_by_t)
-    return (1.0 - p_wait) + p_wait * served_in_t
+def _answered_wait_sums(service_rate: float, theta: float, size: int) -> np.ndarray:
+    """E[W; answered] for a caller with i ahead, i = 0..size-1.
 
-
-def _erlang_a_parts(
-    servers: int, arrival_rate: float, aht: float, mean_patience: float
-) -> tuple[float, float, Callable[[float], float]] | None:
-    """P(wait), P(abandon) and s -> e^{-theta s} P(V > s | wait); None at zero load."""
-    _check(servers, arrival_rate * aht)
-    if aht <= 0 or mean_patience <= 0:
-        raise ValueError("aht and mean_patience must be > 0")
-    load = arrival_rate * aht
-    if load == 0:
-        return None
-    theta, cmu = 1.0 / mean_patience, servers / aht
-    x, y, rho = cmu / theta, arrival_rate / theta, load / servers
-    log_a = _log_a(x, y)
-    # P(W>0) = 1 / (1 + (1/B - 1) / A), all in logs.
-    log_ratio = math.log(math.expm1(_log_inv_erlang_b(servers, load))) - log_a
-    p_wait = 1.0 / (1.0 + math.exp(min(log_ratio, 700.0)))
-    p_abandon = p_wait * (1.0 / (rho * math.exp(log_a)) + 1.0 - 1.0 / rho)
-
-    def served_weight(s: float) -> float:
-        e = math.exp(-theta * s)
-        return e * math.exp(_log_a(x, y * e) - log_a + y * (1.0 - e) - cmu * s)
-
-    return p_wait, p_abandon, served_weight
-
-
-def priority_waits(servers: int, arrival_rates: list[float], aht: float) -> list[float]:
-    """Mean wait per class in M/M/c with non-preemptive priorities (class 0 first).
-
-    Cobham's formula with the M/M/c residual: W_k = W0 / ((1 - s_{k-1})(1 - s_k)),
-    s_k = sum_{i<=k} lambda_i aht / c, W0 = C(c, a) aht / c (Cobham, "Priority
-    assignment in waiting line problems", OR 2(1), 1954; Kella & Yechiali,
-    "Waiting times in the non-preemptive priority M/M/c queue", Stochastic
-    Models 1(2), 1985). Classes that cannot be served in the long run get inf.
+    With i ahead the next event comes at rate r_i = n mu + (i+1) theta; it
+    moves the caller up (rate n mu + i theta) or ends its patience, and the
+    caller is answered in the end with probability S_i = x / (x + i + 1).
+    So M_i = S_i / r_i + (1 - theta / r_i) M_{i-1}, with M_{-1} = 0.
     """
-    if any(r < 0 for r in arrival_rates):
-        raise ValueError("arrival rates must be non-negative")
-    load = sum(arrival_rates) * aht
-    _check(servers, load)
-    p_wait = erlang_c(servers, load) if load < servers else 1.0
-    w0 = p_wait * aht / servers
-    out: list[float] = []
-    sigma_prev = 0.0
-    for rate in arrival_rates:
-        sigma = sigma_prev + rate * aht / servers
-        out.append(w0 / ((1 - sigma_prev) * (1 - sigma)) if sigma < 1 else math.inf)
-        sigma_prev = sigma
+    x = service_rate / theta
+    out = np.empty(size)
+    prev = 0.0
+    for i in range(size):
+        rate = service_rate + (i + 1) * theta
+        prev = x / (x + i + 1) / rate + (1 - theta / rate) * prev
+        out[i] = prev
     return out
+
+
+def _erlang_c_as_a(servers: int, load: float, aht: float, t: float) -> ErlangAResult:
+    c = erlang_c(servers, load)
+    asa = erlang_c_asa(servers, load, aht)
+    lam = load / aht
+    return ErlangAResult(
+        p_wait=c,
+        p_abandon=0.0,
+        asa=asa,
+        service_level=erlang_c_sl(servers, load, aht, t),
+        mean_wait=asa,
+        mean_queue=lam * asa,
+    )
+
+
+def priority_waits(servers: int, arrival_rates: Sequence[float], aht: float) -> list[float]:
+    """Mean queueing wait per class in M/M/c with non-preemptive priorities.
+
+    Class 0 is served first; all classes share one exponential service
+    time. W_k = C(c, A) / (c mu (1 - s_{k-1})(1 - s_k)), s_k = sum of
+    lambda_j / (c mu) over classes j <= k (Cobham 1954, "Priority assignment
+    in waiting line problems", JORSA 2(1); Gross & Harris, "Fundamentals of
+    Queueing Theory", 3rd ed., sec. 3.4). Classes past saturation wait
+    forever (``inf``).
+    """
+    rates = [float(r) for r in arrival_rates]
+    load = sum(rates) * aht
+    _check(servers, load)
+    capacity = servers / aht
+    base = erlang_c(servers, load) / capacity
+    waits: list[float] = []
+    sigma_prev = 0.0
+    for rate in rates:
+        sigma = sigma_prev + rate / capacity
+        waits.append(base / ((1 - sigma_prev) * (1 - sigma)) if sigma < 1 else math.inf)
+        sigma_prev = sigma
+    return waits
