@@ -281,7 +281,7 @@ def _ivr(ctx: _Ctx, raw: Any, base: FsPath, queues: set[str]) -> MenuIvr:
             continue
         for svc in choices:
             if svc not in queues:
-                ctx.bad((*path, "choices", svc), f"no queue named {svc!r} for this service")
+                ctx.bad((*path, "choices", svc), f"no service named {svc!r} in the routing")
             ctx.num(choices, svc, (*path, "choices"), 0.0)
         weights = [float(v) if isinstance(v, int | float) else 0.0 for v in choices.values()]
         menus[str(key)] = Menu(secs, tuple(choices), tuple(accumulate(weights)))
@@ -301,6 +301,12 @@ def _policy(ctx: _Ctx, raw: Any, tiers: TierOrder) -> RoutingPolicy:
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
         ctx.bad(("routing", "factory"), f"cannot build routing policy: {exc}", "module:callable")
         return LaneByServicePolicy(tiers)
+
+
+def _check_lanes(ctx: _Ctx, policy: RoutingPolicy, staffed: set[str]) -> None:
+    """Every queue the live policy can route to must be staffed in the scenario."""
+    for lane in sorted(set(getattr(policy, "queues", ())) - staffed):
+        ctx.bad(("queues",), f"the routing policy can send calls to {lane!r}; staff it here")
 
 
 def _callback(ctx: _Ctx, raw: Any) -> CallbackOffer | None:
@@ -334,8 +340,11 @@ def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = No
     patience, targets = _tiers(ctx, data.get("tiers"))
     streams = _streams(ctx, data.get("arrivals"), n, interval_s, patience)
     queues = _queues(ctx, data.get("queues"), n)
-    ivr = _ivr(ctx, data.get("ivr"), base or FsPath("."), {q.name for q in queues})
     policy = _policy(ctx, data.get("routing"), TierOrder(tuple(patience) or ("normal",)))
+    staffed = {q.name for q in queues}
+    _check_lanes(ctx, policy, staffed)
+    services = getattr(policy, "services", None) or staffed
+    ivr = _ivr(ctx, data.get("ivr"), base or FsPath("."), set(services))
     warmup = ctx.num(data, "warmup_minutes", (), 0.0) * 60
     callback = _callback(ctx, data.get("callback"))
     if ctx.problems:

@@ -161,6 +161,9 @@ def littles_law(log: CallLog, model: SimModel) -> list[LittleCheck]:
         enq, leave = log.enqueue[m], log.enqueue[m] + log.wait[m]
         area = np.clip(np.minimum(leave, t1) - np.maximum(enq, t0), 0, None).sum()
         arrived = (enq >= t0) & (enq < t1)
+        if not arrived.any():  # a lane nobody was routed to: L = lambda W = 0
+            out.append(LittleCheck(q.name, float(area / (t1 - t0)), 0.0))
+            continue
         lw = float(arrived.sum()) / (t1 - t0) * float(log.wait[m][arrived].mean())
         out.append(LittleCheck(q.name, float(area / (t1 - t0)), lw))
     return out

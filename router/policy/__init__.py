@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from router.policy.aging import PriorityChange, StarvationGuard, WaitingCaller
 from router.policy.config import RoutingConfig, load_routing, parse_routing
-from router.policy.policy import TieredPolicy
+from router.policy.policy import TieredPolicy, load_policy
 from router.policy.queues_conf import render_queues_conf
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "StarvationGuard",
     "TieredPolicy",
     "WaitingCaller",
+    "load_policy",
     "load_routing",
     "parse_routing",
     "render_queues_conf",

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from router.customer import Customer, CustomerList, Lifecycle
 from router.policy.aging import StarvationGuard
-from router.policy.config import OverflowRule, RoutingConfig
+from router.policy.config import OverflowRule, RoutingConfig, load_routing
 from router.types import CallInfo, QueueSnapshot, RouteDecision
 
-__all__ = ["TieredPolicy"]
+__all__ = ["TieredPolicy", "load_policy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +181,8 @@ def _first_open(targets: tuple[str, ...], queues: Mapping[str, QueueSnapshot]) -
         if _is_open(target, queues):
             return target
     return None
+
+
+def load_policy(path: str | Path) -> TieredPolicy:
+    """The policy of one routing file: the factory simulator scenarios name."""
+    return TieredPolicy(load_routing(path))
