@@ -43,6 +43,9 @@ from router.settings import Settings
 __all__ = ["AMIListener", "ListenerConfig", "StateSink"]
 
 _log = get_logger(__name__)
+
+STOP_TIMEOUT_S = 5.0
+"""How long stop() waits for cancelled tasks before giving up on them."""
 _BATCH = 2000  # events folded before one Redis write
 _MAX_HELD_RECORDS = 50_000  # call records kept in memory while Redis is down
 
@@ -136,7 +139,11 @@ class AMIListener:
         self._wake.set()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            # A shutdown must never hang on a task that swallowed its cancellation.
+            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
+            if stuck:
+                _log.error("ami_stop_stuck", tasks=sorted(t.get_name() for t in stuck))
         self._tasks.clear()
         if self._proto is not None:
             self._proto.close()
@@ -194,7 +201,10 @@ class AMIListener:
         act = Action(dict(fields), as_list=as_list)
         future = proto.send(act, as_list=as_list)
         try:
-            reply = await asyncio.wait_for(future, within_s or self.config.action_timeout_s)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+            # cancellation that lands as the reply arrives, and stop() then hangs.
+            async with asyncio.timeout(within_s or self.config.action_timeout_s):
+                reply = await future
         except TimeoutError:
             proto.responses.pop(act.id, None)
             raise AMIError(f"no reply to {fields.get('Action')} in time") from None
@@ -224,12 +234,13 @@ class AMIListener:
     async def _session(self) -> None:
         cfg = self.config
         loop = asyncio.get_running_loop()
-        _, proto = await asyncio.wait_for(
-            loop.create_connection(lambda: FramedAMIProtocol(self._on_frame), cfg.host, cfg.port),
-            cfg.connect_timeout_s,
-        )
+        async with asyncio.timeout(cfg.connect_timeout_s):
+            _, proto = await loop.create_connection(
+                lambda: FramedAMIProtocol(self._on_frame), cfg.host, cfg.port
+            )
         self._proto = proto
-        banner = await asyncio.wait_for(proto.banner, cfg.connect_timeout_s)
+        async with asyncio.timeout(cfg.connect_timeout_s):
+            banner = await proto.banner
         login = {"Action": "Login", "Username": cfg.username, "Secret": cfg.secret}
         await self._send(proto, {**login, "Events": "on"}, None, cfg.connect_timeout_s)
         self.connections += 1
@@ -244,9 +255,11 @@ class AMIListener:
         self._resynced.clear()
         future = proto.send(act, as_list=True)
         try:
-            await asyncio.wait_for(future, self.config.action_timeout_s)
+            async with asyncio.timeout(self.config.action_timeout_s):
+                await future
             # The reply is complete; wait until the consumer has folded it in.
-            await asyncio.wait_for(self._resynced.wait(), self.config.action_timeout_s)
+            async with asyncio.timeout(self.config.action_timeout_s):
+                await self._resynced.wait()
         except TimeoutError:
             raise AMIError("no QueueStatus reply for the resync") from None
 

@@ -42,7 +42,8 @@ class FakeAMI:
     async def stop_listening(self) -> None:
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
             self._server = None
 
     async def close(self) -> None:
@@ -55,7 +56,7 @@ class FakeAMI:
             w.close()
         for w in self._writers:
             with contextlib.suppress(Exception):
-                await w.wait_closed()
+                await asyncio.wait_for(w.wait_closed(), 1.0)
         self._writers.clear()
 
     async def restart(self, down_s: float) -> None:
