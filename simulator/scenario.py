@@ -22,9 +22,9 @@ import yaml
 from router.customer import Customer, TierOrder
 from router.errors import Problem, ScenarioError
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
+from router.yamlpos import Path, compose
 from simulator.distributions import Empirical, Exponential, LogNormal, Never, Sampler
 from simulator.model import CallbackOffer, QueueSpec, SimModel, Stream
-from simulator.yamlpos import Path, load_with_lines
 
 __all__ = ["LaneByServicePolicy", "MenuIvr", "Scenario", "Target", "load_scenario"]
 
@@ -326,13 +326,11 @@ def _callback(ctx: _Ctx, raw: Any) -> CallbackOffer | None:
 
 def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = None) -> Scenario:
     """Validate a scenario document; raises ScenarioError listing every problem."""
-    try:
-        data, lines = load_with_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise ScenarioError([Problem(file, line, 0, f"not valid YAML: {exc}")]) from exc
-    ctx = _Ctx(file, lines)
+    parsed = compose(text, file)  # syntax, duplicate keys, alias bombs: located problems
+    if parsed.problems:
+        raise ScenarioError(parsed.problems)
+    data = parsed.data
+    ctx = _Ctx(file, {path: line for path, (line, _col) in parsed.marks.items()})
     if not isinstance(data, dict):
         raise ScenarioError([Problem(file, 1, 0, "a scenario must be a YAML mapping")])
     interval_s = ctx.num(data, "interval_minutes", (), 30.0, lo=0.1) * 60

@@ -14,7 +14,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from router.errors import Problem
-from router.policy.yamlpos import Positioned
+from router.yamlpos import Positioned
 
 if TYPE_CHECKING:
     from router.policy.config import RoutingConfig

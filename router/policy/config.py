@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from router.customer import TierOrder
 from router.errors import Problem, RoutingConfigError
 from router.policy.checks import DEFAULT_LANE, check
-from router.policy.yamlpos import Positioned, compose
+from router.yamlpos import Positioned, compose
 
 __all__ = [
     "DEFAULT_LANE",

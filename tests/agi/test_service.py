@@ -17,6 +17,7 @@ from router.agi.double import CallerScript, environment
 from router.customer import Customer
 from router.settings import Settings
 from router.store import RedisCustomerStore
+from tests.redis_server import free_port
 
 UNIQUEID = "1795348509.9"
 IVR = Path(__file__).resolve().parents[2] / "ivr_flows"
@@ -39,12 +40,6 @@ prompts:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def flows_dir(tmp_path: Path) -> Path:
     shutil.copy(IVR / "routing.yaml", tmp_path / "routing.yaml")
@@ -56,7 +51,7 @@ def flows_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 async def running(flows_dir: Path, redis_url: str) -> AsyncIterator[Settings]:
     settings = Settings(
-        agi_port=_free_port(), flows_dir=flows_dir, routing_config=flows_dir / "routing.yaml"
+        agi_port=free_port(), flows_dir=flows_dir, routing_config=flows_dir / "routing.yaml"
     )
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(settings, redis_url, stop))

@@ -28,7 +28,7 @@ PURE = [
     "router.policy.config",
     "router.policy.policy",
     "router.policy.queues_conf",
-    "router.policy.yamlpos",
+    "router.yamlpos",
     "router.record",
     "router.reports.aggregate",
     "router.reports.paths",

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from router.customer import Customer, CustomerList, Lifecycle
 from router.policy import RoutingConfig
 from router.policy.config import parse_routing_data
-from router.policy.yamlpos import Positioned
 from router.types import QueueSnapshot
+from router.yamlpos import Positioned
 
 
 @st.composite

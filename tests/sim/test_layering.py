@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "simulator"
 FORBIDDEN = {"asyncio", "redis", "socket", "panoramisk", "simpy"}
-PURE = ["theory", "distributions", "model", "scenario", "yamlpos", "stats"]
+PURE = ["theory", "distributions", "model", "scenario", "stats"]
 MODULES = [*PURE, "engine", "runner", "planner", "report"]
 
 
