@@ -148,8 +148,11 @@ class TestCli:
     def test_report_command(self, redis_url: str) -> None:
         """tierline report --from/--to --format json reads the stream and prints figures."""
         client = redis.Redis.from_url(redis_url)
-        for rec in CALLS:
-            client.xadd(keys.CALLS_STREAM, to_fields(rec))  # type: ignore[arg-type]
+        # Entry ids carry the end time, as the listener's would; an automatic id would be
+        # "now" and the test would depend on the day it runs.
+        for seq, rec in enumerate(sorted(CALLS, key=lambda c: c.ended_at)):
+            entry = f"{int(rec.ended_at * 1000)}-{seq}"
+            client.xadd(keys.CALLS_STREAM, to_fields(rec), id=entry)  # type: ignore[arg-type]
         start = datetime.fromtimestamp(T0, UTC).isoformat()
         end = datetime.fromtimestamp(T0 + 3600, UTC).replace(tzinfo=None).isoformat()
         res = CliRunner().invoke(
