@@ -21,13 +21,20 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from router.customer import Customer
 from router.types import CallInfo, QueueSnapshot, RouteDecision
-from simulator.model import QueueSpec, SimModel
+from simulator.model import IVR_ENDINGS, IvrExit, IvrWalk, QueueSpec, SimModel
 
-__all__ = ["ABANDONED", "ANSWERED", "TIMED_OUT", "WAITING", "CallLog", "simulate"]
+__all__ = [
+    "ABANDONED",
+    "ANSWERED",
+    "IVR_ENDED",
+    "TIMED_OUT",
+    "WAITING",
+    "CallLog",
+    "simulate",
+]
 
-WAITING, ANSWERED, ABANDONED, TIMED_OUT = 0, 1, 2, 3
+WAITING, ANSWERED, ABANDONED, TIMED_OUT, IVR_ENDED = 0, 1, 2, 3, 4
 _CHUNK = 4096
 
 
@@ -44,6 +51,8 @@ class CallLog:
     outcome: NDArray[np.int8]
     callback: NDArray[np.bool_]  # took a virtual-hold callback; wait counts from the callback
     end_time: float
+    ivr_ending: NDArray[np.int8]  # IVR_ENDED calls: index in model.IVR_ENDINGS; else -1
+    ivr_time: NDArray[np.float64]  # seconds each caller spent in the IVR
 
 
 def _arrivals(model: SimModel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -92,16 +101,16 @@ class _Snapshots(Mapping[str, QueueSnapshot]):
         return len(self._run.lanes)
 
 
-class _Later:
-    """Routes a caller when their IVR time is over (a callback, not a process)."""
+class _Resume:
+    """Goes on with a caller's IVR walk when its delay is over (a callback, not a process)."""
 
-    __slots__ = ("call", "cid", "run", "service")
+    __slots__ = ("call", "cid", "run", "walk")
 
-    def __init__(self, run: _Run, cid: int, service: str, call: CallInfo) -> None:
-        self.run, self.cid, self.service, self.call = run, cid, service, call
+    def __init__(self, run: _Run, cid: int, walk: IvrWalk, call: CallInfo) -> None:
+        self.run, self.cid, self.walk, self.call = run, cid, walk, call
 
     def __call__(self, _event: simpy.Event) -> None:
-        self.run.route(self.cid, self.service, self.call)
+        self.run.advance(self.cid, self.walk, self.call)
 
 
 class _Run:
@@ -124,9 +133,11 @@ class _Run:
         self.deadline = [math.inf] * n
         self.timeout_flag = [False] * n
         self.callback_of = [False] * n
+        self.ivr_ending = [-1] * n
+        self.ivr_time = [0.0] * n
         self.lanes = {q.name: _Lane(q, self.env) for q in model.queues}
         self.lane_index = {q.name: i for i, q in enumerate(model.queues)}
-        self.customers = [Customer(customer_id=f"sim-{s.name}", tier=s.tier) for s in model.streams]
+        self.customers = [s.customer() for s in model.streams]
         self.t0 = datetime.fromisoformat(model.start)
         self.snapshots = _Snapshots(self)
 
@@ -194,17 +205,35 @@ class _Run:
     def arrivals(self) -> Generator[simpy.Event, Any, None]:
         env, ivr, rng, t0 = self.env, self.model.ivr, self.rng, self.t0
         dnis = [s.dnis for s in self.model.streams]
+        # Call ids differ per replication, so flows' percent() splits differ too.
+        tag = f"{int(rng.integers(1 << 62)):x}."
         last = 0.0
         for cid, t in enumerate(self.arrive.tolist()):
             yield env.timeout(t - last)
             last = t
             si = self.stream_of[cid]
-            call = CallInfo(str(cid), "", dnis[si], t0 + timedelta(seconds=t))
-            service, ivr_s = ivr.walk(call, self.customers[si], rng)
-            if ivr_s > 0:
-                env.timeout(ivr_s).callbacks.append(_Later(self, cid, service, call))
-            else:
-                self.route(cid, service, call)
+            call = CallInfo(tag + str(cid), "", dnis[si], t0 + timedelta(seconds=t))
+            self.advance(cid, ivr.walk(call, self.customers[si], rng, self.snapshots), call)
+
+    def advance(self, cid: int, walk: IvrWalk, call: CallInfo) -> None:
+        """Run the caller's IVR walk to its next delay, or route them when it ends."""
+        try:
+            delay = next(walk)
+        except StopIteration as stop:
+            self.leave_ivr(cid, stop.value, call)
+            return
+        self.ivr_time[cid] += delay
+        self.env.timeout(delay).callbacks.append(_Resume(self, cid, walk, call))
+
+    def leave_ivr(self, cid: int, done: IvrExit, call: CallInfo) -> None:
+        if done.ending:
+            self.outcome[cid] = IVR_ENDED
+            self.ivr_ending[cid] = IVR_ENDINGS.index(done.ending)
+        elif done.decision is not None:
+            if not self.offer_callback(cid, done.decision.queue, done.service, call):
+                self.enqueue_call(cid, done.decision)
+        else:
+            self.route(cid, done.service, call)
 
     def pop_live(self, lane: _Lane, now: float) -> int:
         heap, deadline = lane.heap, self.deadline
@@ -275,6 +304,8 @@ class _Run:
             outcome=np.array(self.outcome, dtype=np.int8),
             callback=np.array(self.callback_of, dtype=bool),
             end_time=float(env.now),
+            ivr_ending=np.array(self.ivr_ending, dtype=np.int8),
+            ivr_time=np.array(self.ivr_time, dtype=float),
         )
 
 

@@ -2,30 +2,70 @@
 
 The hooks are the point of the design: routing goes through a
 ``router.types.RoutingPolicy`` (the very object live calls use) and the IVR
-walk through an ``IvrModel`` (the lead wires the real flow engine in here), so
-the simulator never carries a second routing implementation.
+walk through an ``IvrModel`` (``simulator.flow_ivr.FlowIvr`` steps the live
+flow engine), so the simulator never carries a second routing or IVR
+implementation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from router.customer import Customer
-from router.types import CallInfo, RoutingPolicy
+from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 from simulator.distributions import Sampler
 
-__all__ = ["CallbackOffer", "FixedIvr", "IvrModel", "QueueSpec", "SimModel", "Stream"]
+__all__ = [
+    "IVR_ENDINGS",
+    "CallbackOffer",
+    "FixedIvr",
+    "IvrExit",
+    "IvrModel",
+    "IvrWalk",
+    "QueueSpec",
+    "SimModel",
+    "Stream",
+]
+
+
+IVR_ENDINGS = ("callback", "transfer", "voicemail", "hangup", "caller_hangup")
+
+
+@dataclass(frozen=True, slots=True)
+class IvrExit:
+    """How a caller leaves the IVR.
+
+    ``ending`` is empty for a caller who goes on to a queue; otherwise one of
+    ``IVR_ENDINGS`` (self-service, a callback request, a transfer out...), so
+    contained calls are counted instead of silently vanishing. ``decision`` is
+    set when the flow engine already asked the policy (a ``queue`` node);
+    otherwise the simulator asks it for ``service`` when the walk ends.
+    """
+
+    service: str = ""
+    decision: RouteDecision | None = None
+    ending: str = ""
+
+
+# Yields the seconds until the walk goes on, returns how the caller leaves. A
+# generator, because the flow engine must read the queues (branch conditions,
+# the policy) at the simulated moment the caller reaches them, not at arrival.
+IvrWalk = Generator[float, None, IvrExit]
 
 
 class IvrModel(Protocol):
     def walk(
-        self, call: CallInfo, customer: Customer | None, rng: np.random.Generator
-    ) -> tuple[str, float]:
-        """The service the caller ends up asking for, and seconds spent in the IVR."""
+        self,
+        call: CallInfo,
+        customer: Customer | None,
+        rng: np.random.Generator,
+        queues: Mapping[str, QueueSnapshot],
+    ) -> IvrWalk:
+        """The caller's path through the IVR, resumed by the simulator after each delay."""
         ...
 
 
@@ -37,9 +77,15 @@ class FixedIvr:
     seconds: float = 0.0
 
     def walk(
-        self, call: CallInfo, customer: Customer | None, rng: np.random.Generator
-    ) -> tuple[str, float]:
-        return self.service, self.seconds
+        self,
+        call: CallInfo,
+        customer: Customer | None,
+        rng: np.random.Generator,
+        queues: Mapping[str, QueueSnapshot],
+    ) -> IvrWalk:
+        if self.seconds > 0:
+            yield self.seconds
+        return IvrExit(self.service)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +97,14 @@ class Stream:
     tier: str
     rates: tuple[float, ...]
     patience: Sampler
+    # Customer fields of these callers (list, lifecycle, offers...); None = unknown caller.
+    profile: Mapping[str, Any] | None = field(default_factory=dict)
+
+    def customer(self) -> Customer | None:
+        if self.profile is None:
+            return None
+        fields = {"tier": self.tier, **self.profile}
+        return Customer(customer_id=f"sim-{self.name}", **fields)
 
 
 @dataclass(frozen=True, slots=True)

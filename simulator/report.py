@@ -21,6 +21,8 @@ from simulator.stats import Estimate, JsonResults, as_json
 __all__ = ["tier_table", "write_report"]
 
 TIER_METRICS = (
+    "calls",
+    "ivr_ended",
     "offered",
     "answered",
     "abandoned",

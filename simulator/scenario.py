@@ -2,29 +2,26 @@
 
 Every problem in a file is collected (not just the first) and raised as one
 ``router.errors.ScenarioError`` whose problems carry ``file:line``, because a
-planner fixes all of them in one editor pass. See docs/simulator.md for the
-format with a full example.
+planner fixes all of them in one editor pass. The ``ivr:`` section is read by
+:mod:`simulator.ivr`. See docs/simulator.md for the format with a full example.
 """
 
 from __future__ import annotations
 
 import importlib
-from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import accumulate
 from pathlib import Path as FsPath
 from typing import Any
 
-import numpy as np
-import yaml
-
-from router.customer import Customer, TierOrder
+from router.customer import Customer, CustomerList, Lifecycle, TierOrder
 from router.errors import Problem, ScenarioError
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 from router.yamlpos import Path, compose
 from simulator.distributions import Empirical, Exponential, LogNormal, Never, Sampler
+from simulator.ivr import MenuIvr, parse_ivr
 from simulator.model import CallbackOffer, QueueSpec, SimModel, Stream
+from simulator.problems import Collector
 
 __all__ = ["LaneByServicePolicy", "MenuIvr", "Scenario", "Target", "load_scenario"]
 
@@ -46,31 +43,6 @@ class Scenario:
 
 
 @dataclass(frozen=True, slots=True)
-class Menu:
-    seconds: float
-    services: tuple[str, ...]
-    cumulative: tuple[float, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class MenuIvr:
-    """IvrModel from the scenario: prompts played, then one menu choice by probability.
-
-    A stand-in until the flow engine is wired in: the lead replaces it by an
-    adapter that walks the real flow with simulated digits.
-    """
-
-    menus: Mapping[str, Menu]
-
-    def walk(
-        self, call: CallInfo, customer: Customer | None, rng: np.random.Generator
-    ) -> tuple[str, float]:
-        menu = self.menus.get(call.dnis) or self.menus["default"]
-        pick = bisect_right(menu.cumulative, float(rng.random()) * menu.cumulative[-1])
-        return menu.services[min(pick, len(menu.services) - 1)], menu.seconds
-
-
-@dataclass(frozen=True, slots=True)
 class LaneByServicePolicy:
     """Default RoutingPolicy until the real one is wired: queue = service, prio by tier."""
 
@@ -87,37 +59,7 @@ class LaneByServicePolicy:
         return RouteDecision(service, 10 * (len(self.tiers.names) - rank), "default")
 
 
-class _Ctx:
-    """Collects problems with their line numbers while the file is read."""
-
-    def __init__(self, file: str, lines: dict[Path, int]) -> None:
-        self.file, self.lines = file, lines
-        self.problems: list[Problem] = []
-
-    def bad(self, path: Path, message: str, hint: str = "") -> None:
-        line = next(
-            (self.lines[path[:i]] for i in range(len(path), -1, -1) if path[:i] in self.lines), 1
-        )
-        where = ".".join(str(p) for p in path) or "<top>"
-        self.problems.append(Problem(self.file, line, 0, f"{where}: {message}", hint))
-
-    def num(  # noqa: PLR0917 - mirrors dict.get(key, default) plus bounds
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: Path,
-        default: float | None = None,
-        lo: float = 0.0,
-        hi: float = float("inf"),
-    ) -> float:
-        value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-            self.bad((*path, key), f"must be a number in [{lo}, {hi}], got {value!r}")
-            return default if default is not None else lo
-        return float(value)
-
-
-def _sampler(ctx: _Ctx, spec: Any, path: Path) -> Sampler:  # noqa: PLR0911 - one per kind
+def _sampler(ctx: Collector, spec: Any, path: Path) -> Sampler:  # noqa: PLR0911 - one per kind
     if spec in (None, "never"):
         return Never()
     if not isinstance(spec, dict):
@@ -146,7 +88,9 @@ def _sampler(ctx: _Ctx, spec: Any, path: Path) -> Sampler:  # noqa: PLR0911 - on
     return Exponential(1.0)
 
 
-def _per_interval(ctx: _Ctx, value: Any, n: int, path: Path, integer: bool) -> tuple[float, ...]:
+def _per_interval(
+    ctx: Collector, value: Any, n: int, path: Path, integer: bool
+) -> tuple[float, ...]:
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = [value] * n
     ok = (
@@ -167,12 +111,20 @@ def _per_interval(ctx: _Ctx, value: Any, n: int, path: Path, integer: bool) -> t
     return tuple(float(v) for v in value)
 
 
-def _tiers(ctx: _Ctx, raw: Any) -> tuple[dict[str, Sampler], dict[str, Target]]:
+_PROFILE_FIELDS = frozenset(
+    {"list", "lifecycle", "arpu", "tenure_months", "credit_score", "language", "offers"}
+)
+
+
+def _tiers(
+    ctx: Collector, raw: Any
+) -> tuple[dict[str, Sampler], dict[str, Target], dict[str, dict[str, Any] | None]]:
     patience: dict[str, Sampler] = {}
     targets: dict[str, Target] = {}
+    profiles: dict[str, dict[str, Any] | None] = {}
     if not isinstance(raw, dict) or not raw:
         ctx.bad(("tiers",), "must map each tier name to its patience and target")
-        return patience, targets
+        return patience, targets, profiles
     for name, spec in raw.items():
         path: Path = ("tiers", name)
         spec = spec if isinstance(spec, dict) else {}  # noqa: PLW2901 - bad shapes reported by their keys
@@ -184,11 +136,62 @@ def _tiers(ctx: _Ctx, raw: Any) -> tuple[dict[str, Sampler], dict[str, Target]]:
             ctx.num(t, "within_s", tp, 20.0),
             ctx.num(t, "max_abandon", tp, 1.0, hi=1.0),
         )
-    return patience, targets
+        profiles[name] = _profile(ctx, spec.get("customer", {}), (*path, "customer"), name)
+    return patience, targets, profiles
 
 
-def _streams(
-    ctx: _Ctx, raw: Any, n: int, interval_s: float, patience: Mapping[str, Sampler]
+def _profile(ctx: Collector, raw: Any, path: Path, tier: str) -> dict[str, Any] | None:
+    """Customer fields the flows and policy read (``unknown`` = callers not in the store)."""
+    if raw == "unknown":
+        return None
+    if not isinstance(raw, dict):
+        ctx.bad(path, "must be `unknown` or a mapping of customer fields")
+        return {}
+    profile: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "tier":
+            profile["tier"] = str(value)
+        elif key not in _PROFILE_FIELDS:
+            ctx.bad(
+                (*path, key), f"unknown customer field {key!r}", ", ".join(sorted(_PROFILE_FIELDS))
+            )
+        elif key in {"arpu", "tenure_months", "credit_score"}:
+            number = ctx.num(raw, key, path, 0.0)
+            profile[key] = number if key == "arpu" else int(number)
+        else:
+            profile[key] = value
+    try:
+        profile = _typed(profile)
+        Customer(customer_id="check", **{"tier": tier, **profile})
+    except (TypeError, ValueError) as exc:
+        ctx.bad(path, f"not a valid customer: {exc}")
+        return {}
+    return profile
+
+
+def _typed(profile: dict[str, Any]) -> dict[str, Any]:
+    out = dict(profile)
+    if "list" in out:
+        out["list"] = CustomerList(str(out["list"]))
+    if "lifecycle" in out:
+        out["lifecycle"] = Lifecycle(str(out["lifecycle"]))
+    if "offers" in out:
+        offers = out["offers"]
+        if not isinstance(offers, list) or not all(isinstance(o, str) for o in offers):
+            raise ValueError("offers must be a list of names")
+        out["offers"] = tuple(offers)
+    if "language" in out:
+        out["language"] = str(out["language"])
+    return out
+
+
+def _streams(  # noqa: PLR0917 - the parts of one section
+    ctx: Collector,
+    raw: Any,
+    n: int,
+    interval_s: float,
+    patience: Mapping[str, Sampler],
+    profiles: Mapping[str, dict[str, Any] | None],
 ) -> tuple[Stream, ...]:
     out: list[Stream] = []
     if not isinstance(raw, list) or not raw:
@@ -213,11 +216,12 @@ def _streams(
             else:
                 rates = tuple(c * share / total / interval_s for c in calls)
                 dnis = str(a.get("dnis", ""))
-                out.append(Stream(f"{dnis}/{tier}", dnis, tier, rates, patience[tier]))
+                stream = Stream(f"{dnis}/{tier}", dnis, tier, rates, patience[tier], profiles[tier])
+                out.append(stream)
     return tuple(out)
 
 
-def _queues(ctx: _Ctx, raw: Any, n: int) -> tuple[QueueSpec, ...]:
+def _queues(ctx: Collector, raw: Any, n: int) -> tuple[QueueSpec, ...]:
     out: list[QueueSpec] = []
     if not isinstance(raw, dict) or not raw:
         ctx.bad(("queues",), "must map queue names to {handle, agents, cost_per_hour}")
@@ -241,56 +245,7 @@ def _queues(ctx: _Ctx, raw: Any, n: int) -> tuple[QueueSpec, ...]:
     return tuple(out)
 
 
-def _prompts(ctx: _Ctx, ivr: Mapping[str, Any], base: FsPath) -> dict[str, float]:
-    prompts: dict[str, float] = {}
-    manifest = ivr.get("prompt_manifest")
-    if manifest:
-        try:
-            data = yaml.safe_load((base / str(manifest)).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            ctx.bad(("ivr", "prompt_manifest"), f"cannot read prompt manifest: {exc}")
-            data = {}
-        for name, v in data.items() if isinstance(data, dict) else []:
-            secs = v.get("duration_s") if isinstance(v, dict) else v
-            if isinstance(secs, int | float):
-                prompts[str(name)] = float(secs)
-    inline = ivr.get("prompts") or {}
-    for name in inline if isinstance(inline, dict) else []:
-        prompts[name] = ctx.num(inline, name, ("ivr", "prompts"), 0.0)
-    return prompts
-
-
-def _ivr(ctx: _Ctx, raw: Any, base: FsPath, queues: set[str]) -> MenuIvr:
-    ivr = raw if isinstance(raw, dict) else {}
-    prompts = _prompts(ctx, ivr, base)
-    menus: dict[str, Menu] = {}
-    raw_menus = ivr.get("menus") or {"default": {"choices": {next(iter(queues), "default"): 1}}}
-    for key, m in raw_menus.items():
-        path: Path = ("ivr", "menus", key)
-        m = m if isinstance(m, dict) else {}  # noqa: PLW2901 - bad shapes reported by their keys
-        secs = ctx.num(m, "think_s", path, 0.0)
-        for j, p in enumerate(m.get("play") or []):
-            if p not in prompts:
-                ctx.bad(
-                    (*path, "play", j), f"unknown prompt {p!r}", "add it to the prompt manifest"
-                )
-            secs += prompts.get(p, 0.0)
-        choices = m.get("choices")
-        if not isinstance(choices, dict) or not choices:
-            ctx.bad((*path, "choices"), "must map services to probabilities")
-            continue
-        for svc in choices:
-            if svc not in queues:
-                ctx.bad((*path, "choices", svc), f"no service named {svc!r} in the routing")
-            ctx.num(choices, svc, (*path, "choices"), 0.0)
-        weights = [float(v) if isinstance(v, int | float) else 0.0 for v in choices.values()]
-        menus[str(key)] = Menu(secs, tuple(choices), tuple(accumulate(weights)))
-    if "default" not in menus and menus:
-        menus["default"] = next(iter(menus.values()))
-    return MenuIvr(menus)
-
-
-def _policy(ctx: _Ctx, raw: Any, tiers: TierOrder) -> RoutingPolicy:
+def _policy(ctx: Collector, raw: Any, tiers: TierOrder) -> RoutingPolicy:
     factory = raw.get("factory") if isinstance(raw, dict) else None
     if not factory:
         return LaneByServicePolicy(tiers)
@@ -303,13 +258,13 @@ def _policy(ctx: _Ctx, raw: Any, tiers: TierOrder) -> RoutingPolicy:
         return LaneByServicePolicy(tiers)
 
 
-def _check_lanes(ctx: _Ctx, policy: RoutingPolicy, staffed: set[str]) -> None:
+def _check_lanes(ctx: Collector, policy: RoutingPolicy, staffed: set[str]) -> None:
     """Every queue the live policy can route to must be staffed in the scenario."""
     for lane in sorted(set(getattr(policy, "queues", ())) - staffed):
         ctx.bad(("queues",), f"the routing policy can send calls to {lane!r}; staff it here")
 
 
-def _callback(ctx: _Ctx, raw: Any) -> CallbackOffer | None:
+def _callback(ctx: Collector, raw: Any) -> CallbackOffer | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -330,19 +285,19 @@ def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = No
     if parsed.problems:
         raise ScenarioError(parsed.problems)
     data = parsed.data
-    ctx = _Ctx(file, {path: line for path, (line, _col) in parsed.marks.items()})
+    ctx = Collector(file, {path: line for path, (line, _col) in parsed.marks.items()})
     if not isinstance(data, dict):
         raise ScenarioError([Problem(file, 1, 0, "a scenario must be a YAML mapping")])
     interval_s = ctx.num(data, "interval_minutes", (), 30.0, lo=0.1) * 60
     n = int(ctx.num(data, "intervals", (), 48.0, lo=1))
-    patience, targets = _tiers(ctx, data.get("tiers"))
-    streams = _streams(ctx, data.get("arrivals"), n, interval_s, patience)
+    patience, targets, profiles = _tiers(ctx, data.get("tiers"))
+    streams = _streams(ctx, data.get("arrivals"), n, interval_s, patience, profiles)
     queues = _queues(ctx, data.get("queues"), n)
     policy = _policy(ctx, data.get("routing"), TierOrder(tuple(patience) or ("normal",)))
     staffed = {q.name for q in queues}
     _check_lanes(ctx, policy, staffed)
     services = getattr(policy, "services", None) or staffed
-    ivr = _ivr(ctx, data.get("ivr"), base or FsPath("."), set(services))
+    ivr = parse_ivr(ctx, data.get("ivr"), base or FsPath("."), set(services), policy)
     warmup = ctx.num(data, "warmup_minutes", (), 0.0) * 60
     callback = _callback(ctx, data.get("callback"))
     if ctx.problems:

@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
 
-from simulator.engine import ABANDONED, ANSWERED, TIMED_OUT, CallLog
-from simulator.model import SimModel
+from simulator.engine import ABANDONED, ANSWERED, IVR_ENDED, TIMED_OUT, CallLog
+from simulator.model import IVR_ENDINGS, SimModel
 
 __all__ = [
     "METRICS",
@@ -30,6 +30,9 @@ __all__ = [
 ]
 
 METRICS = (
+    "calls",
+    "ivr_ended",
+    "ivr_s",
     "offered",
     "answered",
     "abandoned",
@@ -57,6 +60,13 @@ def _ratio(num: float, den: float) -> float:
 
 
 def _measure(log: CallLog, sl: NDArray[np.float64], mask: NDArray[np.bool_]) -> dict[str, float]:
+    """Queue figures count the calls offered to a queue: calls ended in the IVR
+    (self-service, a callback request, a transfer) are reported apart, as a
+    contact centre's containment figure, and never dilute the service level.
+    """
+    calls = int(mask.sum())
+    contained = mask & (log.outcome == IVR_ENDED)
+    mask = mask & ~contained
     offered = int(mask.sum())
     ans = mask & (log.outcome == ANSWERED)
     lost = mask & ((log.outcome == ABANDONED) | (log.outcome == TIMED_OUT))
@@ -64,6 +74,9 @@ def _measure(log: CallLog, sl: NDArray[np.float64], mask: NDArray[np.bool_]) -> 
     waited = mask & (np.nan_to_num(log.wait, nan=np.inf) > 0)
     done = mask & ~np.isnan(log.wait)
     return {
+        "calls": float(calls),
+        "ivr_ended": float(contained.sum()),
+        "ivr_s": float(log.ivr_time[mask | contained].mean()) if calls else math.nan,
         "offered": float(offered),
         "answered": float(n_ans),
         "abandoned": float(lost.sum()),
@@ -73,6 +86,14 @@ def _measure(log: CallLog, sl: NDArray[np.float64], mask: NDArray[np.bool_]) -> 
         "abandon_rate": _ratio(float(lost.sum()), offered),
         "mean_wait": float(log.wait[done].mean()) if done.any() else math.nan,
         "callbacks": float((mask & log.callback).sum()),
+    }
+
+
+def _endings(log: CallLog, window: NDArray[np.bool_]) -> Summary:
+    """How contained calls ended, one key per ending so every replication has the same keys."""
+    return {
+        f"ivr/{name}": {"calls": float((window & (log.ivr_ending == i)).sum())}
+        for i, name in enumerate(IVR_ENDINGS)
     }
 
 
@@ -93,7 +114,7 @@ def summarize(log: CallLog, model: SimModel) -> Summary:
     sl_by_tier = {t: model.sl_seconds.get(t, DEFAULT_SL_SECONDS) for t in model.tiers}
     sl = np.array([sl_by_tier[s.tier] for s in model.streams])[log.stream]
     interval = np.minimum((log.arrive // model.interval_s).astype(int), model.n_intervals - 1)
-    out: Summary = {"all": _measure(log, sl, window)}
+    out: Summary = {"all": _measure(log, sl, window), **_endings(log, window)}
     for tier in model.tiers:
         in_tier = window & (tier_of == tier)
         out[f"tier/{tier}"] = _measure(log, sl, in_tier)

@@ -41,6 +41,8 @@ class TestSimulateCommand:
         data = json.loads(res.output)
         assert set(data) == {"vip", "normal"}
         assert set(data["vip"]) == {
+            "calls",
+            "ivr_ended",
             "offered",
             "answered",
             "abandoned",

@@ -1,0 +1,202 @@
+"""Simulated callers walking the operator's YAML flows through the live flow engine.
+
+The same ``router.flows.engine.Engine`` that answers live calls decides every
+branch, menu retry, hours check and queue (with the same ``RoutingPolicy``);
+this module only plays the caller: how long each prompt takes (the prompt
+manifest), which key they press at each menu or input node (probabilities
+from the scenario), whether an account number verifies. Because the walk is a
+generator resumed by the simulator after each delay, conditions on live
+queue state and the policy read the queues as they are when the caller
+reaches that node.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from router.customer import Customer
+from router.flows import actions as a
+from router.flows.engine import Engine, State
+from router.flows.loader import load_flows
+from router.types import CallInfo, QueueSnapshot, RoutingPolicy
+from simulator.model import IvrExit, IvrWalk
+
+__all__ = ["HANGUP", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice"]
+
+TIMEOUT = "timeout"  # the caller presses nothing: the node's timeout path
+HANGUP = "hangup"  # the caller hangs up at this node
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChoice:
+    """What callers type at one menu or input node, with probabilities."""
+
+    keys: tuple[str, ...]  # digits typed, or TIMEOUT / HANGUP
+    cumulative: tuple[float, ...]
+    think_s: float = 2.0  # from the end of the prompt to the key press
+    verified: float = 1.0  # input nodes with verify: chance the account is found
+
+    def pick(self, rng: np.random.Generator) -> str:
+        i = bisect_right(self.cumulative, float(rng.random()) * self.cumulative[-1])
+        return self.keys[min(i, len(self.keys) - 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class CallerModel:
+    """Caller behaviour per ``flow.node``; unlisted menus get a uniform pick of their keys."""
+
+    nodes: Mapping[str, KeyChoice] = field(default_factory=dict)
+    default_think_s: float = 2.0
+
+    def choice(self, engine: Engine, state: State) -> KeyChoice:
+        key = f"{state.flow}.{state.node}"
+        found = self.nodes.get(key)
+        if found is not None:
+            return found
+        options = tuple(getattr(engine.flows.flows[state.flow].nodes[state.node], "options", {}))
+        keys = options or (TIMEOUT,)  # an unlisted input node: the caller gives up
+        return KeyChoice(keys, tuple(range(1, len(keys) + 1)), self.default_think_s)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowIvr:
+    """IvrModel: the flow for the dialled number, stepped by the live engine.
+
+    Pickled (for process pools and Dask) as its flows directory, not as the
+    compiled flows: compiled CEL programs do not pickle, so each worker
+    compiles the same files again, exactly as a router process would.
+    """
+
+    engine: Engine
+    callers: CallerModel
+    durations: Mapping[str, float]  # prompt path as the engine emits it -> seconds
+    default_prompt_s: float = 3.0
+    unrouted_service: str = "general"  # a DNIS no flow serves goes to the policy with this
+    source: str = ""  # the flows directory the engine was compiled from
+    services: frozenset[str] = frozenset()  # the service names the flows were checked against
+
+    @classmethod
+    def load(
+        cls,
+        directory: Path,
+        services: frozenset[str],
+        policy: RoutingPolicy,
+        callers: CallerModel,
+        durations: Mapping[str, float],
+        *,
+        default_prompt_s: float = 3.0,
+        unrouted_service: str = "general",
+    ) -> FlowIvr:
+        """Compile the flows in ``directory``; raises FlowError with located problems."""
+        engine = Engine(load_flows(directory, services), policy)
+        return cls(
+            engine,
+            callers,
+            dict(durations),
+            default_prompt_s,
+            unrouted_service,
+            str(directory),
+            services,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if not self.source:
+            raise TypeError("a FlowIvr built without FlowIvr.load cannot be sent to a worker")
+        args = (Path(self.source), self.services, self.engine.policy, self.callers)
+        kwargs = {
+            "default_prompt_s": self.default_prompt_s,
+            "unrouted_service": self.unrouted_service,
+        }
+        return (_rebuild, (args, dict(self.durations), kwargs))
+
+    def walk(
+        self,
+        call: CallInfo,
+        customer: Customer | None,
+        rng: np.random.Generator,
+        queues: Mapping[str, QueueSnapshot],
+    ) -> IvrWalk:
+        flow = self.engine.flows.for_call(call.dnis, call.script)
+        if flow is None:
+            return IvrExit(self.unrouted_service)
+        state, out = self.engine.start(flow.name, self.engine.facts(call, customer, queues))
+        while True:
+            seconds, event, done = self._act(state, out, customer, rng)
+            if seconds > 0:
+                yield seconds
+            if done is not None:
+                return done
+            state, out = self.engine.step(state, event)
+
+    def _act(
+        self,
+        state: State,
+        out: tuple[a.Action, ...],
+        customer: Customer | None,
+        rng: np.random.Generator,
+    ) -> tuple[float, a.Event, IvrExit | None]:
+        """Seconds the actions of one step take, the caller's answer, or how they left."""
+        seconds = 0.0
+        event: a.Event = a.PlayDone()
+        for action in out:
+            match action:
+                case a.Play():
+                    seconds += sum(self._seconds(p) for p in action.prompts)
+                case a.Collect():
+                    secs, event = self._collect(state, action, rng)
+                    seconds += self._seconds(action.prompt) + secs
+                case a.Verify():
+                    event = self._verify(state, customer, rng)
+                case a.Route():
+                    return seconds, event, IvrExit(action.service, action.decision)
+                case a.SetVars():
+                    pass
+                case _:
+                    return seconds, event, IvrExit(ending=_ending(action))
+        if isinstance(event, a.HungUp):
+            return seconds, event, IvrExit(ending="caller_hangup")
+        return seconds, event, None
+
+    def _collect(
+        self, state: State, action: a.Collect, rng: np.random.Generator
+    ) -> tuple[float, a.Event]:
+        choice = self.callers.choice(self.engine, state)
+        key = choice.pick(rng)
+        if key == HANGUP:
+            return choice.think_s, a.HungUp()
+        if key == TIMEOUT:
+            return action.timeout_ms / 1000, a.Digits("", True)
+        return choice.think_s, a.Digits(key)
+
+    def _verify(self, state: State, customer: Customer | None, rng: np.random.Generator) -> a.Event:
+        choice = self.callers.choice(self.engine, state)
+        if float(rng.random()) >= choice.verified:
+            return a.Verified(None)
+        return a.Verified(customer or Customer(customer_id="sim-verified"))
+
+    def _seconds(self, prompt: str) -> float:
+        return self.durations.get(prompt, self.default_prompt_s)
+
+
+def _rebuild(args: tuple[Any, ...], durations: dict[str, float], kwargs: dict[str, Any]) -> FlowIvr:
+    directory, services, policy, callers = args
+    return FlowIvr.load(directory, services, policy, callers, durations, **kwargs)
+
+
+def _ending(action: a.Action) -> str:
+    match action:
+        case a.RequestCallback():
+            return "callback"
+        case a.TransferTo():
+            return "transfer"
+        case a.VoicemailTo():
+            return "voicemail"
+        case a.HangUp(reason="caller_hangup"):
+            return "caller_hangup"
+    return "hangup"
