@@ -19,6 +19,7 @@ import numpy as np
 from simulator.distributions import Never
 from simulator.engine import simulate
 from simulator.model import SimModel
+from simulator.routes import route_shares
 from simulator.runner import Replications, replicate
 from simulator.scenario import Target
 from simulator.stats import Estimate
@@ -83,27 +84,39 @@ def min_agents(lam: float, aht: float, patience: float, t: Target) -> int:
 
 
 def erlang_staffing(model: SimModel, targets: Mapping[str, Target], seed: int) -> Staffing:
-    """Per queue and interval, Erlang A staffing from a pilot run's traffic split.
+    """Per queue and interval, Erlang A staffing from the expected traffic of each tier.
 
-    The pilot (one replication, whatever staffing) only measures which tiers
-    reach which queue in which interval; routing stays with the policy.
+    Where each tier's callers go comes from :func:`simulator.routes.route_shares`
+    (a pilot run, plus sample walks where the pilot is too thin); the rates
+    come from the scenario's expected arrivals, not the pilot's counts, so a
+    sparse tier (three red-list calls a night) still gets its lane covered
+    instead of zero agents by the luck of one sample.
     """
-    log = simulate(model, np.random.default_rng(seed))
-    tiers = np.array([s.tier for s in model.streams])[log.stream]
-    interval = np.minimum((log.enqueue // model.interval_s), model.n_intervals - 1)
+    rng = np.random.default_rng(seed)
+    shares = route_shares(model, simulate(model, rng), rng)
+    rates = _tier_rates(model)
     out: Staffing = {}
     for qi, q in enumerate(model.queues):
         out[q.name] = []
         for i in range(model.n_intervals):
-            here = (log.queue == qi) & (interval == i)
-            lam = float(here.sum()) / model.interval_s
+            lam = sum(rate[i] * shares[tier][i][qi] for tier, rate in rates.items())
             need = 0
-            for tier in set(tiers[here].tolist()):
+            for tier in model.tiers:
+                if shares[tier][i][qi] <= 0:
+                    continue
                 stream = next(s for s in model.streams if s.tier == tier)
                 pat = math.inf if isinstance(stream.patience, Never) else stream.patience.mean
                 need = max(need, min_agents(lam, q.handle.mean, pat, targets[tier]))
             out[q.name].append(need)
     return out
+
+
+def _tier_rates(model: SimModel) -> dict[str, list[float]]:
+    rates = {t: [0.0] * model.n_intervals for t in model.tiers}
+    for s in model.streams:
+        for i, r in enumerate(s.rates):
+            rates[s.tier][i] += r
+    return rates
 
 
 def with_staffing(model: SimModel, staffing: Mapping[str, list[int]]) -> SimModel:

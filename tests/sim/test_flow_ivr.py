@@ -85,7 +85,7 @@ def run_walk(walk: IvrWalk) -> tuple[float, IvrExit]:
 
 
 def snapshot(name: str, waiting: int) -> QueueSnapshot:
-    return QueueSnapshot(name, waiting, 0.0, 5, 0, 0.0)
+    return QueueSnapshot(name, waiting=waiting, agents_logged_in=5)
 
 
 CALL = CallInfo("c1", "", "100", datetime(2026, 1, 5, 10, 0))
