@@ -14,14 +14,12 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 
 from redis.asyncio import Redis
 
 from router.agi import AGIServer
 from router.ami import AMIListener, RedisQueueState, start_listener
 from router.ami.aging import Rule
-from router.ami.state import WaitingCall
 from router.callbacks import RedisCallbackStore
 from router.calls import CallRouter
 from router.flows.registry import FlowRegistry
@@ -43,8 +41,8 @@ WARM_CONNECTIONS = 16
 def _aging_rule(policy: TieredPolicy) -> Rule:
     """The policy's starvation guard in the shape the AMI timer calls."""
 
-    def rule(waiting: Sequence[WaitingCall], now: float) -> Iterable[Sequence[object]]:
-        return policy.guard.due_changes([WaitingCaller(**asdict(w)) for w in waiting], now)
+    def rule(waiting: Sequence[WaitingCaller], now: float) -> Iterable[Sequence[object]]:
+        return policy.guard.due_changes(waiting, now)
 
     return rule
 

@@ -23,6 +23,7 @@ __all__ = [
     "QueueState",
     "RouteDecision",
     "RoutingPolicy",
+    "WaitingCaller",
 ]
 
 
@@ -41,6 +42,24 @@ class QueueSnapshot:
     agents_paused: int = 0
     ewt: float = 0.0
     open: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingCaller:
+    """A caller in a queue as the AMI listener tracks it and the starvation guard reads it.
+
+    ``base_priority`` is the priority the router decided (QUEUE_PRIO at
+    join), ``priority`` the one Asterisk has now; ``joined_at`` is the epoch
+    second of QueueCallerJoin. Frozen: a priority change replaces the entry.
+    """
+
+    uniqueid: str
+    channel: str
+    queue: str
+    tier: str
+    base_priority: int
+    priority: int
+    joined_at: float
 
 
 @dataclass(frozen=True, slots=True)

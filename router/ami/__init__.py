@@ -13,7 +13,7 @@ from router.ami.framing import FrameSplitter, parse_frame
 from router.ami.listener import AMIListener, ListenerConfig
 from router.ami.records import CallRecord
 from router.ami.service import start_listener
-from router.ami.state import LiveState, WaitingCall, apply, expected_wait, resync
+from router.ami.state import LiveState, apply, expected_wait, resync
 from router.ami.store import RedisQueueState, RedisStateWriter, record_ivr_path
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "PriorityAger",
     "RedisQueueState",
     "RedisStateWriter",
-    "WaitingCall",
     "apply",
     "expected_wait",
     "parse_frame",

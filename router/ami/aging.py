@@ -22,16 +22,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from router.ami.listener import AMIListener
-from router.ami.state import WaitingCall
 from router.errors import AMIError
 from router.logs import get_logger
+from router.types import WaitingCaller
 
 __all__ = ["PriorityAger", "Rule"]
 
-Rule = Callable[[Sequence[WaitingCall], float], Iterable[Sequence[Any]]]
+Rule = Callable[[Sequence[WaitingCaller], float], Iterable[Sequence[Any]]]
 """``(waiting callers, now) -> [(channel, queue, new_priority, ...), ...]``."""
 
 _log = get_logger(__name__)
@@ -85,8 +86,9 @@ class PriorityAger:
             _log.info("ami_priority_change_dropped", queue=queue, error=str(exc))
             return False
         live = self._listener.state.queues.get(queue)
-        for call in live.waiting.values() if live else ():
-            if call.channel == channel:
-                call.priority = priority
+        if live is not None:
+            for uid, call in list(live.waiting.items()):
+                if call.channel == channel:
+                    live.waiting[uid] = replace(call, priority=priority)
         self._listener.mark_dirty(queue)
         return True

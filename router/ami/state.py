@@ -26,6 +26,7 @@ from router.ami.calls import (
 )
 from router.ami.framing import Frame
 from router.ami.records import CallRecord
+from router.types import WaitingCaller
 
 __all__ = [
     "DEFAULT_AHT_S",
@@ -34,7 +35,6 @@ __all__ = [
     "LiveState",
     "Member",
     "QueueLive",
-    "WaitingCall",
     "apply",
     "expected_wait",
     "resync",
@@ -61,29 +61,12 @@ class Member:
 
 
 @dataclass(slots=True)
-class WaitingCall:
-    """A caller waiting in a queue.
-
-    Field names match ``router.policy.WaitingCaller`` so the starvation rule
-    can be handed these objects (``WaitingCaller(**asdict(call))``).
-    """
-
-    uniqueid: str
-    channel: str
-    queue: str
-    tier: str
-    base_priority: int
-    priority: int
-    joined_at: float
-
-
-@dataclass(slots=True)
 class QueueLive:
     """Everything tracked about one queue."""
 
     name: str
     members: dict[str, Member] = field(default_factory=dict)
-    waiting: dict[str, WaitingCall] = field(default_factory=dict)
+    waiting: dict[str, WaitingCaller] = field(default_factory=dict)
     aht: float = 0.0  # average handle (talk) time in s; 0 = not known yet
 
     def counts(self) -> tuple[int, int, int]:
@@ -113,7 +96,7 @@ class LiveState:
             q = self.queues[name] = QueueLive(name)
         return q
 
-    def waiting_calls(self) -> list[WaitingCall]:
+    def waiting_calls(self) -> list[WaitingCaller]:
         return [w for q in self.queues.values() for w in q.waiting.values()]
 
 
@@ -205,7 +188,7 @@ def _on_join(state: LiveState, frame: Frame, now: float, delta: Delta) -> None:
     absorb_caller(track, frame)
     q = state.queue(frame.get("Queue", ""))
     track.queue, track.joined_at = q.name, now
-    q.waiting[uid] = WaitingCall(
+    q.waiting[uid] = WaitingCaller(
         uid, frame.get("Channel", ""), q.name, track.tier, track.priority, track.priority, now
     )
     delta.queues.add(q.name)
@@ -252,7 +235,7 @@ def _on_entry(state: LiveState, frame: Frame, now: float, delta: Delta) -> None:
     tier = old.tier if old else (track.tier if track else "")
     base = old.base_priority if old else prio
     joined = now - _float(frame.get("Wait"), 0.0)
-    q.waiting[uid] = WaitingCall(uid, frame.get("Channel", ""), q.name, tier, base, prio, joined)
+    q.waiting[uid] = WaitingCaller(uid, frame.get("Channel", ""), q.name, tier, base, prio, joined)
     delta.queues.add(q.name)
 
 

@@ -27,28 +27,11 @@ sent once per step; a failed action (the caller left) is simply dropped.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import NamedTuple
 
+from router.types import WaitingCaller
+
 __all__ = ["PriorityChange", "StarvationGuard", "WaitingCaller"]
-
-
-@dataclass(frozen=True, slots=True)
-class WaitingCaller:
-    """A caller in a queue as the AMI listener tracks it.
-
-    ``base_priority`` is the priority the router decided (QUEUE_PRIO at
-    join), ``priority`` the one Asterisk has now; ``joined_at`` is the epoch
-    second of QueueCallerJoin.
-    """
-
-    uniqueid: str
-    channel: str
-    queue: str
-    tier: str
-    base_priority: int
-    priority: int
-    joined_at: float
 
 
 class PriorityChange(NamedTuple):

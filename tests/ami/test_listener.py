@@ -15,10 +15,11 @@ from structlog.testing import capture_logs
 from router.ami.aging import PriorityAger
 from router.ami.listener import AMIListener, ListenerConfig
 from router.ami.service import start_listener
-from router.ami.state import Delta, LiveState, WaitingCall
+from router.ami.state import Delta, LiveState
 from router.ami.store import RedisQueueState, RedisStateWriter
 from router.errors import AMIError, ConfigError
 from router.settings import Settings
+from router.types import WaitingCaller
 from tests.ami.fake_ami import FakeAMI
 
 QUEUE_STATUS = [
@@ -236,7 +237,7 @@ class TestAgingTimer:
         """The rule's change goes out as QueueChangePriorityCaller; the new priority is kept."""
         await until(lambda: bool(listener.state.waiting_calls()))
 
-        def rule(waiting: Sequence[WaitingCall], now: float) -> list[tuple[str, str, int]]:
+        def rule(waiting: Sequence[WaitingCaller], now: float) -> list[tuple[str, str, int]]:
             return [(w.channel, w.queue, 9) for w in waiting if w.priority < 9]
 
         ager = PriorityAger(listener, rule, interval_s=0.05, clock=lambda: 1000.0)
@@ -275,7 +276,7 @@ class TestStartListener:
             }
         )
 
-        def rule(waiting: Sequence[WaitingCall], now: float) -> list[tuple[str, str, int]]:
+        def rule(waiting: Sequence[WaitingCaller], now: float) -> list[tuple[str, str, int]]:
             return [(w.channel, w.queue, w.priority + 1) for w in waiting if w.priority < 5]
 
         lst = await start_listener(settings, redis_client, rule, aging_interval_s=0.05)
