@@ -21,7 +21,7 @@ from router.errors import Problem
 from router.import_rows import checked_rows
 from router.redis_client import bulk_client
 from router.rows import RowError
-from router.store import EncodedRecord, RedisCustomerStore
+from router.store import EncodedRecord, RedisCustomerStore, packed_record
 
 __all__ = ["ImportReport", "import_path", "import_path_sync"]
 
@@ -121,17 +121,17 @@ async def _validate(
 async def _write(
     store: RedisCustomerStore, path: Path, spool: IO[bytes], bad: set[int], report: ImportReport
 ) -> int:
-    """Stream the spool to Redis, one batch in flight while the next is encoded."""
+    """Stream the spool to Redis, one batch in flight while the next is packed."""
     written = 0
     in_flight: asyncio.Task[int] | None = None
-    batch: list[EncodedRecord] = []
+    batch: list[bytes] = []
     lines: dict[str, int] = {}
     for entry in spool:
         line_text, cid, phones, rec = entry.rstrip(b"\n").split(b"\t", 3)
         line = int(line_text)
         if line in bad:
             continue
-        batch.append((cid.decode(), phones.decode(), rec))
+        batch.append(packed_record(cid, phones, rec))
         lines[cid.decode()] = line
         if len(batch) >= BATCH:
             written += await in_flight if in_flight else 0
@@ -144,14 +144,14 @@ async def _write(
 async def _flush(
     store: RedisCustomerStore,
     path: Path,
-    batch: list[EncodedRecord],
+    batch: list[bytes],
     lines: dict[str, int],
     report: ImportReport,
 ) -> int:
     """Write a batch; a conflict that appeared since validation is reported."""
     if not batch:
         return 0
-    conflicts = await store.upsert_encoded(batch)
+    conflicts = await store.upsert_packed(b"".join(batch), len(batch))
     for c in conflicts:
         err = RowError("phones", f"{c.number} belongs to customer {c.owner}")
         report.problems.append(_problem(path, lines[c.customer_id], err))

@@ -17,10 +17,10 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router import keys
@@ -29,7 +29,7 @@ from router.errors import NumberConflictError, StoreError
 from router.phone import HOME_COUNTRY_CODE, normalise_or_none
 from router.record import SEP, decode, encode_rec
 
-__all__ = ["Conflict", "EncodedRecord", "RedisCustomerStore", "encode_record"]
+__all__ = ["Conflict", "EncodedRecord", "RedisCustomerStore", "encode_record", "packed_record"]
 
 _CUST_PREFIX = keys.customer_key("")
 _NUM_PREFIX = keys.number_key("")
@@ -44,16 +44,29 @@ return redis.call('HMGET', ARGV[1] .. id, 'rec', 'phones')
 # round of encoding each, which dominated bulk imports. Each record is three
 # arguments: id, phones joined with ';', and the ``rec`` JSON. A record whose
 # number belongs to another customer is skipped whole and reported back.
+# Number keys and the id set are written once per batch (MSET / SADD in
+# slices, under Lua's unpack limit): half the server calls per record.
+# ``claimed`` makes a number taken earlier in the batch count as taken.
 # KEYS: ids set.  ARGV: customer prefix, number prefix, (id, phones, rec)...
 _UPSERT = """
-local out = {}
+local out, sets, ids, claimed = {}, {}, {}, {}
+local function flush(cmd, key, list)
+  for s = 1, #list, 1000 do
+    local e = math.min(s + 999, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, s, e))
+    else
+      redis.call(cmd, unpack(list, s, e))
+    end
+  end
+end
 for i = 3, #ARGV, 3 do
   local id, phones, ck = ARGV[i], ARGV[i + 1], ARGV[1] .. ARGV[i]
   local clash = nil
   local keep = {}
   for p in string.gmatch(phones, '[^;]+') do
     keep[p] = true
-    local owner = redis.call('GET', ARGV[2] .. p)
+    local owner = claimed[p] or redis.call('GET', ARGV[2] .. p)
     if owner and owner ~= id then clash = {id, p, owner} break end
   end
   if clash then
@@ -67,11 +80,17 @@ for i = 3, #ARGV, 3 do
         end
       end
     end
-    for p in pairs(keep) do redis.call('SET', ARGV[2] .. p, id) end
+    for p in pairs(keep) do
+      claimed[p] = id
+      sets[#sets + 1] = ARGV[2] .. p
+      sets[#sets + 1] = id
+    end
     redis.call('HSET', ck, 'rec', ARGV[i + 2], 'phones', phones)
-    redis.call('SADD', KEYS[1], id)
+    ids[#ids + 1] = id
   end
 end
+flush('MSET', nil, sets)
+flush('SADD', KEYS[1], ids)
 return out
 """
 
@@ -179,6 +198,39 @@ class RedisCustomerStore:
         reply = await self._upsert(keys=[keys.CUSTOMER_IDS], args=args)
         return [Conflict(str(cid), str(num), str(owner)) for cid, num, owner in reply]
 
+    async def upsert_packed(self, fields: bytes, count: int) -> list[Conflict]:
+        """``upsert_encoded`` for ``count`` records already in RESP form (``packed_record``).
+
+        Why: a million-row import spends most of its client time in redis-py
+        packing three million arguments; records packed once from the spool
+        go to the socket as they are. One script call per batch, as before.
+        """
+        if not count:
+            return []
+        head = [b"EVALSHA", self._upsert.sha.encode(), b"1", keys.CUSTOMER_IDS.encode()]
+        head += [_CUST_PREFIX.encode(), _NUM_PREFIX.encode()]
+        command = b"*%d\r\n%s%s" % (len(head) + 3 * count, b"".join(map(_bulk, head)), fields)
+        try:
+            reply = await self._send_packed(command)
+        except NoScriptError:
+            await self._r.script_load(_UPSERT)
+            reply = await self._send_packed(command)
+        return [Conflict(str(cid), str(num), str(owner)) for cid, num, owner in reply]
+
+    async def _send_packed(self, command: bytes) -> Any:
+        pool = self._r.connection_pool
+        conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await conn.send_packed_command(command)
+            return await conn.read_response()
+        except ResponseError:
+            raise  # a script error leaves the connection in step
+        except BaseException:
+            await conn.disconnect()
+            raise
+        finally:
+            await pool.release(conn)
+
     async def link(self, number: str, customer_id: str) -> None:
         norm = self._norm(number)
         reply = await self._link(
@@ -243,3 +295,12 @@ def _ms(start: float) -> float:
 
 def _miss(number: str, reason: str, start: float) -> LookupResult:
     return LookupResult(number, None, reason, _ms(start))
+
+
+def _bulk(value: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+def packed_record(customer_id: bytes, phones: bytes, rec: bytes) -> bytes:
+    """One encoded record as the three RESP bulk strings ``upsert_packed`` sends."""
+    return _bulk(customer_id) + _bulk(phones) + _bulk(rec)

@@ -15,7 +15,7 @@ from router.customer import Customer, CustomerList, Lifecycle
 from router.errors import NumberConflictError, StoreError
 from router.redis_client import call_path_client
 from router.settings import Settings
-from router.store import RedisCustomerStore
+from router.store import RedisCustomerStore, encode_record, packed_record
 from tests.redis_server import RedisProcess
 
 ALICE = Customer(
@@ -128,6 +128,45 @@ class TestWrites:
         for cid, n in (("C3", "13700000003"), ("C1", "13700000001"), ("C2", "13700000002")):
             await store.upsert(Customer(cid, phones=(n,)))
         assert [c.customer_id async for c in store.iter_all(batch=2)] == ["C1", "C2", "C3"]
+
+
+class TestPackedBatch:
+    """The import's write path: records packed once, one script call per batch."""
+
+    @staticmethod
+    def packed(*customers: Customer) -> bytes:
+        return b"".join(
+            packed_record(cid.encode(), phones.encode(), rec)
+            for cid, phones, rec in map(encode_record, customers)
+        )
+
+    async def test_big_batch_round_trips(self, store: RedisCustomerStore) -> None:
+        """1,500 records (number keys written in several MSET slices) all resolve."""
+        people = [Customer(f"P{i}", phones=(f"1370000{i:04d}",)) for i in range(1500)]
+        assert await store.upsert_packed(self.packed(*people), len(people)) == []
+        for i in (0, 499, 500, 1499):
+            found = await store.lookup(f"1370000{i:04d}")
+            assert found.customer is not None
+            assert found.customer.customer_id == f"P{i}"
+
+    async def test_number_taken_earlier_in_the_batch(self, store: RedisCustomerStore) -> None:
+        """A number claimed by an earlier record of the same batch is a conflict."""
+        first = Customer("A1", phones=("13700000001",))
+        second = Customer("A2", phones=("13700000002", "13700000001"))
+        conflicts = await store.upsert_packed(self.packed(first, second), 2)
+        assert [(c.customer_id, c.number, c.owner) for c in conflicts] == [
+            ("A2", "13700000001", "A1")
+        ]
+        assert await store.customer_by_id("A2") is None
+        assert (await store.lookup("13700000002")).reason == "unknown"
+
+    async def test_reloads_a_flushed_script(
+        self, store: RedisCustomerStore, redis_client: Redis
+    ) -> None:
+        """After SCRIPT FLUSH (a restarted server) the batch loads the script and goes on."""
+        await redis_client.script_flush()
+        assert await store.upsert_packed(self.packed(ALICE), 1) == []
+        assert (await store.lookup("13800138000")).found
 
 
 @pytest.fixture
