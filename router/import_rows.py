@@ -24,9 +24,9 @@ import orjson
 
 from router.customer import DEFAULT_TIERS, Customer, TierOrder
 from router.rows import RowError, validate_fields
-from router.store import EncodedRecord, encode_record
+from router.store import encode_record
 
-__all__ = ["CSV_COLUMNS", "Checked", "Row", "checked_rows", "read_rows"]
+__all__ = ["CSV_COLUMNS", "CheckedChunk", "Row", "checked_chunks", "read_rows"]
 
 CSV_COLUMNS = (
     "customer_id",
@@ -128,31 +128,37 @@ def _header(path: Path) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class Checked:
-    """A validated row, already encoded for the store, or why it was rejected."""
+class CheckedChunk:
+    """A chunk of rows, validated: spool lines for the good ones, reasons for the rest.
 
-    line: int
-    record: EncodedRecord | None
-    errors: tuple[RowError, ...] = ()
+    Workers build the spool lines (``line\\tid\\tphones\\trec``) themselves, so
+    the encoded records cross the process boundary once, as one bytes
+    object, and the importer's own process only checks duplicates.
+    """
 
-
-CheckedTuple = tuple[int, EncodedRecord | None, tuple[RowError, ...]]
+    rows: int
+    spool: bytes
+    good: list[tuple[int, str, str]]  # (line, customer_id, phones joined with ';')
+    bad: list[tuple[int, tuple[RowError, ...]]]
 
 
 def _check_chunk(
     chunk: list[RawRow], header: tuple[str, ...], tier_names: tuple[str, ...], now: str
-) -> list[CheckedTuple]:
-    """Worker side: plain tuples out, again because they pickle cheaply."""
+) -> CheckedChunk:
     tiers = TierOrder(tier_names)
-    out: list[CheckedTuple] = []
+    lines: list[bytes] = []
+    good: list[tuple[int, str, str]] = []
+    bad: list[tuple[int, tuple[RowError, ...]]] = []
     for line, raw, errors in chunk:
         fields = dict(zip(header, raw, strict=True)) if isinstance(raw, list) else raw
         result = errors or validate_fields(fields, tiers, now)
         if isinstance(result, Customer):
-            out.append((line, encode_record(result), ()))
+            cid, phones, rec = encode_record(result)
+            lines.append(b"%d\t%s\t%s\t%s\n" % (line, cid.encode(), phones.encode(), rec))
+            good.append((line, cid, phones))
         else:
-            out.append((line, None, result))
-    return out
+            bad.append((line, result))
+    return CheckedChunk(len(chunk), b"".join(lines), good, bad)
 
 
 def _chunks(rows: Iterable[RawRow]) -> Iterator[list[RawRow]]:
@@ -161,10 +167,10 @@ def _chunks(rows: Iterable[RawRow]) -> Iterator[list[RawRow]]:
         yield chunk
 
 
-def checked_rows(
+def checked_chunks(
     path: Path, tiers: TierOrder = DEFAULT_TIERS, now: str = "", workers: int | None = None
-) -> Iterator[Checked]:
-    """Every row of ``path`` in file order, validated (in parallel for big files)."""
+) -> Iterator[CheckedChunk]:
+    """Every row of ``path`` in file order, validated in chunks (in parallel for big files)."""
     now = now or datetime.now(UTC).isoformat(timespec="seconds")
     if workers is None:
         big = path.stat().st_size >= POOL_MIN_BYTES
@@ -173,14 +179,14 @@ def checked_rows(
     header = _header(path)
     if workers <= 1:
         for chunk in chunks:
-            yield from (Checked(*t) for t in _check_chunk(chunk, header, tiers.names, now))
+            yield _check_chunk(chunk, header, tiers.names, now)
         return
     ctx = multiprocessing.get_context("spawn")  # no fork of a process running an event loop
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        window: deque[Future[list[CheckedTuple]]] = deque()
+        window: deque[Future[CheckedChunk]] = deque()
         for chunk in chunks:
             window.append(pool.submit(_check_chunk, chunk, header, tiers.names, now))
             if len(window) >= 2 * workers:
-                yield from (Checked(*t) for t in window.popleft().result())
+                yield window.popleft().result()
         while window:
-            yield from (Checked(*t) for t in window.popleft().result())
+            yield window.popleft().result()

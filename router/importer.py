@@ -18,10 +18,10 @@ from typing import IO
 
 from router.customer import DEFAULT_TIERS, TierOrder
 from router.errors import Problem
-from router.import_rows import checked_rows
+from router.import_rows import checked_chunks
 from router.redis_client import bulk_client
 from router.rows import RowError
-from router.store import EncodedRecord, RedisCustomerStore, packed_record
+from router.store import RedisCustomerStore, packed_record
 
 __all__ = ["ImportReport", "import_path", "import_path_sync"]
 
@@ -72,20 +72,18 @@ class _Validator:
         self.seen_numbers: dict[str, tuple[str, int]] = {}
         self.pending: list[tuple[int, str, str]] = []  # (line, customer_id, number)
 
-    def add(self, line: int, record: EncodedRecord) -> bool:
-        """Record a valid row; False if it clashes with an earlier row."""
-        cid, phones, _ = record
+    def add(self, line: int, cid: str, phones: str) -> None:
+        """Note a valid row; a clash with an earlier row is a problem on this line."""
         first = self.seen_ids.setdefault(cid, line)
         if first != line:
             self.problem(line, "customer_id", f"customer {cid} already defined at line {first}")
-            return False
+            return
         for number in phones.split(";"):
             prior = self.seen_numbers.setdefault(number, (cid, line))
             if prior[0] != cid:
                 msg = f"{number} is also given to {prior[0]} at line {prior[1]}"
                 self.problem(line, "phones", msg)
             self.pending.append((line, cid, number))
-        return True
 
     async def check_store(self, force: bool = False) -> None:
         """Report numbers the store already gives to another customer."""
@@ -104,15 +102,16 @@ class _Validator:
 async def _validate(
     store: RedisCustomerStore, path: Path, tiers: TierOrder, spool: IO[bytes]
 ) -> ImportReport:
+    """Every row checked; good rows spooled (a row found bad later is skipped by its line)."""
     v = _Validator(store, path)
-    for row in checked_rows(path, tiers):
-        v.report.rows += 1
-        if row.record is None:
-            v.report.problems.extend(_problem(path, row.line, e) for e in row.errors)
-        elif v.add(row.line, row.record):
-            cid, phones, rec = row.record
-            spool.write(b"%d\t%s\t%s\t%s\n" % (row.line, cid.encode(), phones.encode(), rec))
-            await v.check_store()
+    for chunk in checked_chunks(path, tiers):
+        v.report.rows += chunk.rows
+        for line, errors in chunk.bad:
+            v.report.problems.extend(_problem(path, line, e) for e in errors)
+        spool.write(chunk.spool)
+        for line, cid, phones in chunk.good:
+            v.add(line, cid, phones)
+        await v.check_store()
     await v.check_store(force=True)
     v.report.problems.sort(key=lambda p: p.line)
     return v.report
