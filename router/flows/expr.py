@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import operator
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ __all__ = [
     "Condition",
     "ExprProblem",
     "Facts",
+    "FastAll",
     "FastPath",
     "ValueExpr",
     "closest",
@@ -39,6 +41,7 @@ __all__ = [
     "fast_path",
     "flatten",
     "needs_of",
+    "shortcut",
 ]
 
 FUNCTIONS = frozenset({"percent", "is_open", "in_hours"})
@@ -66,7 +69,7 @@ class Condition:
     program: Any = field(repr=False, compare=False)
     queues: frozenset[str] = frozenset()
     needs: frozenset[str] = frozenset()
-    fast: FastPath | None = None
+    fast: FastPath | FastAll | None = None
 
     def evaluate(self, facts: Facts, flow_key: str) -> Any:
         """Run against one call; raises ``ValueError`` on a run-time CEL fault."""
@@ -90,20 +93,35 @@ class FastPath:
     """
 
     variable: str = ""  # flat name, e.g. customer__tier; "" for in_hours()
-    op: str = ""  # "", "==", "!=", "in_hours", "!in_hours"
-    literal: str = ""
+    op: str = ""  # "", a comparison, "in_hours", "!in_hours", "percent"; "#<" etc. for size()
+    literal: str | float = ""
 
     def evaluate(self, facts: Facts, flow_key: str) -> Any:
-        if self.op == "in_hours":
-            return facts.is_open(flow_key, "")
-        if self.op == "!in_hours":
-            return not facts.is_open(flow_key, "")
+        op = self.op
+        if not op:
+            return facts.lookup(flow_key, self.variable)
+        if op in _HOURS_OPS:
+            return facts.is_open(flow_key, "") is (op == "in_hours")
+        if op == "percent":
+            return facts.percent(self.literal)
         value = facts.lookup(flow_key, self.variable)
-        if self.op == "==":
-            return value == self.literal
-        if self.op == "!=":
-            return value != self.literal
-        return value
+        if op[0] == "#":  # size(field) compared
+            return _COMPARE[op[1:]](len(value), self.literal)
+        return _COMPARE[op](value, self.literal)
+
+
+@dataclass(frozen=True, slots=True)
+class FastAll:
+    """``a && b && ...`` where every part is a fast comparison: all must hold.
+
+    Every part yields a bool and never faults, so stopping at the first
+    false part gives exactly CEL's answer for ``&&``.
+    """
+
+    parts: tuple[FastPath, ...]
+
+    def evaluate(self, facts: Facts, flow_key: str) -> bool:
+        return all(part.evaluate(facts, flow_key) for part in self.parts)
 
 
 _TEXT_FIELDS = frozenset(
@@ -114,6 +132,76 @@ _TEXT_FIELDS = frozenset(
 _FAST_PATH_RE = re.compile(r"\s*(call|customer)\.(\w+)\s*")
 _FAST_CMP_RE = re.compile(r'\s*(call|customer)\.(\w+)\s*(==|!=)\s*"([\w .:@+-]*)"\s*')
 _FAST_HOURS_RE = re.compile(r"\s*(!?)\s*in_hours\(\s*\)\s*")
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_HOURS_OPS = frozenset({"in_hours", "!in_hours"})
+_NUMBER_FIELDS = frozenset(
+    {"call.hour", "call.minute", "call.weekday", "customer.arpu", "customer.tenure_months"}
+    | {"customer.credit_score"}
+)
+_QUEUE_NUMBERS = frozenset({"waiting", "ewt", "agents_available", "agents_logged_in"})
+_QUEUE_NUMBERS |= {"longest_wait"}
+_NUM = r"(-?\d+(?:\.\d+)?)"
+_OP = r"(==|!=|<=|>=|<|>)"
+_NUM_CMP_RE = re.compile(rf"\s*(call|customer)\.(\w+)\s*{_OP}\s*{_NUM}\s*")
+_QUEUE_CMP_RE = re.compile(rf"\s*queues\.(\w+)\.(\w+)\s*{_OP}\s*{_NUM}\s*")
+_SIZE_CMP_RE = re.compile(rf"\s*size\(\s*(call|customer)\.(\w+)\s*\)\s*{_OP}\s*(\d+)\s*")
+_PERCENT_RE = re.compile(r"\s*percent\(\s*(\d+)\s*\)\s*")
+
+
+def shortcut(source: str) -> FastPath | FastAll | None:
+    """A fast form for ``&&`` chains of bool-valued simple tests, else None.
+
+    Parts: the text comparisons and ``in_hours()`` of :func:`fast_path`,
+    numeric fields compared with a number (``customer.tenure_months >= 12``,
+    ``queues.vip.ewt < 60``), ``size(customer.offers) > 0`` and
+    ``percent(n)``. Anything else (``||``, parentheses, ternaries) stays CEL.
+    """
+    if "||" in source or "?" in source:
+        return None
+    parts = [_fast_test(part) for part in source.split("&&")]
+    if not all(parts):
+        return None
+    tests = tuple(part for part in parts if part is not None)
+    return tests[0] if len(tests) == 1 else FastAll(tests)
+
+
+def _fast_test(part: str) -> FastPath | None:
+    """One bool-valued simple test, else None."""
+    if m := _FAST_HOURS_RE.fullmatch(part):
+        return FastPath(op=f"{m.group(1)}in_hours")
+    if m := _PERCENT_RE.fullmatch(part):
+        return FastPath(op="percent", literal=int(m.group(1)))
+    if (m := _FAST_CMP_RE.fullmatch(part)) and f"{m.group(1)}.{m.group(2)}" in _TEXT_FIELDS:
+        return FastPath(f"{m.group(1)}__{m.group(2)}", m.group(3), m.group(4))
+    return _number_test(part)
+
+
+def _number_test(part: str) -> FastPath | None:
+    """A numeric field, or a size(), compared with a number."""
+    if (m := _NUM_CMP_RE.fullmatch(part)) and f"{m.group(1)}.{m.group(2)}" in _NUMBER_FIELDS:
+        return FastPath(f"{m.group(1)}__{m.group(2)}", m.group(3), _number(m.group(4)))
+    if (m := _QUEUE_CMP_RE.fullmatch(part)) and m.group(2) in _QUEUE_NUMBERS:
+        name = f"queues__{m.group(1)}__{m.group(2)}"
+        return FastPath(name, m.group(3), _number(m.group(4)))
+    m = _SIZE_CMP_RE.fullmatch(part)
+    sized = _TEXT_FIELDS | {"customer.offers"}
+    if m and f"{m.group(1)}.{m.group(2)}" in sized:
+        return FastPath(f"{m.group(1)}__{m.group(2)}", f"#{m.group(3)}", int(m.group(4)))
+    return None
+
+
+def _number(text: str) -> float:
+    """``12`` -> 12 (an int, as CEL reads it), ``0.5`` -> 0.5."""
+    return float(text) if "." in text else int(text)
 
 
 def fast_path(source: str) -> FastPath | None:
@@ -175,7 +263,8 @@ def _flat_condition(source: str, bare: str, program: Any, queues: frozenset[str]
     except ValueError:
         roots = {root for root, _f, _s in _FIELD_RE.findall(bare)}
         return Condition(source, program, queues, frozenset(f"{r}.*" for r in roots))
-    return Condition(source, flat, queues, needs_of(bare), fast_path(source))
+    fast = fast_path(source) or shortcut(source)
+    return Condition(source, flat, queues, needs_of(bare), fast)
 
 
 def flatten(source: str) -> str:
@@ -288,7 +377,7 @@ class Facts:
         self.needs = needs
         self._hours = hours or (lambda _flow, _name, _at: True)
         self._timezone = timezone or (lambda _flow: "UTC")
-        self._bucket = split_bucket(call.uniqueid)
+        self._bucket = -1  # percent()'s split bucket, hashed on first use
         self._cache: dict[tuple[str, str], Any] = {}
         self.errors: list[str] = []  # run-time condition faults, for the call record
 
@@ -304,6 +393,8 @@ class Facts:
         )
 
     def percent(self, n: Any) -> bool:
+        if self._bucket < 0:
+            self._bucket = split_bucket(self.call.uniqueid)
         return self._bucket < int(n)
 
     def is_open(self, flow_key: str, name: str) -> bool:
@@ -312,11 +403,10 @@ class Facts:
     def lookup(self, flow_key: str, name: str) -> Any:
         """The value of flat variable ``name`` (``customer__tier``) or root ``customer``."""
         key = (flow_key, name)
-        try:
-            return self._cache[key]
-        except KeyError:
+        value = self._cache.get(key, _MISSING)  # not try/except: most reads are first reads
+        if value is _MISSING:
             value = self._cache[key] = self._compute(flow_key, name)
-            return value
+        return value
 
     def remember(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
         """Memoise a per-call value (the engine keeps routing decisions here)."""
@@ -325,6 +415,14 @@ class Facts:
         except KeyError:
             value = self._cache[key] = compute()
             return value
+
+    def recall(self, key: tuple[str, str]) -> Any:
+        """A value kept with :meth:`keep`, or None (cheaper than a closure per call)."""
+        return self._cache.get(key)
+
+    def keep(self, key: tuple[str, str], value: Any) -> Any:
+        self._cache[key] = value
+        return value
 
     def _local_time(self, flow_key: str) -> datetime:
         at = self.call.at
@@ -394,6 +492,7 @@ def _evaluator() -> _Evaluator:
 
 
 _NOBODY = Customer(customer_id="")
+_MISSING = object()
 
 CALL_GETTERS: dict[str, Callable[[CallInfo, datetime], Any]] = {
     "dnis": lambda c, _at: c.dnis,

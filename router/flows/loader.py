@@ -16,6 +16,7 @@ from router.errors import FlowError, Problem
 from router.flows.build import FlowBuilder
 from router.flows.checks import check_flowset
 from router.flows.model import Flow, FlowSet, PromptCatalog
+from router.flows.plan import plan_for
 from router.flows.yamlpos import PosDict, YamlSyntaxError, load_positioned
 
 __all__ = ["PROMPTS_FILE", "RESERVED_FILES", "load_catalog", "load_flows", "load_texts"]
@@ -73,6 +74,7 @@ def load_texts(
     problems += check_flowset(flowset, catalog_file)
     if problems:
         raise FlowError(sorted(problems, key=lambda p: (p.file, p.line, p.col)))
+    plan_for(flowset)  # compile the engine's walking tables now, not on the first call
     return flowset
 
 
