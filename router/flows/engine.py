@@ -95,6 +95,10 @@ class Engine:
         """Enter ``flow`` at its start node."""
         return self._enter(State(flow, self.flows.flows[flow].start, facts), ())
 
+    def resume(self, flow: str, node: str, facts: Facts) -> Outcome:
+        """Enter ``flow`` at ``node`` (the overflow of a queue the caller waited out)."""
+        return self._enter(State(flow, node, facts), ())
+
     def step(self, state: State, event: a.Event) -> Outcome:
         """Feed the answer to the last blocking action; returns what to do next."""
         if state.result is not None:
