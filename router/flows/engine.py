@@ -276,7 +276,7 @@ def _branch(facts: Facts, flow: str, node: m.Branch) -> str:
     for case in node.cases:
         when = case.when
         # Most conditions have a fast form that never faults: call it directly.
-        value = when.fast.evaluate(facts, flow) if when.fast else _eval(facts, flow, when)[0]
+        value = when.fast.test(facts, flow) if when.fast else _eval(facts, flow, when)[0]
         if value is True:
             return case.goto
     return node.default
@@ -289,7 +289,7 @@ def _set_vars(facts: Facts, flow: str, node: m.SetVars) -> a.SetVars:
             values[name] = value.literal
             continue
         expr = value.expr
-        result = expr.fast.evaluate(facts, flow) if expr.fast else _eval(facts, flow, expr)[0]
+        result = expr.fast.test(facts, flow) if expr.fast else _eval(facts, flow, expr)[0]
         values[name] = result if isinstance(result, str) else _text(result)
     if node.language:
         values["CHANNEL(language)"] = node.language

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import operator
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -23,6 +22,19 @@ from zoneinfo import ZoneInfo
 import cel
 
 from router.customer import Customer
+from router.flows.fastpath import FastAll, FastPath, fast_path, shortcut
+from router.flows.fields import (
+    CALL_FIELDS,
+    CALL_GETTERS,
+    CUSTOMER_FIELDS,
+    CUSTOMER_GETTERS,
+    NOBODY,
+    QUEUE_FIELDS,
+    QUEUE_GETTERS,
+    call_vars,
+    customer_vars,
+    queue_vars,
+)
 from router.types import CallInfo, QueueSnapshot
 
 __all__ = [
@@ -45,10 +57,6 @@ __all__ = [
 ]
 
 FUNCTIONS = frozenset({"percent", "is_open", "in_hours"})
-# Defined after the getters below; the names are the getters' keys.
-CALL_FIELDS: frozenset[str]
-CUSTOMER_FIELDS: frozenset[str]
-QUEUE_FIELDS: frozenset[str]
 _STRING_RE = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 _FIELD_RE = re.compile(r"(?<![\w.])(call|customer|queues)\s*\.\s*(\w+)(?:\s*\.\s*(\w+))?")
 _MACRO_VAR_RE = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*(\w+)\s*,")
@@ -74,146 +82,11 @@ class Condition:
     def evaluate(self, facts: Facts, flow_key: str) -> Any:
         """Run against one call; raises ``ValueError`` on a run-time CEL fault."""
         if self.fast is not None:
-            return self.fast.evaluate(facts, flow_key)
+            return self.fast.test(facts, flow_key)
         try:
             return _evaluator().run(self.program, facts, flow_key)
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
             raise ValueError(f"{self.source!r}: {exc}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class FastPath:
-    """The commonest conditions, answered without a trip into CEL.
-
-    ``customer.tier``, ``customer.list == "red"``, ``call.dnis != "10086"``
-    and ``in_hours()`` / ``!in_hours()`` make up most operator conditions; a
-    CEL call costs 1-3 us, a dictionary read well under one. Only text fields
-    take the comparison form, so the result is exactly what CEL would give
-    (tests check both agree).
-    """
-
-    variable: str = ""  # flat name, e.g. customer__tier; "" for in_hours()
-    op: str = ""  # "", a comparison, "in_hours", "!in_hours", "percent"; "#<" etc. for size()
-    literal: str | float = ""
-
-    def evaluate(self, facts: Facts, flow_key: str) -> Any:
-        op = self.op
-        if not op:
-            return facts.lookup(flow_key, self.variable)
-        if op in _HOURS_OPS:
-            return facts.is_open(flow_key, "") is (op == "in_hours")
-        if op == "percent":
-            return facts.percent(self.literal)
-        value = facts.lookup(flow_key, self.variable)
-        if op[0] == "#":  # size(field) compared
-            return _COMPARE[op[1:]](len(value), self.literal)
-        return _COMPARE[op](value, self.literal)
-
-
-@dataclass(frozen=True, slots=True)
-class FastAll:
-    """``a && b && ...`` where every part is a fast comparison: all must hold.
-
-    Every part yields a bool and never faults, so stopping at the first
-    false part gives exactly CEL's answer for ``&&``.
-    """
-
-    parts: tuple[FastPath, ...]
-
-    def evaluate(self, facts: Facts, flow_key: str) -> bool:
-        return all(part.evaluate(facts, flow_key) for part in self.parts)
-
-
-_TEXT_FIELDS = frozenset(
-    {"call.dnis", "call.caller", "call.caller_name", "call.language", "call.script"}
-    | {"call.date", "call.time", "customer.id", "customer.name", "customer.tier"}
-    | {"customer.list", "customer.lifecycle", "customer.language", "customer.account_manager"}
-)
-_FAST_PATH_RE = re.compile(r"\s*(call|customer)\.(\w+)\s*")
-_FAST_CMP_RE = re.compile(r'\s*(call|customer)\.(\w+)\s*(==|!=)\s*"([\w .:@+-]*)"\s*')
-_FAST_HOURS_RE = re.compile(r"\s*(!?)\s*in_hours\(\s*\)\s*")
-
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-_HOURS_OPS = frozenset({"in_hours", "!in_hours"})
-_NUMBER_FIELDS = frozenset(
-    {"call.hour", "call.minute", "call.weekday", "customer.arpu", "customer.tenure_months"}
-    | {"customer.credit_score"}
-)
-_QUEUE_NUMBERS = frozenset({"waiting", "ewt", "agents_available", "agents_logged_in"})
-_QUEUE_NUMBERS |= {"longest_wait"}
-_NUM = r"(-?\d+(?:\.\d+)?)"
-_OP = r"(==|!=|<=|>=|<|>)"
-_NUM_CMP_RE = re.compile(rf"\s*(call|customer)\.(\w+)\s*{_OP}\s*{_NUM}\s*")
-_QUEUE_CMP_RE = re.compile(rf"\s*queues\.(\w+)\.(\w+)\s*{_OP}\s*{_NUM}\s*")
-_SIZE_CMP_RE = re.compile(rf"\s*size\(\s*(call|customer)\.(\w+)\s*\)\s*{_OP}\s*(\d+)\s*")
-_PERCENT_RE = re.compile(r"\s*percent\(\s*(\d+)\s*\)\s*")
-
-
-def shortcut(source: str) -> FastPath | FastAll | None:
-    """A fast form for ``&&`` chains of bool-valued simple tests, else None.
-
-    Parts: the text comparisons and ``in_hours()`` of :func:`fast_path`,
-    numeric fields compared with a number (``customer.tenure_months >= 12``,
-    ``queues.vip.ewt < 60``), ``size(customer.offers) > 0`` and
-    ``percent(n)``. Anything else (``||``, parentheses, ternaries) stays CEL.
-    """
-    if "||" in source or "?" in source:
-        return None
-    parts = [_fast_test(part) for part in source.split("&&")]
-    if not all(parts):
-        return None
-    tests = tuple(part for part in parts if part is not None)
-    return tests[0] if len(tests) == 1 else FastAll(tests)
-
-
-def _fast_test(part: str) -> FastPath | None:
-    """One bool-valued simple test, else None."""
-    if m := _FAST_HOURS_RE.fullmatch(part):
-        return FastPath(op=f"{m.group(1)}in_hours")
-    if m := _PERCENT_RE.fullmatch(part):
-        return FastPath(op="percent", literal=int(m.group(1)))
-    if (m := _FAST_CMP_RE.fullmatch(part)) and f"{m.group(1)}.{m.group(2)}" in _TEXT_FIELDS:
-        return FastPath(f"{m.group(1)}__{m.group(2)}", m.group(3), m.group(4))
-    return _number_test(part)
-
-
-def _number_test(part: str) -> FastPath | None:
-    """A numeric field, or a size(), compared with a number."""
-    if (m := _NUM_CMP_RE.fullmatch(part)) and f"{m.group(1)}.{m.group(2)}" in _NUMBER_FIELDS:
-        return FastPath(f"{m.group(1)}__{m.group(2)}", m.group(3), _number(m.group(4)))
-    if (m := _QUEUE_CMP_RE.fullmatch(part)) and m.group(2) in _QUEUE_NUMBERS:
-        name = f"queues__{m.group(1)}__{m.group(2)}"
-        return FastPath(name, m.group(3), _number(m.group(4)))
-    m = _SIZE_CMP_RE.fullmatch(part)
-    sized = _TEXT_FIELDS | {"customer.offers"}
-    if m and f"{m.group(1)}.{m.group(2)}" in sized:
-        return FastPath(f"{m.group(1)}__{m.group(2)}", f"#{m.group(3)}", int(m.group(4)))
-    return None
-
-
-def _number(text: str) -> float:
-    """``12`` -> 12 (an int, as CEL reads it), ``0.5`` -> 0.5."""
-    return float(text) if "." in text else int(text)
-
-
-def fast_path(source: str) -> FastPath | None:
-    """A FastPath when ``source`` has one of the simple shapes, else None."""
-    if m := _FAST_HOURS_RE.fullmatch(source):
-        return FastPath(op=f"{m.group(1)}in_hours")
-    if m := _FAST_PATH_RE.fullmatch(source):
-        return FastPath(f"{m.group(1)}__{m.group(2)}")
-    m = _FAST_CMP_RE.fullmatch(source)
-    if m and f"{m.group(1)}.{m.group(2)}" in _TEXT_FIELDS:
-        return FastPath(f"{m.group(1)}__{m.group(2)}", m.group(3), m.group(4))
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,7 +307,7 @@ class Facts:
             at = self._local_time(flow_key)
             return CALL_GETTERS[rest](self.call, at) if rest else call_vars(self.call, at)
         if root == "customer":
-            who = self.customer or _NOBODY
+            who = self.customer or NOBODY
             return CUSTOMER_GETTERS[rest](who) if rest else customer_vars(self.customer)
         if root == "queues" and not rest:
             return {q: queue_vars(snap) for q, snap in self.queues.items()}
@@ -491,61 +364,5 @@ def _evaluator() -> _Evaluator:
     return found
 
 
-_NOBODY = Customer(customer_id="")
 _MISSING = object()
-
-CALL_GETTERS: dict[str, Callable[[CallInfo, datetime], Any]] = {
-    "dnis": lambda c, _at: c.dnis,
-    "caller": lambda c, _at: c.caller,
-    "anonymous": lambda c, _at: not c.caller,
-    "caller_name": lambda c, _at: c.caller_name,
-    "language": lambda c, _at: c.language,
-    "script": lambda c, _at: c.script,
-    "params": lambda c, _at: dict(c.params),
-    "hour": lambda _c, at: at.hour,
-    "minute": lambda _c, at: at.minute,
-    "weekday": lambda _c, at: at.isoweekday(),
-    "date": lambda _c, at: at.date().isoformat(),
-    "time": lambda _c, at: f"{at.hour:02d}:{at.minute:02d}",
-}
-CUSTOMER_GETTERS: dict[str, Callable[[Customer], Any]] = {
-    "known": lambda u: bool(u.customer_id),
-    "id": lambda u: u.customer_id,
-    "name": lambda u: u.name,
-    "tier": lambda u: u.tier,
-    "list": lambda u: str(u.list.value),
-    "lifecycle": lambda u: str(u.lifecycle.value),
-    "arpu": lambda u: float(u.arpu),
-    "tenure_months": lambda u: int(u.tenure_months),
-    "credit_score": lambda u: int(u.credit_score),
-    "offers": lambda u: list(u.offers),
-    "language": lambda u: u.language,
-    "account_manager": lambda u: u.account_manager,
-}
-QUEUE_GETTERS: dict[str, Callable[[QueueSnapshot], Any]] = {
-    "waiting": lambda q: q.waiting,
-    "ewt": lambda q: float(q.ewt),
-    "agents_available": lambda q: q.agents_available,
-    "agents_logged_in": lambda q: q.agents_logged_in,
-    "longest_wait": lambda q: float(q.longest_wait),
-    "open": lambda q: q.open,
-}
-
-
-def call_vars(call: CallInfo, at: datetime) -> dict[str, Any]:
-    return {k: get(call, at) for k, get in CALL_GETTERS.items()}
-
-
-def customer_vars(customer: Customer | None) -> dict[str, Any]:
-    who = customer or _NOBODY
-    return {k: get(who) for k, get in CUSTOMER_GETTERS.items()}
-
-
-def queue_vars(q: QueueSnapshot) -> dict[str, Any]:
-    return {k: get(q) for k, get in QUEUE_GETTERS.items()}
-
-
-CALL_FIELDS = frozenset(CALL_GETTERS)
-CUSTOMER_FIELDS = frozenset(CUSTOMER_GETTERS)
-QUEUE_FIELDS = frozenset(QUEUE_GETTERS)
 _ROOTS = {"call": CALL_FIELDS, "customer": CUSTOMER_FIELDS}
