@@ -30,13 +30,24 @@ QUEUES = frozenset(
 N = 5000
 
 
-def per_call_us(fn, n: int = N) -> float:  # type: ignore[no-untyped-def]
+REPEATS = 7
+
+
+def per_call_us(fn, n: int = N, repeats: int = REPEATS) -> float:  # type: ignore[no-untyped-def]
+    """Best of ``repeats`` runs of ``n`` calls, in CPU us per call.
+
+    The box is shared: process time ignores time other processes hold the
+    CPU, and the minimum drops runs slowed by cache or frequency noise.
+    """
     for i in range(200):
         fn(i)
-    start = time.process_time()
-    for i in range(n):
-        fn(i)
-    return (time.process_time() - start) / n * 1e6
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for i in range(n):
+            fn(i)
+        best = min(best, (time.process_time() - start) / n * 1e6)
+    return best
 
 
 def main() -> None:
@@ -91,13 +102,18 @@ def main() -> None:
     probe = trace_call(
         flows, "telecom", CallInfo("1.1", "138", "10086", at), cust, ["1"], queues=queues
     )
-    print(f"flow: telecom, path {len(probe.state.path)} nodes, typed '1' -> billing")
+    print(f"flow: telecom, path {len(probe.state.path)} nodes, typed '1' -> billing or sales")
+    print(f"(CPU time per call, best of {REPEATS} runs of {N} calls)")
     print(f"engine per call      {engine:8.1f} us   (target < 50 us)")
     print(f"one-node flow        {fixed:8.1f} us   (fixed cost per call)")
     print(f"python if/else       {base:8.1f} us   (baseline, same run)")
-    print(f"ratio engine/base    {engine / base:8.1f} x")
     print(f"one CEL evaluation   {per_call_us(one_cel, 20000):8.2f} us")
     print(f"one CEL context      {per_call_us(one_context, 20000):8.2f} us")
+    verdict = "meets" if engine < 50 else "MISSES"
+    print(
+        f"RESULT: engine {engine:.1f} us/call = {engine / base:.1f}x the in-run "
+        f"if/else baseline ({base:.1f} us); {verdict} the < 50 us target"
+    )
 
 
 if __name__ == "__main__":

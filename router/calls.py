@@ -19,6 +19,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from router import keys
 from router.agi.inbound import route_variables
 from router.agi.session import AGISession
 from router.ami.store import record_ivr_path
@@ -68,6 +69,12 @@ class CallRouter:
         live = await self._live_queues()
         flowset = self.flows.current  # the version this call keeps to the end
         flow = flowset.for_call(call.dnis, call.script)
+        start_at, hops = "", 0
+        if "resume" in call.params:  # back from a Queue() that gave up (router.flows.resume)
+            point = self.flows.resume_point(call.params["resume"])
+            flow = None  # a token we cannot honour: the policy routes, no IVR replay
+            if point is not None:
+                flowset, flow, start_at, hops = point
         try:
             if flow is None:
                 decision = self.policy.decide(NO_FLOW_SERVICE, customer, call, live)
@@ -77,6 +84,7 @@ class CallRouter:
             record = await run_flow(
                 flow, session, call, customer, self.policy, live, self.store,
                 flows=flowset, callbacks=self.callbacks, accounts=self.store,
+                start_at=start_at, hops=hops,
             )  # fmt: skip
         except CallHungUp:
             return
@@ -92,7 +100,7 @@ class CallRouter:
             steps=len(record.path),
             elapsed_ms=round(record.duration_ms, 2),
         )
-        await self._keep_path(call.uniqueid, record)
+        await self._keep_path(call.uniqueid, record, resumed=bool(start_at))
 
     async def _customer(self, call: CallInfo) -> Customer | None:
         if not call.caller:
@@ -120,11 +128,23 @@ class CallRouter:
             # The dialplan's own fallback (empty TIERLINE_QUEUE) takes over.
             log.warning("call.no_route_set", error=repr(exc)[:200])
 
-    async def _keep_path(self, uniqueid: str, record: CallRecord) -> None:
+    async def _keep_path(self, uniqueid: str, record: CallRecord, *, resumed: bool) -> None:
         if self.redis is None:
             return
         try:
             async with asyncio.timeout(RECORD_DEADLINE_S):
-                await record_ivr_path(self.redis, uniqueid, path_json(record))
+                text = path_json(record)
+                if resumed:  # keep the walk before the queue too
+                    text = _joined(await self.redis.get(keys.ivr_path_key(uniqueid)), text)
+                await record_ivr_path(self.redis, uniqueid, text)
         except (TimeoutError, RedisError, OSError) as exc:
             log.warning("call.path_not_kept", error=repr(exc)[:200])
+
+
+def _joined(before: bytes | str | None, after: str) -> str:
+    """A resumed call's path: the steps before the queue, then the ones after it."""
+    if not before:
+        return after
+    doc = orjson.loads(after)
+    doc["steps"] = [*orjson.loads(before).get("steps", []), *doc["steps"]]
+    return orjson.dumps(doc).decode()

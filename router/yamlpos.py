@@ -28,12 +28,21 @@ Path = tuple[str | int, ...]
 
 @dataclass(slots=True)
 class Positioned:
-    """Parsed data plus a ``path -> (line, col)`` map (1-based) and problems."""
+    """Parsed data plus a ``path -> (line, col)`` map (1-based) and problems.
+
+    ``marks`` holds where each value starts; ``keys`` where each mapping
+    entry's key was written (a complaint about a name points at the name);
+    ``duplicates`` the path and key position of every repeated key, which is
+    reported as a problem and dropped (the first one wins), so a caller can
+    name what was repeated ("node 'x' is defined twice").
+    """
 
     file: str
     data: object = None
     marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    duplicates: list[tuple[Path, tuple[int, int]]] = field(default_factory=list)
 
     def where(self, path: Sequence[str | int]) -> tuple[int, int]:
         """Position of the longest prefix of ``path`` that was written."""
@@ -120,11 +129,12 @@ class _Builder:
                     Problem(self.out.file, mark.line + 1, mark.column + 1, "keys must be text")
                 )
                 continue
+            mark = key_node.start_mark
+            where = (mark.line + 1, mark.column + 1)
             if key in result:
-                mark = key_node.start_mark
-                self.out.problems.append(
-                    Problem(self.out.file, mark.line + 1, mark.column + 1, f"duplicate key {key!r}")
-                )
+                self.out.problems.append(Problem(self.out.file, *where, f"duplicate key {key!r}"))
+                self.out.duplicates.append(((*path, key), where))
                 continue
+            self.out.keys[(*path, key)] = where
             result[key] = self.build(value_node, (*path, key))
         return result

@@ -15,7 +15,7 @@ from router.flows import model as m
 from router.flows.expr import Condition, closest, compile_expr
 from router.flows.hours import BusinessHours, known_calendar, weekly_from
 from router.flows.nodes import NODE_FIELDS, PARSERS
-from router.flows.yamlpos import Pos, PosDict
+from router.flows.section import Pos, Section, empty
 
 __all__ = ["TOP_FIELDS", "FlowBuilder"]
 
@@ -45,7 +45,7 @@ class FlowBuilder:
     def fail(self, pos: Pos, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.file, pos[0], pos[1], message, hint))
 
-    def build(self, raw: PosDict, version: str) -> m.Flow | None:
+    def build(self, raw: Section, version: str) -> m.Flow | None:
         self._unknown_keys(raw, TOP_FIELDS, "flow")
         name = self._text(raw, "flow", required=True)
         hours = self._hours(raw)
@@ -58,7 +58,7 @@ class FlowBuilder:
             self.refs.append((start, raw.at("start"), "start"))
         self._check_refs(set(raw["nodes"]))
         serves_raw = raw.get("serves")
-        serves = serves_raw if isinstance(serves_raw, PosDict) else PosDict()
+        serves = serves_raw if isinstance(serves_raw, Section) else empty()
         self.positions["@dnis"] = serves.at("dnis") if serves_raw else (1, 1)
         default_hours = self._text(raw, "open_hours")
         if default_hours and default_hours not in hours:
@@ -80,13 +80,11 @@ class FlowBuilder:
             needs=frozenset(self.needs),
         )
 
-    def _nodes(self, raw: PosDict) -> dict[str, m.Node] | None:
+    def _nodes(self, raw: Section) -> dict[str, m.Node] | None:
         table = raw.get("nodes")
-        if not isinstance(table, PosDict) or not table:
+        if not isinstance(table, Section) or not table:
             self.fail(raw.at("nodes"), "nodes: must map node names to node definitions")
             return None
-        for key, pos in table.dupes:
-            self.fail(pos, f"node {key!r} is defined twice")
         nodes: dict[str, m.Node] = {}
         for node_name, body in table.items():
             self.positions[node_name] = table.key_pos[node_name]
@@ -96,14 +94,14 @@ class FlowBuilder:
         return nodes
 
     # ---- field helpers -------------------------------------------------
-    def _unknown_keys(self, body: PosDict, allowed: set[str], what: str) -> None:
+    def _unknown_keys(self, body: Section, allowed: set[str], what: str) -> None:
         for key in body:
             if key not in allowed:
                 self.fail(
                     body.key_pos[key], f"unknown field {key!r} in {what}", closest(key, allowed)
                 )
 
-    def _text(self, body: PosDict, key: str, required: bool = False) -> str:
+    def _text(self, body: Section, key: str, required: bool = False) -> str:
         value = body.get(key)
         if value is None:
             if required:
@@ -114,14 +112,14 @@ class FlowBuilder:
             return ""
         return str(value)
 
-    def _number(self, body: PosDict, key: str, default: float, lo: float, hi: float) -> float:
+    def _number(self, body: Section, key: str, default: float, lo: float, hi: float) -> float:
         value = body.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
             self.fail(body.at(key), f"{key}: expected a number between {lo:g} and {hi:g}")
             return default
         return float(value)
 
-    def _ref(self, body: PosDict, key: str, required: bool) -> str:
+    def _ref(self, body: Section, key: str, required: bool) -> str:
         target = self._text(body, key)
         if target:
             self.refs.append((target, body.at(key), key))
@@ -129,7 +127,7 @@ class FlowBuilder:
             self.fail(body.pos, _DEAD_END, f"add {key}: <node>")
         return target
 
-    def _prompt(self, body: PosDict, key: str, pos: Pos | None = None, value: Any = None) -> str:
+    def _prompt(self, body: Section, key: str, pos: Pos | None = None, value: Any = None) -> str:
         name = str(value if value is not None else body.get(key) or "")
         if name and self.catalog.file and name not in self.catalog.prompts:
             where = pos or body.at(key)
@@ -157,11 +155,11 @@ class FlowBuilder:
                 self.fail(pos, f"{key}: unknown node {target!r}", closest(target, names))
 
     # ---- business hours ------------------------------------------------
-    def _hours(self, raw: PosDict) -> dict[str, BusinessHours]:
+    def _hours(self, raw: Section) -> dict[str, BusinessHours]:
         table = raw.get("hours")
         if table is None:
             return {}
-        if not isinstance(table, PosDict):
+        if not isinstance(table, Section):
             self.fail(raw.at("hours"), "hours: must map names to timetables")
             return {}
         return {
@@ -171,7 +169,7 @@ class FlowBuilder:
         }
 
     def _one_hours(self, name: str, body: Any, pos: Pos) -> BusinessHours | None:
-        if not isinstance(body, PosDict):
+        if not isinstance(body, Section):
             self.fail(pos, f"hours {name!r}: expected a mapping")
             return None
         self._unknown_keys(body, {"timezone", "weekly", "holidays", "closed", "open"}, "hours")
@@ -192,7 +190,7 @@ class FlowBuilder:
             name, tz, weekly, calendar, self._dates(body, "closed"), self._dates(body, "open")
         )
 
-    def _dates(self, body: PosDict, key: str) -> frozenset[date]:
+    def _dates(self, body: Section, key: str) -> frozenset[date]:
         out = set()
         for item in body.get(key) or ():
             if isinstance(item, date):
@@ -203,7 +201,7 @@ class FlowBuilder:
 
     # ---- nodes ---------------------------------------------------------
     def _node(self, name: str, body: Any, pos: Pos) -> m.Node | None:
-        if not isinstance(body, PosDict):
+        if not isinstance(body, Section):
             self.fail(pos, f"node {name!r}: expected a mapping with type:")
             return None
         kind = str(body.get("type") or "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from router.errors import Problem
 from router.flows import model as m
 from router.flows.expr import closest
+from router.flows.resume import NAME_RE
 
 __all__ = ["check_flowset", "successors"]
 
@@ -44,6 +45,7 @@ def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
         problems += _unreachable(flow)
         problems += _closed_loops(flow)
         problems += _flow_refs(flow, flowset)
+        problems += _resumable(flow)
         for dnis in flow.dnis:
             if dnis in served:
                 line, col = flow.positions.get("@dnis", (1, 1))
@@ -200,3 +202,27 @@ def _flow_refs(flow: m.Flow, flowset: m.FlowSet) -> list[Problem]:
                 )
             )
     return out
+
+
+def _resumable(flow: m.Flow) -> list[Problem]:
+    """A queue node with an overflow must have a name the dialplan can carry back.
+
+    After ``Queue()`` gives up, the dialplan hands ``<flow>.<node>`` back to
+    the router through a filter that keeps letters, digits, ``-`` and ``_``.
+    """
+    problems = []
+    for node in flow.nodes.values():
+        if not isinstance(node, m.QueueNode) or not node.overflow:
+            continue
+        if not (NAME_RE.fullmatch(flow.name) and NAME_RE.fullmatch(node.name)):
+            line, col = flow.pos(node.name)
+            problems.append(
+                Problem(
+                    flow.file,
+                    line,
+                    col,
+                    f"queue node {node.name!r} has an overflow, so its name and the flow's "
+                    "name may only hold letters, digits, - and _ (at most 64)",
+                )
+            )
+    return problems

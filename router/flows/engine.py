@@ -6,31 +6,30 @@ Nodes that need no caller input (branch, set, sub-flow, return) are walked
 inside one step; a step ends on a blocking action (play, collect, verify)
 or a terminal one. A hard step budget guarantees every call ends, even on
 a flow whose loops only exit on conditions that never come true.
+
+Speed: each node is read from a :class:`~router.flows.plan.Plan` built
+once per flow set (a small ``kind`` int and prebuilt frozen actions), so a
+typical call spends its time on conditions, not on rediscovering nodes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from router.customer import Customer
 from router.flows import actions as a
 from router.flows import model as m
+from router.flows import plan as p
 from router.flows.expr import Condition, Facts
+from router.flows.plan import Visit
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 
 __all__ = ["MAX_STEPS", "Engine", "State", "Visit"]
 
 MAX_STEPS = 200
-_ALL_DIGITS = "0123456789*#"
-
-
-class Visit(NamedTuple):
-    flow: str
-    node: str
-    digits: str = ""
+Stack = tuple[tuple[str, str], ...]
 
 
 class State(NamedTuple):
@@ -43,7 +42,7 @@ class State(NamedTuple):
     flow: str
     node: str
     facts: Facts
-    stack: tuple[tuple[str, str], ...] = ()
+    stack: Stack = ()
     attempt: int = 0
     steps: int = 0
     path: tuple[Visit, ...] = ()
@@ -73,205 +72,145 @@ class Engine:
 
     flows: m.FlowSet
     policy: RoutingPolicy
+    _plan: p.Plan = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_plan", p.plan_for(self.flows))
 
     def facts(
         self, call: CallInfo, customer: Customer | None, queues: Mapping[str, QueueSnapshot]
     ) -> Facts:
         """The per-call condition context, wired to the flows' hours and time zones."""
-        flows = self.flows.flows
-
-        def is_open(flow: str, name: str, at: datetime) -> bool:
-            name = name or flows[flow].default_hours
-            hours = flows[flow].hours.get(name)
-            return True if hours is None else hours.is_open(at)
-
+        clock = self._plan.clock
         return Facts(
             call,
             customer,
             queues,
-            hours=is_open,
-            timezone=lambda f: flows[f].timezone,
+            hours=clock.is_open,
+            timezone=clock.timezone,
             needs=self.flows.needs,
         )
 
     def start(self, flow: str, facts: Facts) -> Outcome:
         """Enter ``flow`` at its start node."""
-        state = State(flow=flow, node=self.flows.flows[flow].start, facts=facts)
-        return self._enter(state, ())
+        return self._enter(State(flow, self.flows.flows[flow].start, facts), ())
+
+    def resume(self, flow: str, node: str, facts: Facts) -> Outcome:
+        """Enter ``flow`` at ``node`` (the overflow of a queue the caller waited out)."""
+        return self._enter(State(flow, node, facts), ())
 
     def step(self, state: State, event: a.Event) -> Outcome:
         """Feed the answer to the last blocking action; returns what to do next."""
-        if state.done:
+        if state.result is not None:
             return state, ()
         if isinstance(event, a.HungUp):
-            return self._finish(state, a.HangUp("caller_hangup")), ()
-        node = self._node(state)
-        if isinstance(node, m.Play):
-            return self._after_play(state, node, event)
-        if isinstance(node, m.Menu) and isinstance(event, a.Digits):
-            return self._menu_answer(state, node, event)
-        if isinstance(node, m.Input):
-            return self._input_answer(state, node, event)
+            return _finish(state, a.HangUp("caller_hangup")), ()
+        here = self._plan.steps[state.flow][state.node]
+        kind = here.kind
+        if kind == p.PLAY:
+            return self._after_play(state, here.node.next, event)  # type: ignore[union-attr]
+        if kind == p.MENU and isinstance(event, a.Digits):
+            return self._menu_answer(state, here, event.digits)
+        if kind == p.INPUT:
+            return self._input_answer(state, here, event)
         return self._enter(state, ())  # unexpected event: re-issue the current node
 
-    def _after_play(self, state: State, node: m.Play, event: a.Event) -> Outcome:
+    def _after_play(self, state: State, target: str, event: a.Event) -> Outcome:
         """A digit that interrupted a prompt answers the menu that follows it."""
-        state, out = self._goto(state, node.next, ())
+        state, out = self._enter(state, (), target)
         digit = event.digit if isinstance(event, a.PlayDone) else ""
-        menu = None if state.done else self._node(state)
-        if digit and isinstance(menu, m.Menu) and out and isinstance(out[-1], a.Collect):
-            state, more = self._menu_answer(state, menu, a.Digits(digit))
-            return state, (*out[:-1], *more)
+        if digit and state.result is None and out and isinstance(out[-1], a.Collect):
+            menu = self._plan.steps[state.flow][state.node]
+            if menu.kind == p.MENU:
+                state, more = self._menu_answer(state, menu, digit)
+                return state, (*out[:-1], *more)
         return state, out
 
     # ---- walking ---------------------------------------------------------
-    def _node(self, state: State) -> m.Node:
-        return self.flows.flows[state.flow].nodes[state.node]
-
-    def _goto(self, state: State, target: str, out: tuple[a.Action, ...]) -> Outcome:
-        return self._enter(state, out, target)
-
     def _enter(self, state: State, out: tuple[a.Action, ...], goto: str = "") -> Outcome:
         """Walk input-free nodes, building the next State once (copies are not free)."""
+        steps_of, facts = self._plan.steps, state.facts
         flow, name, stack, reason = state.flow, goto or state.node, state.stack, state.reason
         path, steps, attempt = list(state.path), state.steps, 0 if goto else state.attempt
+        acts = list(out)
         while True:
             if steps >= MAX_STEPS:
-                done = replace(state, steps=steps, path=tuple(path), result=a.HangUp("loop_guard"))
-                return done, (*out, a.HangUp("loop_guard"))
-            node = self.flows.flows[flow].nodes[name]
+                guard = a.HangUp("loop_guard")
+                done = _finish(state, guard)._replace(steps=steps, path=tuple(path))
+                return done, (*acts, guard)
+            here = steps_of[flow][name]
             steps += 1
-            path.append(Visit(flow, name))
-            moved = self._walk(state.facts, flow, stack, node)
-            if moved is None:
+            path.append(here.visit)
+            kind, node = here.kind, here.node
+            if kind == p.BRANCH:
+                name = _branch(facts, flow, node)  # type: ignore[arg-type]
+            elif kind == p.SET:
+                acts.append(_set_vars(facts, flow, node))  # type: ignore[arg-type]
+                name = node.next  # type: ignore[union-attr]
+            elif kind == p.SUBFLOW:
+                stack = (*stack, (flow, node.next))  # type: ignore[union-attr]
+                flow = node.flow  # type: ignore[union-attr]
+                name = self.flows.flows[flow].start
+            elif kind == p.RETURN and stack:
+                (flow, name), stack = stack[-1], stack[:-1]
+            elif kind == p.QUEUE and (detour := self._queue_detour(facts, flow, node)):  # type: ignore[arg-type]
+                name, reason = detour
+            else:
                 break
-            flow, name, stack, why, extra = moved
-            reason, attempt = why or reason, 0
-            out = (*out, *extra)
-        here = State(flow, name, state.facts, stack, attempt, steps, tuple(path), None, reason)
-        return self._blocking_or_terminal(here, node, out)
+            attempt = 0
+        now = State(flow, name, facts, stack, attempt, steps, tuple(path), None, reason)
+        return self._blocking_or_terminal(now, here, acts)
 
-    def _walk(
-        self, facts: Facts, flow: str, stack: tuple[tuple[str, str], ...], node: m.Node
-    ) -> tuple[str, str, tuple[tuple[str, str], ...], str, tuple[a.Action, ...]] | None:
-        """Where an input-free node leads: (flow, node, stack, reason, actions), else None."""
-        match node:
-            case m.Branch():
-                return flow, self._branch(facts, flow, node), stack, "", ()
-            case m.SetVars():
-                return flow, node.next, stack, "", (self._set_vars(facts, flow, node),)
-            case m.SubFlow():
-                target = self.flows.flows[node.flow]
-                return target.name, target.start, (*stack, (flow, node.next)), "", ()
-            case m.Return() if stack:
-                (caller_flow, back), rest = stack[-1], stack[:-1]
-                return caller_flow, back, rest, "", ()
-            case m.QueueNode():
-                detour = self._queue_detour(facts, flow, node)
-                if detour:
-                    return flow, detour[0], stack, detour[1], ()
-        return None
-
-    def _blocking_or_terminal(
-        self, state: State, node: m.Node, out: tuple[a.Action, ...]
-    ) -> Outcome:
-        first = self._prompt_first(node)
-        match node:
-            case m.Play():
-                escape = _ALL_DIGITS if node.interruptible else ""
-                return state, (*out, a.Play(tuple(self._path(p) for p in node.prompts), escape))
-            case m.Menu():
-                return state, (*out, *self._menu_prompt(state, node))
-            case m.Input():
-                prompt = node.invalid_prompt if state.attempt and node.invalid_prompt else ""
-                pre = (a.Play((self._path(prompt),)),) if prompt else ()
-                collect = a.Collect(
-                    self._path(node.prompt), int(node.timeout_s * 1000), node.max_digits
-                )
-                return state, (*out, *pre, collect)
-            case m.QueueNode():
-                return self._route(state, node, (*out, *first))
-        terminal = _terminal(node)
-        return self._finish(state, terminal), (*out, *first, terminal)
-
-    def _finish(self, state: State, action: a.Action) -> State:
-        return replace(state, result=action)
-
-    def _path(self, prompt: str) -> str:
-        return self.flows.prompts.path(prompt)
-
-    def _prompt_first(self, node: m.Node) -> tuple[a.Action, ...]:
-        prompt = getattr(node, "prompt", "")
-        if prompt and not isinstance(node, m.Menu | m.Input):
-            return (a.Play((self._path(prompt),)),)
-        return ()
+    def _blocking_or_terminal(self, state: State, here: p.Step, acts: list[a.Action]) -> Outcome:
+        kind = here.kind
+        if kind == p.PLAY:
+            return state, (*acts, *here.blocking)
+        if kind == p.MENU:
+            return state, (*acts, *_menu_prompt(state, here))
+        if kind == p.INPUT:
+            return state, (*acts, *(here.retry if state.attempt else here.blocking))
+        if kind == p.QUEUE:
+            return self._route(state, here.node, (*acts, *here.first))  # type: ignore[arg-type]
+        terminal = here.terminal or a.HangUp("return_without_caller")
+        return _finish(state, terminal), (*acts, *here.first, terminal)
 
     # ---- node logic ------------------------------------------------------
-    def _eval(self, facts: Facts, flow: str, cond: Condition) -> tuple[Any, str]:
-        try:
-            return cond.evaluate(facts, flow), ""
-        except ValueError as exc:
-            facts.errors.append(f"{flow}: {exc}")  # the call goes on; the record keeps it
-            return None, str(exc)
-
-    def _branch(self, facts: Facts, flow: str, node: m.Branch) -> str:
-        for case in node.cases:
-            value, _err = self._eval(facts, flow, case.when)
-            if value is True:
-                return case.goto
-        return node.default
-
-    def _set_vars(self, facts: Facts, flow: str, node: m.SetVars) -> a.SetVars:
-        values: dict[str, str] = {}
-        for name, value in node.values.items():
-            if value.expr is None:
-                values[name] = value.literal
-                continue
-            result, _err = self._eval(facts, flow, value.expr)
-            values[name] = _text(result)
-        if node.language:
-            values["CHANNEL(language)"] = node.language
-        return a.SetVars(values)
-
-    def _menu_prompt(self, state: State, node: m.Menu) -> tuple[a.Action, ...]:
-        retry = ""
-        if state.attempt:
-            retry = node.timeout_prompt if state.reason == "timeout" else node.invalid_prompt
-        pre = (a.Play((self._path(retry),)),) if retry else ()
-        return (*pre, a.Collect(self._path(node.prompt), int(node.timeout_s * 1000), 1))
-
-    def _menu_answer(self, state: State, node: m.Menu, event: a.Digits) -> Outcome:
-        path = _noted_path(state, event.digits)
-        target = node.options.get(event.digits[:1]) if event.digits else None
+    def _menu_answer(self, state: State, here: p.Step, digits: str) -> Outcome:
+        node: m.Menu = here.node  # type: ignore[assignment]
+        path = _noted_path(state.path, digits)
+        target = node.options.get(digits[:1]) if digits else None
         if target:
-            return self._goto(replace(state, reason="", path=path), target, ())
-        reason = "timeout" if not event.digits else "invalid"
+            return self._enter(_with(state, path, "", state.attempt), (), target)
+        reason = "timeout" if not digits else "invalid"
         if state.attempt >= node.retries:
-            return self._goto(replace(state, reason=f"menu_{reason}", path=path), node.fallback, ())
-        state = replace(state, attempt=state.attempt + 1, reason=reason, path=path)
-        return state, self._menu_prompt(state, node)
+            again = _with(state, path, f"menu_{reason}", state.attempt)
+            return self._enter(again, (), node.fallback)
+        state = _with(state, path, reason, state.attempt + 1)
+        return state, _menu_prompt(state, here)
 
-    def _input_answer(self, state: State, node: m.Input, event: a.Event) -> Outcome:
+    def _input_answer(self, state: State, here: p.Step, event: a.Event) -> Outcome:
+        node: m.Input = here.node  # type: ignore[assignment]
         if isinstance(event, a.Verified):
             if event.customer is not None:
                 facts = state.facts.with_customer(event.customer)
-                return self._goto(replace(state, facts=facts, reason="verified"), node.next, ())
+                return self._enter(replace(state, facts=facts, reason="verified"), (), node.next)
             return self._input_retry(state, node)
         if not isinstance(event, a.Digits):
             return self._enter(state, ())
-        state = _note_digits(state, event.digits)
-        if not node.pattern.fullmatch(event.digits):
+        digits = event.digits
+        state = _with(state, _noted_path(state.path, digits), state.reason, state.attempt)
+        if not node.pattern.fullmatch(digits):
             return self._input_retry(state, node)
         out: tuple[a.Action, ...] = ()
         if node.variable:
-            out = (a.SetVars({node.variable: event.digits}),)
+            out = (a.SetVars({node.variable: digits}),)
         if node.verify:
-            return state, (*out, a.Verify(event.digits))
-        return self._goto(state, node.next, out)
+            return state, (*out, a.Verify(digits))
+        return self._enter(state, out, node.next)
 
     def _input_retry(self, state: State, node: m.Input) -> Outcome:
         if state.attempt >= node.retries:
-            return self._goto(replace(state, reason="input_failed"), node.fallback, ())
+            return self._enter(replace(state, reason="input_failed"), (), node.fallback)
         return self._enter(replace(state, attempt=state.attempt + 1), ())
 
     def _queue_detour(self, facts: Facts, flow: str, node: m.QueueNode) -> tuple[str, str] | None:
@@ -286,16 +225,17 @@ class Engine:
 
     def _decide(self, facts: Facts, flow: str, node: m.QueueNode) -> RouteDecision:
         """Once per call and node: the overflow check and the route share it."""
-        decision: RouteDecision = facts.remember(
-            ("@route", f"{flow}.{node.name}"), lambda: self._decide_now(facts, flow, node)
-        )
-        return decision
+        key = ("@route", f"{flow}.{node.name}")
+        found: RouteDecision | None = facts.recall(key)
+        if found is None:
+            found = facts.keep(key, self._decide_now(facts, flow, node))
+        return found
 
     def _decide_now(self, facts: Facts, flow: str, node: m.QueueNode) -> RouteDecision:
         decision = self.policy.decide(node.service, facts.customer, facts.call, facts.queues)
         priority = decision.priority
         if node.priority is not None:
-            value, _err = self._eval(facts, flow, node.priority)
+            value, _err = _eval(facts, flow, node.priority)
             if isinstance(value, int) and not isinstance(value, bool):
                 priority = value
         if priority == decision.priority and not node.max_wait_s:
@@ -306,30 +246,60 @@ class Engine:
     def _route(self, state: State, node: m.QueueNode, out: tuple[a.Action, ...]) -> Outcome:
         decision = self._decide(state.facts, state.flow, node)
         route = a.Route(node.service, decision, node.announce_position)
-        return self._finish(state, route), (*out, route)
+        return _finish(state, route), (*out, route)
 
 
-def _terminal(node: m.Node) -> a.Action:
-    match node:
-        case m.Transfer():
-            return a.TransferTo(node.destination)
-        case m.Callback():
-            return a.RequestCallback(node.service)
-        case m.Voicemail():
-            return a.VoicemailTo(node.mailbox)
-        case m.Hangup():
-            return a.HangUp(node.reason)
-    return a.HangUp("return_without_caller")
+def _finish(s: State, action: a.Action) -> State:
+    return State(s.flow, s.node, s.facts, s.stack, s.attempt, s.steps, s.path, action, s.reason)
 
 
-def _noted_path(state: State, digits: str) -> tuple[Visit, ...]:
+def _with(s: State, path: tuple[Visit, ...], reason: str, attempt: int) -> State:
+    """``state`` with a new path, reason and attempt (positional: ``_replace`` is slow)."""
+    return State(s.flow, s.node, s.facts, s.stack, attempt, s.steps, path, s.result, reason)
+
+
+def _menu_prompt(state: State, here: p.Step) -> tuple[a.Action, ...]:
+    if not state.attempt:
+        return here.blocking
+    return here.retry_timeout if state.reason == "timeout" else here.retry
+
+
+def _eval(facts: Facts, flow: str, cond: Condition) -> tuple[Any, str]:
+    try:
+        return cond.evaluate(facts, flow), ""
+    except ValueError as exc:
+        facts.errors.append(f"{flow}: {exc}")  # the call goes on; the record keeps it
+        return None, str(exc)
+
+
+def _branch(facts: Facts, flow: str, node: m.Branch) -> str:
+    for case in node.cases:
+        when = case.when
+        # Most conditions have a fast form that never faults: call it directly.
+        value = when.fast.test(facts, flow) if when.fast else _eval(facts, flow, when)[0]
+        if value is True:
+            return case.goto
+    return node.default
+
+
+def _set_vars(facts: Facts, flow: str, node: m.SetVars) -> a.SetVars:
+    values: dict[str, str] = {}
+    for name, value in node.values.items():
+        if value.expr is None:
+            values[name] = value.literal
+            continue
+        expr = value.expr
+        result = expr.fast.test(facts, flow) if expr.fast else _eval(facts, flow, expr)[0]
+        values[name] = result if isinstance(result, str) else _text(result)
+    if node.language:
+        values["CHANNEL(language)"] = node.language
+    return a.SetVars(values)
+
+
+def _noted_path(path: tuple[Visit, ...], digits: str) -> tuple[Visit, ...]:
     """The path with ``digits`` ("-" for a timeout) recorded on the current node."""
-    last = state.path[-1]
-    return (*state.path[:-1], Visit(last.flow, last.node, last.digits + (digits or "-")))
-
-
-def _note_digits(state: State, digits: str) -> State:
-    return replace(state, path=_noted_path(state, digits))
+    last = path[-1]
+    return (*path[:-1], Visit(last.flow, last.node, last.digits + (digits or "-")))
 
 
 def _text(value: Any) -> str:

@@ -22,6 +22,19 @@ from zoneinfo import ZoneInfo
 import cel
 
 from router.customer import Customer
+from router.flows.fastpath import FastAll, FastPath, fast_path, shortcut
+from router.flows.fields import (
+    CALL_FIELDS,
+    CALL_GETTERS,
+    CUSTOMER_FIELDS,
+    CUSTOMER_GETTERS,
+    NOBODY,
+    QUEUE_FIELDS,
+    QUEUE_GETTERS,
+    call_vars,
+    customer_vars,
+    queue_vars,
+)
 from router.types import CallInfo, QueueSnapshot
 
 __all__ = [
@@ -32,6 +45,7 @@ __all__ = [
     "Condition",
     "ExprProblem",
     "Facts",
+    "FastAll",
     "FastPath",
     "ValueExpr",
     "closest",
@@ -39,13 +53,10 @@ __all__ = [
     "fast_path",
     "flatten",
     "needs_of",
+    "shortcut",
 ]
 
 FUNCTIONS = frozenset({"percent", "is_open", "in_hours"})
-# Defined after the getters below; the names are the getters' keys.
-CALL_FIELDS: frozenset[str]
-CUSTOMER_FIELDS: frozenset[str]
-QUEUE_FIELDS: frozenset[str]
 _STRING_RE = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 _FIELD_RE = re.compile(r"(?<![\w.])(call|customer|queues)\s*\.\s*(\w+)(?:\s*\.\s*(\w+))?")
 _MACRO_VAR_RE = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*(\w+)\s*,")
@@ -66,66 +77,16 @@ class Condition:
     program: Any = field(repr=False, compare=False)
     queues: frozenset[str] = frozenset()
     needs: frozenset[str] = frozenset()
-    fast: FastPath | None = None
+    fast: FastPath | FastAll | None = None
 
     def evaluate(self, facts: Facts, flow_key: str) -> Any:
         """Run against one call; raises ``ValueError`` on a run-time CEL fault."""
         if self.fast is not None:
-            return self.fast.evaluate(facts, flow_key)
+            return self.fast.test(facts, flow_key)
         try:
             return _evaluator().run(self.program, facts, flow_key)
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
             raise ValueError(f"{self.source!r}: {exc}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class FastPath:
-    """The commonest conditions, answered without a trip into CEL.
-
-    ``customer.tier``, ``customer.list == "red"``, ``call.dnis != "10086"``
-    and ``in_hours()`` / ``!in_hours()`` make up most operator conditions; a
-    CEL call costs 1-3 us, a dictionary read well under one. Only text fields
-    take the comparison form, so the result is exactly what CEL would give
-    (tests check both agree).
-    """
-
-    variable: str = ""  # flat name, e.g. customer__tier; "" for in_hours()
-    op: str = ""  # "", "==", "!=", "in_hours", "!in_hours"
-    literal: str = ""
-
-    def evaluate(self, facts: Facts, flow_key: str) -> Any:
-        if self.op == "in_hours":
-            return facts.is_open(flow_key, "")
-        if self.op == "!in_hours":
-            return not facts.is_open(flow_key, "")
-        value = facts.lookup(flow_key, self.variable)
-        if self.op == "==":
-            return value == self.literal
-        if self.op == "!=":
-            return value != self.literal
-        return value
-
-
-_TEXT_FIELDS = frozenset(
-    {"call.dnis", "call.caller", "call.caller_name", "call.language", "call.script"}
-    | {"call.date", "call.time", "customer.id", "customer.name", "customer.tier"}
-    | {"customer.list", "customer.lifecycle", "customer.language", "customer.account_manager"}
-)
-_FAST_PATH_RE = re.compile(r"\s*(call|customer)\.(\w+)\s*")
-_FAST_CMP_RE = re.compile(r'\s*(call|customer)\.(\w+)\s*(==|!=)\s*"([\w .:@+-]*)"\s*')
-_FAST_HOURS_RE = re.compile(r"\s*(!?)\s*in_hours\(\s*\)\s*")
-
-
-def fast_path(source: str) -> FastPath | None:
-    """A FastPath when ``source`` has one of the simple shapes, else None."""
-    if m := _FAST_HOURS_RE.fullmatch(source):
-        return FastPath(op=f"{m.group(1)}in_hours")
-    if m := _FAST_PATH_RE.fullmatch(source):
-        return FastPath(f"{m.group(1)}__{m.group(2)}")
-    m = _FAST_CMP_RE.fullmatch(source)
-    if m and f"{m.group(1)}.{m.group(2)}" in _TEXT_FIELDS:
-        return FastPath(f"{m.group(1)}__{m.group(2)}", m.group(3), m.group(4))
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +136,8 @@ def _flat_condition(source: str, bare: str, program: Any, queues: frozenset[str]
     except ValueError:
         roots = {root for root, _f, _s in _FIELD_RE.findall(bare)}
         return Condition(source, program, queues, frozenset(f"{r}.*" for r in roots))
-    return Condition(source, flat, queues, needs_of(bare), fast_path(source))
+    fast = fast_path(source) or shortcut(source)
+    return Condition(source, flat, queues, needs_of(bare), fast)
 
 
 def flatten(source: str) -> str:
@@ -288,7 +250,7 @@ class Facts:
         self.needs = needs
         self._hours = hours or (lambda _flow, _name, _at: True)
         self._timezone = timezone or (lambda _flow: "UTC")
-        self._bucket = split_bucket(call.uniqueid)
+        self._bucket = -1  # percent()'s split bucket, hashed on first use
         self._cache: dict[tuple[str, str], Any] = {}
         self.errors: list[str] = []  # run-time condition faults, for the call record
 
@@ -304,6 +266,8 @@ class Facts:
         )
 
     def percent(self, n: Any) -> bool:
+        if self._bucket < 0:
+            self._bucket = split_bucket(self.call.uniqueid)
         return self._bucket < int(n)
 
     def is_open(self, flow_key: str, name: str) -> bool:
@@ -312,11 +276,10 @@ class Facts:
     def lookup(self, flow_key: str, name: str) -> Any:
         """The value of flat variable ``name`` (``customer__tier``) or root ``customer``."""
         key = (flow_key, name)
-        try:
-            return self._cache[key]
-        except KeyError:
+        value = self._cache.get(key, _MISSING)  # not try/except: most reads are first reads
+        if value is _MISSING:
             value = self._cache[key] = self._compute(flow_key, name)
-            return value
+        return value
 
     def remember(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
         """Memoise a per-call value (the engine keeps routing decisions here)."""
@@ -325,6 +288,14 @@ class Facts:
         except KeyError:
             value = self._cache[key] = compute()
             return value
+
+    def recall(self, key: tuple[str, str]) -> Any:
+        """A value kept with :meth:`keep`, or None (cheaper than a closure per call)."""
+        return self._cache.get(key)
+
+    def keep(self, key: tuple[str, str], value: Any) -> Any:
+        self._cache[key] = value
+        return value
 
     def _local_time(self, flow_key: str) -> datetime:
         at = self.call.at
@@ -336,7 +307,7 @@ class Facts:
             at = self._local_time(flow_key)
             return CALL_GETTERS[rest](self.call, at) if rest else call_vars(self.call, at)
         if root == "customer":
-            who = self.customer or _NOBODY
+            who = self.customer or NOBODY
             return CUSTOMER_GETTERS[rest](who) if rest else customer_vars(self.customer)
         if root == "queues" and not rest:
             return {q: queue_vars(snap) for q, snap in self.queues.items()}
@@ -393,60 +364,5 @@ def _evaluator() -> _Evaluator:
     return found
 
 
-_NOBODY = Customer(customer_id="")
-
-CALL_GETTERS: dict[str, Callable[[CallInfo, datetime], Any]] = {
-    "dnis": lambda c, _at: c.dnis,
-    "caller": lambda c, _at: c.caller,
-    "anonymous": lambda c, _at: not c.caller,
-    "caller_name": lambda c, _at: c.caller_name,
-    "language": lambda c, _at: c.language,
-    "script": lambda c, _at: c.script,
-    "params": lambda c, _at: dict(c.params),
-    "hour": lambda _c, at: at.hour,
-    "minute": lambda _c, at: at.minute,
-    "weekday": lambda _c, at: at.isoweekday(),
-    "date": lambda _c, at: at.date().isoformat(),
-    "time": lambda _c, at: f"{at.hour:02d}:{at.minute:02d}",
-}
-CUSTOMER_GETTERS: dict[str, Callable[[Customer], Any]] = {
-    "known": lambda u: bool(u.customer_id),
-    "id": lambda u: u.customer_id,
-    "name": lambda u: u.name,
-    "tier": lambda u: u.tier,
-    "list": lambda u: str(u.list.value),
-    "lifecycle": lambda u: str(u.lifecycle.value),
-    "arpu": lambda u: float(u.arpu),
-    "tenure_months": lambda u: int(u.tenure_months),
-    "credit_score": lambda u: int(u.credit_score),
-    "offers": lambda u: list(u.offers),
-    "language": lambda u: u.language,
-    "account_manager": lambda u: u.account_manager,
-}
-QUEUE_GETTERS: dict[str, Callable[[QueueSnapshot], Any]] = {
-    "waiting": lambda q: q.waiting,
-    "ewt": lambda q: float(q.ewt),
-    "agents_available": lambda q: q.agents_available,
-    "agents_logged_in": lambda q: q.agents_logged_in,
-    "longest_wait": lambda q: float(q.longest_wait),
-    "open": lambda q: q.open,
-}
-
-
-def call_vars(call: CallInfo, at: datetime) -> dict[str, Any]:
-    return {k: get(call, at) for k, get in CALL_GETTERS.items()}
-
-
-def customer_vars(customer: Customer | None) -> dict[str, Any]:
-    who = customer or _NOBODY
-    return {k: get(who) for k, get in CUSTOMER_GETTERS.items()}
-
-
-def queue_vars(q: QueueSnapshot) -> dict[str, Any]:
-    return {k: get(q) for k, get in QUEUE_GETTERS.items()}
-
-
-CALL_FIELDS = frozenset(CALL_GETTERS)
-CUSTOMER_FIELDS = frozenset(CUSTOMER_GETTERS)
-QUEUE_FIELDS = frozenset(QUEUE_GETTERS)
+_MISSING = object()
 _ROOTS = {"call": CALL_FIELDS, "customer": CUSTOMER_FIELDS}

@@ -16,7 +16,9 @@ from router.errors import FlowError, Problem
 from router.flows.build import FlowBuilder
 from router.flows.checks import check_flowset
 from router.flows.model import Flow, FlowSet, PromptCatalog
-from router.flows.yamlpos import PosDict, YamlSyntaxError, load_positioned
+from router.flows.plan import plan_for
+from router.flows.section import Section, duplicate_problems, empty, sections
+from router.yamlpos import compose
 
 __all__ = ["PROMPTS_FILE", "RESERVED_FILES", "load_catalog", "load_flows", "load_texts"]
 
@@ -73,18 +75,17 @@ def load_texts(
     problems += check_flowset(flowset, catalog_file)
     if problems:
         raise FlowError(sorted(problems, key=lambda p: (p.file, p.line, p.col)))
+    plan_for(flowset)  # compile the engine's walking tables now, not on the first call
     return flowset
 
 
 def _load_one(
     file: str, text: str, known: frozenset[str], catalog: PromptCatalog, problems: list[Problem]
 ) -> Flow | None:
-    try:
-        raw = load_positioned(text)
-    except YamlSyntaxError as exc:
-        problems.append(Problem(file, exc.pos[0], exc.pos[1], str(exc)))
+    raw = _parse(text, file, problems)
+    if raw is None:
         return None
-    if not isinstance(raw, PosDict):
+    if not isinstance(raw, Section):
         problems.append(
             Problem(file, 1, 1, "a flow file must be a mapping (flow:, start:, nodes:)")
         )
@@ -95,21 +96,19 @@ def _load_one(
 
 def load_catalog(text: str, file: str, problems: list[Problem]) -> PromptCatalog:
     """``prompts.yaml``: ``languages: [...]``, ``prompts: {name: {lang: text}}``."""
-    try:
-        raw = load_positioned(text)
-    except YamlSyntaxError as exc:
-        problems.append(Problem(file, exc.pos[0], exc.pos[1], str(exc)))
+    raw = _parse(text, file, problems)
+    if raw is None:
         return PromptCatalog(file=file)
-    if not isinstance(raw, PosDict):
+    if not isinstance(raw, Section):
         problems.append(Problem(file, 1, 1, "expected a mapping with languages: and prompts:"))
         return PromptCatalog(file=file)
     languages = tuple(str(x) for x in raw.get("languages") or ())
     prompts: dict[str, frozenset[str]] = {}
     table: Any = raw.get("prompts") or {}
-    if not isinstance(table, PosDict):
+    if not isinstance(table, Section):
         line, col = raw.at("prompts")
         problems.append(Problem(file, line, col, "prompts: must map names to {language: text}"))
-        table = PosDict()
+        table = empty()
     for name, texts in table.items():
         have = frozenset(texts) if isinstance(texts, dict) else frozenset()
         prompts[name] = have
@@ -121,3 +120,14 @@ def load_catalog(text: str, file: str, problems: list[Problem]) -> PromptCatalog
                 )
     prefix = str(raw.get("sound_prefix") or "")
     return PromptCatalog(languages, prompts, prefix, file)
+
+
+def _parse(text: str, file: str, problems: list[Problem]) -> Any:
+    """The shared positioned loader (duplicate keys and alias bombs rejected), as Sections.
+
+    Returns None when nothing usable parsed; its problems are in ``problems``.
+    """
+    doc = compose(text, file)
+    raw = sections(doc)
+    problems += duplicate_problems(doc)
+    return raw

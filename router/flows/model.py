@@ -244,6 +244,9 @@ class FlowSet:
     prompts: PromptCatalog
     version: str
     needs: frozenset[str] = frozenset()  # every field any condition reads
+    # Derived tables (the engine's plan), filled on first use and shared by
+    # every call on this version; never part of equality or the repr.
+    compiled: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def for_call(self, dnis: str, script: str = "") -> Flow | None:
         """The main flow serving this dialled number, else the one serving the script."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from router.flows import model as m
 from router.flows.expr import ValueExpr, closest
-from router.flows.yamlpos import PosDict
+from router.flows.section import Section, empty
 
 if TYPE_CHECKING:
     from router.flows.build import FlowBuilder
@@ -40,7 +40,7 @@ VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _DIGIT_RE = re.compile(r"^[0-9*#]$")
 _DEST_RE = re.compile(r"[0-9*#+A-Za-z_@/-]{1,64}")
 
-Parser = Callable[["FlowBuilder", str, PosDict], "m.Node | None"]
+Parser = Callable[["FlowBuilder", str, Section], "m.Node | None"]
 PARSERS: dict[str, Parser] = {}
 
 
@@ -53,7 +53,7 @@ def _parser(kind: str) -> Callable[[Parser], Parser]:
 
 
 @_parser("play")
-def _play(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _play(b: FlowBuilder, name: str, body: Section) -> m.Node:
     raw = body.get("prompts")
     items = [raw] if isinstance(raw, str) else list(raw or [])
     if not items:
@@ -65,14 +65,12 @@ def _play(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
 
 
 @_parser("menu")
-def _menu(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _menu(b: FlowBuilder, name: str, body: Section) -> m.Node:
     options = body.get("options")
     table: dict[str, str] = {}
-    if not isinstance(options, PosDict) or not options:
+    if not isinstance(options, Section) or not options:
         b.fail(body.at("options"), "menu: options must map digits to nodes")
     else:
-        for digit, pos in options.dupes:
-            b.fail(pos, f"menu digit {digit!r} is used twice")
         for digit, target in options.items():
             if not _DIGIT_RE.match(digit):
                 b.fail(options.key_pos[digit], f"menu key {digit!r} is not a single digit, * or #")
@@ -92,7 +90,7 @@ def _menu(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
 
 
 @_parser("input")
-def _input(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _input(b: FlowBuilder, name: str, body: Section) -> m.Node:
     source = str(body.get("pattern") or r"\d{4,12}")
     try:
         pattern = re.compile(source)
@@ -119,11 +117,11 @@ def _input(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
 
 
 @_parser("branch")
-def _branch(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _branch(b: FlowBuilder, name: str, body: Section) -> m.Node:
     cases = []
     raw = body.get("cases")
     for item, pos in zip(raw or [], getattr(raw, "item_pos", []), strict=False):
-        if not isinstance(item, PosDict) or "when" not in item or "goto" not in item:
+        if not isinstance(item, Section) or "when" not in item or "goto" not in item:
             b.fail(pos, "each case needs when: <expression> and goto: <node>")
             continue
         cond = b._expr(item["when"], item.at("when"))
@@ -134,13 +132,13 @@ def _branch(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
 
 
 @_parser("set")
-def _set(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _set(b: FlowBuilder, name: str, body: Section) -> m.Node:
     values: dict[str, ValueExpr] = {}
-    raw = body.get("vars") or PosDict()
+    raw = body.get("vars") or empty()
     for var, value in raw.items():
         if not VAR_RE.match(var):
             b.fail(raw.key_pos[var], f"bad variable name {var!r}")
-        if isinstance(value, PosDict) and "expr" in value:
+        if isinstance(value, Section) and "expr" in value:
             values[var] = ValueExpr(expr=b._expr(value["expr"], value.at("expr")))
         else:
             values[var] = ValueExpr(literal="" if value is None else str(value))
@@ -150,7 +148,7 @@ def _set(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
 
 
 @_parser("queue")
-def _queue(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _queue(b: FlowBuilder, name: str, body: Section) -> m.Node:
     service = b._text(body, "service", required=True)
     if service and b.known_queues and service not in b.known_queues:
         b.fail(body.at("service"), f"unknown queue {service!r}", closest(service, b.known_queues))
@@ -176,7 +174,7 @@ def _queue(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
 
 
 @_parser("transfer")
-def _transfer(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _transfer(b: FlowBuilder, name: str, body: Section) -> m.Node:
     dest = b._text(body, "to", required=True)
     if dest and not _DEST_RE.fullmatch(dest):
         b.fail(
@@ -186,7 +184,7 @@ def _transfer(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
 
 
 @_parser("callback")
-def _callback(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _callback(b: FlowBuilder, name: str, body: Section) -> m.Node:
     service = b._text(body, "service", required=True)
     if service and b.known_queues and service not in b.known_queues:
         b.fail(body.at("service"), f"unknown queue {service!r}", closest(service, b.known_queues))
@@ -194,24 +192,24 @@ def _callback(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
 
 
 @_parser("voicemail")
-def _voicemail(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _voicemail(b: FlowBuilder, name: str, body: Section) -> m.Node:
     return m.Voicemail(
         name, body.pos[0], b._text(body, "mailbox", required=True), b._prompt(body, "prompt")
     )
 
 
 @_parser("hangup")
-def _hangup(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _hangup(b: FlowBuilder, name: str, body: Section) -> m.Node:
     return m.Hangup(name, body.pos[0], b._prompt(body, "prompt"), b._text(body, "reason") or "flow")
 
 
 @_parser("subflow")
-def _subflow(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _subflow(b: FlowBuilder, name: str, body: Section) -> m.Node:
     flow = b._text(body, "flow", required=True)
     b.positions[f"{name}.flow"] = body.at("flow")
     return m.SubFlow(name, body.pos[0], flow, b._ref(body, "next", True))
 
 
 @_parser("return")
-def _return(b: FlowBuilder, name: str, body: PosDict) -> m.Node:
+def _return(b: FlowBuilder, name: str, body: Section) -> m.Node:
     return m.Return(name, body.pos[0])

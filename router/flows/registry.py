@@ -17,10 +17,14 @@ from watchfiles import awatch
 
 from router.errors import FlowError
 from router.flows.loader import load_flows
-from router.flows.model import FlowSet
+from router.flows.model import Flow, FlowSet
+from router.flows.resume import Resume, overflow_of
 from router.logs import get_logger
 
-__all__ = ["FlowRegistry"]
+__all__ = ["KEEP_VERSIONS", "FlowRegistry"]
+
+KEEP_VERSIONS = 8
+"""Flow-set versions kept for resumed calls (a reload a minute keeps 8 minutes)."""
 
 log = get_logger(__name__)
 
@@ -35,6 +39,8 @@ class FlowRegistry:
         self._queues = known_queues if callable(known_queues) else (lambda: known_queues)
         self._current = load_flows(directory, self._queues())  # fail fast at start-up
         self.last_errors: tuple[str, ...] = ()
+        # Recent versions, so a call resumed after a queue timeout keeps its version.
+        self._recent: dict[str, FlowSet] = {self._current.version: self._current}
 
     @property
     def current(self) -> FlowSet:
@@ -54,8 +60,33 @@ class FlowRegistry:
         if fresh.version == self._current.version:
             return False
         old, self._current = self._current.version, fresh  # one reference swap: atomic
+        self._recent[fresh.version] = fresh
+        while len(self._recent) > KEEP_VERSIONS:
+            del self._recent[next(iter(self._recent))]
         log.info("flows_reloaded", old=old, new=fresh.version, flows=sorted(fresh.flows))
         return True
+
+    def resume_point(self, token: str) -> tuple[FlowSet, Flow, str, int] | None:
+        """Where a call comes back after ``Queue()`` gave up: (flow set, flow, node, hops).
+
+        The flow set the call started on while it is still held, else the
+        current one (logged); None (logged) for a token that is not ours or
+        a queue node that no longer has an overflow.
+        """
+        resume = Resume.parse(token)
+        if resume is None:
+            log.warning("flow_resume_rejected", token=token[:80])
+            return None
+        flows = self._recent.get(resume.version)
+        if flows is None:
+            flows = self._current
+            log.info("flow_resume_version_gone", wanted=resume.version, using=flows.version)
+        target = overflow_of(flows, resume)
+        if not target:
+            log.warning("flow_resume_no_overflow", flow=resume.flow, node=resume.node)
+            return None
+        log.info("flow_resumed", flow=resume.flow, node=resume.node, overflow=target)
+        return flows, flows.flows[resume.flow], target, resume.hops
 
     async def watch(self, stop: asyncio.Event | None = None, *, files: bool = True) -> None:
         """Reload on file changes (unless ``files`` is False) and on SIGHUP until ``stop``."""

@@ -20,6 +20,7 @@ from router.flows.callbacks import CallbackRequest, CallbackStore, MemoryCallbac
 from router.flows.engine import Engine, State
 from router.flows.model import Flow, FlowSet
 from router.flows.record import CallRecord, PathStep
+from router.flows.resume import RESUME_VAR, resume_token
 from router.logs import get_logger
 from router.types import CallInfo, CallSession, CustomerStore, QueueSnapshot, RoutingPolicy
 
@@ -46,6 +47,8 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     flows: FlowSet,
     callbacks: CallbackStore | None = None,
     accounts: AccountLookup | None = None,
+    start_at: str = "",
+    hops: int = 0,
 ) -> CallRecord:
     """Walk ``flow`` for one call; never raises for a caller hangup.
 
@@ -55,15 +58,23 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
         callbacks: where callback requests go (default: kept in memory only).
         accounts: resolves typed account numbers; without it, verification
             fails closed and the input node takes its fallback.
+        start_at: enter ``flow`` at this node instead of its start (a call
+            resumed after a queue timeout, see :mod:`router.flows.resume`).
+        hops: how many times this call has been resumed already.
     """
     started = time.monotonic()
     engine = Engine(flows, policy)
     callbacks = callbacks or MemoryCallbackStore()
-    state, actions = engine.start(flow.name, engine.facts(call, customer, queues))
+    facts = engine.facts(call, customer, queues)
+    if start_at:
+        state, actions = engine.resume(flow.name, start_at, facts)
+    else:
+        state, actions = engine.start(flow.name, facts)
     stamps: list[float] = [0.0] * len(state.path)
+    c = _Call(session, call, store, callbacks, accounts, flows, hops)
     try:
         while True:
-            event = await _execute(actions, state, _Call(session, call, store, callbacks, accounts))
+            event = await _execute(actions, state, c)
             if event is None:
                 break
             state, actions = engine.step(state, event)
@@ -82,6 +93,8 @@ class _Call:
     store: CustomerStore
     callbacks: CallbackStore
     accounts: AccountLookup | None
+    flows: FlowSet
+    hops: int
 
 
 async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.Event | None:
@@ -105,7 +118,11 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
                 await session.set_vars({**screen_pop(state.customer), **decision_vars(action)})
                 return None
             case _:
-                await session.set_vars({**screen_pop(state.customer), **decision_vars(action)})
+                route = {**screen_pop(state.customer), **decision_vars(action)}
+                if isinstance(action, a.Route):
+                    token = resume_token(c.flows, state.flow, state.node, c.hops)
+                    route |= {RESUME_VAR: token} if token else {}
+                await session.set_vars(route)
                 return None
     return event
 

@@ -309,3 +309,19 @@ class TestEngineContract:
         """
         t = trace_call(flows(text), "main", call(), None, [])
         assert t.state.result == a.HangUp("loop_guard")
+
+
+class TestPlan:
+    def test_plan_built_once_per_flow_set(self) -> None:
+        """Every engine on one flow set walks the same plan, compiled at load."""
+        fs = flows(MENU)
+        first = Engine(fs, SimplePolicy())._plan
+        assert Engine(fs, SimplePolicy())._plan is first
+        assert fs.compiled["plan"] is first
+
+    def test_prebuilt_actions_are_shared(self) -> None:
+        """Two calls get the very same frozen Collect: nothing is rebuilt per call."""
+        fs = flows(MENU)
+        one = trace_call(fs, "main", call(uniqueid="1.1"), None, ["1"])
+        two = trace_call(fs, "main", call(uniqueid="1.2"), None, ["1"])
+        assert one.actions[0] is two.actions[0]

@@ -149,6 +149,38 @@ class TestSyntax:
         assert len(found) >= 3
 
 
+class TestShapeGuards:
+    def test_duplicate_key(self) -> None:
+        """A repeated field is rejected at the repeat, not silently overwritten."""
+        found = problems(
+            HEAD.replace("start: a\n", "start: a\nstart: b\n") + "  a: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:4:1", "duplicate key 'start'")
+
+    def test_duplicate_node(self) -> None:
+        """A node name used twice is rejected at the second definition."""
+        found = problems(HEAD + "  a: {type: hangup}\n  b: {type: hangup}\n  a: {type: hangup}\n")
+        only(found, "f0.yaml:7:3", "node 'a' is defined twice")
+
+    def test_quoted_and_bare_digit_are_one_key(self) -> None:
+        """1: and "1": in one menu are the same digit twice."""
+        found = problems(
+            HEAD
+            + "  a:\n    type: menu\n    prompt: menu\n    fallback: b\n"
+            + '    options:\n      1: b\n      "1": c\n'
+            + "  b: {type: hangup}\n  c: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:11:7", "menu digit '1' is used twice")
+
+    def test_alias_bomb(self) -> None:
+        """Aliases that expand into a huge tree are refused before they are built."""
+        lines = ['x0: &x0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        for i in range(1, 8):
+            lines.append(f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 9) + "]")
+        found = problems(HEAD + "  a: {type: hangup}\n" + "\n".join(lines) + "\n")
+        only(found, "f0.yaml:1:1", "too large or too deep")
+
+
 class TestSchema:
     def test_schema_matches_loader(self) -> None:
         """The published JSON Schema lists exactly the fields the loader accepts."""

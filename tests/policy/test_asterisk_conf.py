@@ -138,6 +138,68 @@ class TestExtensionsConf:
             assert f"`{name}`" in docs, name
 
 
+def asterisk_filter(allowed: str, value: str) -> str:
+    """FILTER(allowed,value) as func_strings.c reads ``allowed``: ``a-b`` ranges, else literal."""
+    keep: set[str] = set()
+    i = 0
+    while i < len(allowed):
+        if i + 2 < len(allowed) and allowed[i + 1] == "-":
+            keep |= {chr(c) for c in range(ord(allowed[i]), ord(allowed[i + 2]) + 1)}
+            i += 3
+        else:
+            keep.add(allowed[i])
+            i += 1
+    return "".join(c for c in value if c in keep)
+
+
+def filter_of(variable: str, target: str) -> str:
+    """The FILTER() character list the dialplan applies to ``${variable}`` into ``target``."""
+    text = (CONF_DIR / "extensions.conf").read_text()
+    found = re.search(rf"Set\({target}=\$\{{FILTER\(([^,]*),\$\{{{variable}\}}\)\}}\)", text)
+    assert found, (variable, target)
+    return found.group(1)
+
+
+INJECTION = [",", "(", ")", "$", "{", "}", "|", "&", ";", '"', "'", "\n", "\r", " ", "`"]
+
+
+class TestDialplanFilters:
+    def test_transfer_to_extension_at_context_survives(self) -> None:
+        """8000@electronics, +8613800138000 and *72#1 pass the transfer filter unchanged."""
+        allowed = filter_of("TIERLINE_TARGET", "TL_TARGET")
+        for target in ("8000@electronics", "8000@sales-east_2", "+8613800138000", "*72#1"):
+            assert asterisk_filter(allowed, target) == target
+
+    def test_transfer_filter_drops_dialplan_syntax(self) -> None:
+        """No character that could add arguments or expressions survives the filter."""
+        allowed = filter_of("TIERLINE_TARGET", "TL_TARGET")
+        assert [c for c in INJECTION if asterisk_filter(allowed, c)] == []
+        assert asterisk_filter(allowed, "8000,,tT(x)${EVIL}") == "8000tTxEVIL"
+
+    def test_filtered_values_are_refused_not_mangled(self) -> None:
+        """A target that lost characters goes to the fallback instead of being dialled."""
+        text = (CONF_DIR / "extensions.conf").read_text()
+        assert "${LEN(${TL_TARGET})} != ${LEN(${TIERLINE_TARGET})}]?fallback,1)" in text
+        assert "Dial(Local/${TL_TARGET},60)" in text  # extension@context
+        assert "Dial(PJSIP/${TL_TARGET}@${TIERLINE_TRUNK},60)" in text  # a number
+
+    def test_resume_token_survives_and_nothing_else(self) -> None:
+        """The router's resume token passes the filter; dialplan syntax does not."""
+        allowed = filter_of("TIERLINE_RESUME", "TL_RESUME")
+        token = "0123456789ab.1.tele-com_2.vip_lane"
+        assert asterisk_filter(allowed, token) == token
+        assert [c for c in [*INJECTION, "?", "=", "/", "@"] if asterisk_filter(allowed, c)] == []
+
+    def test_resume_after_queue_gives_up(self) -> None:
+        """TIMEOUT, FULL, LEAVEEMPTY and JOINEMPTY resume the flow; the AGI carries the token."""
+        from router.flows.resume import RESUME_STATUSES
+
+        text = (CONF_DIR / "extensions.conf").read_text()
+        for status in RESUME_STATUSES:
+            assert f'$["${{QUEUESTATUS}}" = "{status}"]?resume,1)' in text
+        assert "AGI(${TIERLINE_AGI}?resume=${TL_RESUME})" in text
+
+
 class TestManagerConf:
     @pytest.fixture
     def sections(self, tmp_path: Path) -> dict[str, dict[str, str]]:
