@@ -38,7 +38,10 @@ NODE_FIELDS: dict[str, set[str]] = {
 }
 VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _DIGIT_RE = re.compile(r"^[0-9*#]$")
-_DEST_RE = re.compile(r"[0-9*#+A-Za-z_@/-]{1,64}")
+# What the dialplan lets through (asterisk_conf/extensions.conf FILTERs the same sets and
+# refuses a value that loses a character): a number or extension@context; a mailbox.
+_DEST_RE = re.compile(r"[0-9*#+A-Za-z_-]{1,64}(@[0-9A-Za-z_-]{1,64})?")
+_MAILBOX_RE = re.compile(r"[0-9A-Za-z_-]{1,64}(@[0-9A-Za-z_-]{1,64})?")
 
 Parser = Callable[["FlowBuilder", str, Section], "m.Node | None"]
 PARSERS: dict[str, Parser] = {}
@@ -178,7 +181,9 @@ def _transfer(b: FlowBuilder, name: str, body: Section) -> m.Node:
     dest = b._text(body, "to", required=True)
     if dest and not _DEST_RE.fullmatch(dest):
         b.fail(
-            body.at("to"), f"transfer destination {dest!r} has characters a dial string cannot take"
+            body.at("to"),
+            f"transfer destination {dest!r} must be a number or EXTEN@CONTEXT"
+            " (A-Z a-z 0-9 - _, and * # + in the number)",
         )
     return m.Transfer(name, body.pos[0], dest, b._prompt(body, "prompt"))
 
@@ -193,9 +198,10 @@ def _callback(b: FlowBuilder, name: str, body: Section) -> m.Node:
 
 @_parser("voicemail")
 def _voicemail(b: FlowBuilder, name: str, body: Section) -> m.Node:
-    return m.Voicemail(
-        name, body.pos[0], b._text(body, "mailbox", required=True), b._prompt(body, "prompt")
-    )
+    box = b._text(body, "mailbox", required=True)
+    if box and not _MAILBOX_RE.fullmatch(box):
+        b.fail(body.at("mailbox"), f"mailbox {box!r} must be BOX or BOX@CONTEXT (A-Z a-z 0-9 - _)")
+    return m.Voicemail(name, body.pos[0], box, b._prompt(body, "prompt"))
 
 
 @_parser("hangup")

@@ -60,6 +60,27 @@ class TestReferences:
         only(found, "prompts.yaml:3:3", "prompt 'hello' is missing in language 'en'")
 
 
+class TestDialplanValues:
+    @pytest.mark.parametrize("dest", ["8000/1", "a@b@c", "100,200", "9${X}"])
+    def test_transfer_target_the_dialplan_would_refuse(self, dest: str) -> None:
+        """A destination the dialplan's FILTER would refuse is a load error at its line."""
+        found = problems(HEAD + f"  a:\n    type: transfer\n    to: '{dest}'\n")
+        only(found, "f0.yaml:7:9", "must be a number or EXTEN@CONTEXT")
+
+    def test_mailbox_with_bad_characters(self) -> None:
+        """A mailbox with characters outside the dialplan's filter is rejected."""
+        found = problems(HEAD + "  a:\n    type: voicemail\n    mailbox: '1000#'\n")
+        only(found, "f0.yaml:7:14", "must be BOX or BOX@CONTEXT")
+
+    def test_extension_at_context_loads(self) -> None:
+        """8000@electronics and 1000@tierline pass: the dialplan dials them as they are."""
+        flows(
+            HEAD + "  a: {type: menu, prompt: hello, options: {'1': b, '2': c}, fallback: b}\n"
+            "  b: {type: transfer, to: '8000@electronics'}\n"
+            "  c: {type: voicemail, mailbox: '1000@tierline'}\n"
+        )
+
+
 class TestGraph:
     def test_unreachable(self) -> None:
         """A node no path reaches is reported at its name."""
