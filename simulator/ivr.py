@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from pathlib import Path as FsPath
 from typing import Any
@@ -26,8 +26,6 @@ import yaml
 
 from router.customer import Customer
 from router.errors import LoadError
-from router.flows.engine import Engine
-from router.flows.loader import load_flows
 from router.flows.model import FlowSet, Input, Menu
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from router.yamlpos import Path
@@ -141,20 +139,24 @@ def _flow_ivr(  # noqa: PLR0917 - the parts of one section
         )
         return MenuIvr({})
     try:
-        flows = load_flows(directory, frozenset(services))
+        walk = FlowIvr.load(
+            directory,
+            frozenset(services),
+            policy,
+            CallerModel(default_think_s=ctx.num(ivr, "think_s", ("ivr",), 2.0)),
+            {},
+            default_prompt_s=ctx.num(ivr, "default_prompt_s", ("ivr",), 3.0),
+            unrouted_service=str(ivr.get("unrouted_service", "general")),
+        )
     except LoadError as exc:
         ctx.problems.extend(exc.problems)  # the flow files' own file:line problems
         return MenuIvr({})
-    durations = {flows.prompts.path(name): secs for name, secs in prompts.items()}
+    flows = walk.engine.flows
     callers = _callers(ctx, ivr.get("callers"), flows)
-    return FlowIvr(
-        Engine(flows, policy),
-        CallerModel(callers, ctx.num(ivr, "think_s", ("ivr",), 2.0)),
-        durations,
-        ctx.num(ivr, "default_prompt_s", ("ivr",), 3.0),
-        str(ivr.get("unrouted_service", "general")),
-        str(directory),
-        frozenset(services),
+    return replace(
+        walk,
+        callers=replace(walk.callers, nodes=callers),
+        durations={flows.prompts.path(name): secs for name, secs in prompts.items()},
     )
 
 
