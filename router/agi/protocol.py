@@ -53,6 +53,7 @@ __all__ = [
     "encode_mset",
     "format_command",
     "parse_args",
+    "parse_env_block",
     "parse_env_line",
     "parse_reply_line",
     "quote_arg",
@@ -109,6 +110,22 @@ def parse_env_line(line: str) -> tuple[str, str]:
     return key, value
 
 
+def parse_env_block(text: str) -> dict[str, str]:
+    """All ``agi_*`` lines of an environment (without its blank line) at once.
+
+    Raises:
+        AGIProtocolError: a line is not an ``agi_*`` line or is longer than
+            ``MAX_LINE_BYTES``.
+    """
+    env: dict[str, str] = {}
+    for line in text.split("\n"):
+        if len(line) > MAX_LINE_BYTES:
+            raise AGIProtocolError(f"line longer than {MAX_LINE_BYTES} bytes")
+        key, value = parse_env_line(line[:-1] if line.endswith("\r") else line)
+        env[key] = value
+    return env
+
+
 # --------------------------------------------------------------------------- replies
 
 
@@ -156,6 +173,9 @@ def parse_reply_line(line: str) -> Event:
     Raises:
         AGIProtocolError: the line is not an Asterisk reply.
     """
+    common = _COMMON_REPLIES.get(line)
+    if common is not None:
+        return common
     if line == "HANGUP":
         return Hangup()
     if line.startswith("100 "):
@@ -173,6 +193,12 @@ def parse_reply_line(line: str) -> Event:
         endpos=int(endpos) if endpos is not None else None,
         text=line[4:],
     )
+
+
+_COMMON_REPLIES: dict[str, Reply] = {
+    f"200 result={r}": Reply(code=200, result=r, text=f"result={r}") for r in ("-1", "0", "1")
+}
+"""Replies are frozen, so the most frequent lines are parsed once and shared."""
 
 
 class ReplyParser:
