@@ -81,7 +81,11 @@ async def run(settings: Settings, redis_url: str, stop: asyncio.Event | None = N
         listener = await _start_ami(settings, background, policy)
         await agi.start()
         log.info(
-            "ready", store=redis_url, agi=f"{agi.host}:{agi.port}", flows=flows.current.version
+            "ready",
+            store=redis_url,
+            agi=f"{agi.host}:{agi.port}",
+            flows=flows.current.version,
+            loop=type(loop).__module__.partition(".")[0],  # uvloop or asyncio
         )
         await stop.wait()
         await agi.stop(drain_s=DRAIN_S)
