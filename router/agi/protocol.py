@@ -87,10 +87,43 @@ DEAD_CHANNEL_COMMANDS = frozenset(
 """Commands Asterisk still runs after a hangup (agi/08a-08c); others get 511."""
 
 _ENV_KEY = re.compile(r"agi_[a-z0-9_]{1,40}")
+_STANDARD_ENV_KEYS = frozenset(
+    "agi_" + k
+    for k in [
+        "network",
+        "network_script",
+        "request",
+        "channel",
+        "language",
+        "type",
+        "uniqueid",
+        "version",
+        "callerid",
+        "calleridname",
+        "callingpres",
+        "callingani2",
+        "callington",
+        "callingtns",
+        "dnid",
+        "rdnis",
+        "context",
+        "extension",
+        "priority",
+        "enhanced",
+        "accountcode",
+        "threadid",
+        "arg_1",
+        "arg_2",
+        "arg_3",
+    ]
+)
+"""Keys Asterisk 22 sends (agi/01): a set lookup instead of a regex for each."""
 _REPLY = re.compile(r"(\d{3}) result=(\S*)(?: \((.*)\))?(?: endpos=(-?\d+))?")
 _SAFE_WORD = re.compile(r"[A-Za-z0-9_.:/+*#@-]+")
 _FORBIDDEN = str.maketrans({"\r": " ", "\n": " ", "\x00": " "})
-_APP_SPECIAL = frozenset('\\",()[]')
+_APP_SPECIAL_RE = re.compile(r'[\\",()\[\]]')
+_ESCAPE = r"\\\g<0>"
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 
 
 # --------------------------------------------------------------------------- environment
@@ -105,7 +138,7 @@ def parse_env_line(line: str) -> tuple[str, str]:
     key, sep, value = line.partition(": ")
     if not sep:
         key, sep, value = line.partition(":")
-    if not sep or not _ENV_KEY.fullmatch(key):
+    if not sep or (key not in _STANDARD_ENV_KEYS and not _ENV_KEY.fullmatch(key)):
         raise AGIProtocolError(f"not an AGI environment line: {line[:60]!r}")
     return key, value
 
@@ -411,8 +444,8 @@ def encode_mset(values: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
     pairs = values.items() if isinstance(values, Mapping) else values
     parts = []
     for name, value in pairs:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,79}", name):
+        if not _VAR_NAME.fullmatch(name):
             raise AGIProtocolError(f"not a plain variable name: {name!r}")
-        escaped = "".join("\\" + ch if ch in _APP_SPECIAL else ch for ch in sanitize(value))
-        parts.append(f"{name}={escaped}")
+        clean = sanitize(value)
+        parts.append(f"{name}={_APP_SPECIAL_RE.sub(_ESCAPE, clean) if clean else ''}")
     return ",".join(parts)
