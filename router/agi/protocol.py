@@ -154,7 +154,9 @@ def parse_env_block(text: str) -> dict[str, str]:
     for line in text.split("\n"):
         if len(line) > MAX_LINE_BYTES:
             raise AGIProtocolError(f"line longer than {MAX_LINE_BYTES} bytes")
-        key, value = parse_env_line(line[:-1] if line.endswith("\r") else line)
+        key, sep, value = line.partition(": ")
+        if not sep or key not in _STANDARD_ENV_KEYS or value.endswith("\r"):
+            key, value = parse_env_line(line.rstrip("\r"))  # the exact, slower path
         env[key] = value
     return env
 
