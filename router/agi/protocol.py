@@ -124,6 +124,9 @@ _FORBIDDEN = str.maketrans({"\r": " ", "\n": " ", "\x00": " "})
 _APP_SPECIAL_RE = re.compile(r'[\\",()\[\]]')
 _ESCAPE = r"\\\g<0>"
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
+_PLAIN_NAMES: set[str] = set()
+"""Names already checked: they are the code's own constants, so the set stays small."""
+MAX_CACHED_NAMES = 1024
 
 
 # --------------------------------------------------------------------------- environment
@@ -285,7 +288,9 @@ def check_reply(reply: Reply) -> Reply:
 
 def sanitize(text: str) -> str:
     """Replace the bytes no quoting can protect (CR, LF, NUL) by spaces."""
-    return text.translate(_FORBIDDEN)
+    if "\n" in text or "\r" in text or "\x00" in text:  # rare: skip the slow translate
+        return text.translate(_FORBIDDEN)
+    return text
 
 
 def quote_arg(text: str) -> str:
@@ -446,8 +451,11 @@ def encode_mset(values: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
     pairs = values.items() if isinstance(values, Mapping) else values
     parts = []
     for name, value in pairs:
-        if not _VAR_NAME.fullmatch(name):
-            raise AGIProtocolError(f"not a plain variable name: {name!r}")
+        if name not in _PLAIN_NAMES:
+            if not _VAR_NAME.fullmatch(name):
+                raise AGIProtocolError(f"not a plain variable name: {name!r}")
+            if len(_PLAIN_NAMES) < MAX_CACHED_NAMES:
+                _PLAIN_NAMES.add(name)
         clean = sanitize(value)
         parts.append(f"{name}={_APP_SPECIAL_RE.sub(_ESCAPE, clean) if clean else ''}")
     return ",".join(parts)
