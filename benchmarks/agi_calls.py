@@ -464,6 +464,7 @@ async def run(args: Any) -> None:
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, embedded_store(Path(tmp)) as url:
         await seed(url)
+        eventloop.tune_gc()  # as `tierline serve` does once set up (for both servers)
         ping = await ping_p50(url)
         sat = {
             kind: await measure(kind, url, args, slots=args.calls, rate=0, hold_s=args.hold_s)

@@ -41,4 +41,5 @@ def serve(
             from router.importer import import_path_sync
 
             import_path_sync(url, SAMPLES)
-        eventloop.run(service.run(settings, url), want_uvloop=settings.uvloop)
+        main = service.run(settings, url, on_ready=eventloop.tune_gc)
+        eventloop.run(main, want_uvloop=settings.uvloop)
