@@ -32,6 +32,18 @@ class ConnectionClosed(AGIError):  # noqa: N818 - EOF is an ending, not a fault
     """Asterisk closed the socket (EOF); the call is over."""
 
 
+def _blank_line(buf: bytearray) -> tuple[int, int]:
+    """Where the blank line ending the environment starts, and its size with the LF before.
+
+    Asterisk ends lines with LF; a CRLF peer is accepted too, as line by line.
+    """
+    end = buf.find(b"\n\n")
+    crlf = buf.find(b"\n\r\n", 0, end if end >= 0 else len(buf))
+    if crlf >= 0:
+        return crlf, 3
+    return end, 2
+
+
 EnvReady = Callable[["AGIConnection", dict[str, str]], None]
 Closed = Callable[["AGIConnection"], None]
 
@@ -103,20 +115,20 @@ class AGIConnection(asyncio.Protocol):
         seen are checked, so garbage is still refused the moment it arrives.
         """
         buf = self._buf
-        end = buf.find(b"\n\n")
+        end, size = _blank_line(buf)
         try:
-            if buf.startswith(b"\n"):
+            if buf.startswith((b"\n", b"\r\n")):
                 raise AGIProtocolError("empty environment")
             if end < 0:
                 self._check_partial_env()
                 return False
-            if end + 2 > MAX_ENV_BYTES:
+            if end + size > MAX_ENV_BYTES:
                 raise AGIProtocolError(f"environment larger than {MAX_ENV_BYTES} bytes")
             env = parse_env_block(buf[:end].decode("utf-8", "replace"))
         except AGIProtocolError as exc:
             self.fail(str(exc))
             return False
-        del buf[: end + 2]
+        del buf[: end + size]
         self._in_env = False
         self.env_done_at = time.perf_counter()
         self._on_env(self, env)

@@ -112,6 +112,12 @@ class TestEnvironment:
         h.reply("200 result=1 (x)")
         assert await task == "x"
 
+    async def test_crlf_environment_is_accepted(self) -> None:
+        """A peer ending lines with CRLF gets the same environment (values without CR)."""
+        h = Harness()
+        h.conn.data_received(ENV.replace(b"\n", b"\r\n"))
+        assert h.envs == [dict(line.split(": ", 1) for line in ENV.decode().splitlines() if line)]
+
     async def test_garbage_in_a_partial_environment_fails_at_once(self) -> None:
         """A bad line is refused when it arrives, not when the blank line does."""
         h = Harness()
