@@ -237,3 +237,18 @@ class TestHangupLine:
         h.conn.connection_lost(None)
         with pytest.raises(CallHungUp):
             await task
+
+
+class TestDoubleClient:
+    async def test_double_client_refuses_a_second_waiting_read(self) -> None:
+        """place_call's socket has one waiter at most: a second read fails loudly, never races."""
+        from router.agi.caller import _Wire
+
+        wire = _Wire()
+        first = asyncio.create_task(wire.read(None))
+        await settle()
+        with pytest.raises(RuntimeError, match="already waiting"):
+            await wire.read(None)
+        wire.data_received(b"EXEC MSet x\n")
+        assert await first == b"EXEC MSet x\n"
+        assert await wire.read(0.0) is None  # nothing new: a timeout, not an error
