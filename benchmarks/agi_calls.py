@@ -1,15 +1,31 @@
 """FastAGI call setup: Tierline's server vs panoramisk 1.4's ``fast_agi.Application``.
 
 Each call: the Asterisk double sends a full environment; the router answers
-with ANSWER, one Redis lookup + EXEC MSet of the route (the routing
-decision), GET VARIABLE, EXEC NoOp, SET VARIABLE, GET VARIABLE (6 AGI
-exchanges), then closes. ``--calls`` concurrent calls (default 500), repeated
-``--rounds`` times. The double runs in a separate process so the router
-process's throughput is what is measured; Redis is the embedded server.
+with one Redis lookup + EXEC MSet of the route (the routing decision), then
+ANSWER, GET VARIABLE, EXEC Wait (the call holding in the queue), SET
+VARIABLE, GET VARIABLE (6 AGI exchanges), then closes. Both servers run in
+this process on the same event loop (uvloop when installed, ``--loop``);
+the Asterisk side runs in ``--drivers`` separate processes (a lean protocol
+by default, the full double with ``--double model``) and Redis is the
+embedded server, so the router's own CPU time can be measured alone.
 
-Decision latency = environment complete -> route variables written.
+Two loads, each against both servers:
 
-    python benchmarks/agi_calls.py [--calls 500] [--rounds 4] [--uvloop]
+* saturation: ``--calls`` slots placing calls back to back (closed loop,
+  hold ``--hold-s``): the most calls per second the router completes, and
+  calls per router CPU-second (``time.process_time`` of this process over
+  the measured window, warm-up excluded);
+* realistic: open-loop Poisson arrivals at ``--load`` x our measured CPU
+  capacity, each call holding ``--calls / rate`` seconds in EXEC Wait so
+  that ``--calls`` calls are in progress, as on a switch with that many
+  calls up: the decision latency a caller actually sees.
+
+Decision latency = environment complete -> route variables written (for
+panoramisk from handler start: it hides when the environment completed).
+A Redis PING round trip measured in the same run is printed as a baseline
+for comparing machines.
+
+    python benchmarks/agi_calls.py [--calls 500] [--seconds 5] [--load 0.5]
 """
 
 from __future__ import annotations
@@ -18,99 +34,244 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
+import random
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from router import eventloop
 from router.agi import AGIServer, AGISession, InboundRoute
 from router.agi.protocol import encode_mset
-from router.customer import Customer
+from router.customer import Customer, LookupResult
 from router.embedded import embedded_store
 from router.logs import configure_logging
-from router.redis_client import call_path_client
+from router.redis_client import call_path_client, warm_pool
 from router.settings import Settings
 from router.store import RedisCustomerStore
 from router.types import CallInfo
 
 CUSTOMERS = 2000
-HOLD_S = "0.2"  # seconds each call spends in EXEC Wait (stands in for the queue)
 TIERS = ("vip", "high", "mid", "normal")
+WARMUP_S = 1.0
 
 
 def number(i: int) -> str:
     return f"139{i:08d}"
 
 
-# ---------------------------------------------------------------------- driver process
+# ---------------------------------------------------------------------- driver processes
 
 
-def _drive(port: int, calls: int, seconds: float, out: Any) -> None:
-    """Child process: ``calls`` slots, each placing calls back to back (closed loop).
+@dataclass(frozen=True)
+class Load:
+    """What one driver process places: ``slots`` back to back, or Poisson ``rate``."""
 
-    So ``calls`` calls are in progress at any moment, each holding for
-    ``HOLD_S`` inside EXEC Wait (the queue stay), as on a busy switch.
+    port: int
+    hold_s: float
+    run_s: float
+    slots: int = 0
+    rate: float = 0.0
+    seed: int = 0
+    model: bool = False
+
+
+class FastAsterisk(asyncio.Protocol):
+    """A lean Asterisk side for the benchmark's six commands, so the driver keeps up.
+
+    The full double (``router.agi.double``, used with ``--double model``)
+    replays a virtual clock per call and costs more CPU than the router on
+    this workload. This one answers each line as Asterisk 22 does (the replay
+    tests check the model against the captures; these are the same reply
+    lines), holds EXEC Wait on a timer, and reports how the call ended.
     """
+
+    def __init__(self, env: bytes, done: asyncio.Future[bool]) -> None:
+        self.env = env
+        self.done = done
+        self.vars: dict[str, str] = {}
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
+        self.transport.write(self.env)
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while b"\n" in self.buf:
+            line, _, self.buf = self.buf.partition(b"\n")
+            self.command(line.decode())
+
+    def command(self, line: str) -> None:
+        assert self.transport is not None
+        if line.startswith("EXEC Wait "):
+            hold = float(line[10:])
+            asyncio.get_running_loop().call_later(hold, self.reply, "200 result=0")
+            return
+        if line.startswith("GET VARIABLE "):
+            value = self.vars.get(line[13:])
+            self.reply("200 result=0" if value is None else f"200 result=1 ({value})")
+            return
+        if line.startswith("SET VARIABLE "):
+            name, _, value = line[13:].partition(" ")
+            self.vars[name] = value
+            self.reply("200 result=1")
+            return
+        if line.startswith("EXEC MSet "):
+            for pair in line[10:].strip('"').split(","):  # enough for the benchmark's values
+                name, _, value = pair.partition("=")
+                self.vars[name] = value
+        self.reply("200 result=0")  # ANSWER, EXEC MSet
+
+    def reply(self, text: str) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(text.encode() + b"\n")
+
+    def eof_received(self) -> bool | None:
+        if not self.done.done():
+            self.done.set_result(True)  # the server closed: the call completed
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(True)
+
+
+async def fast_call(port: int, env: list[str], max_s: float) -> None:
+    """One call with ``FastAsterisk``; returns when the server has closed."""
+    loop = asyncio.get_running_loop()
+    ended: asyncio.Future[bool] = loop.create_future()
+    payload = "".join(f"{line}\n" for line in env).encode()
+    transport, _ = await loop.create_connection(
+        lambda: FastAsterisk(payload, ended), "127.0.0.1", port
+    )
+    try:
+        async with asyncio.timeout(max_s):
+            await ended
+    finally:
+        transport.close()
+
+
+def _drive(load: Load, out: Connection, want_uvloop: bool) -> None:
+    """Child process: say "go", place calls for ``run_s``, send (completed, failed)."""
     from router.agi.caller import place_call
     from router.agi.double import environment
 
-    async def slot(index: int, until: float, counts: list[int]) -> None:
-        n = 0
+    done = [0, 0]
+
+    async def one(n: int) -> None:
+        env = environment(number((n * 7919) % (CUSTOMERS * 2)), uniqueid=f"{n}.{load.seed}")
+        try:
+            if load.model:
+                record = await place_call("127.0.0.1", load.port, env, max_s=load.hold_s + 30)
+                done[0 if record.closed_by_server else 1] += 1
+                return
+            await fast_call(load.port, env, load.hold_s + 30)
+            done[0] += 1
+        except (OSError, TimeoutError):
+            done[1] += 1
+
+    async def slot(index: int, until: float) -> None:
+        n = index * 1_000_000
         while time.perf_counter() < until:
             n += 1
-            env = environment(number((index * 7919 + n) % (CUSTOMERS * 2)), uniqueid=f"{n}.{index}")
-            try:
-                record = await place_call("127.0.0.1", port, env, max_s=30)
-            except OSError:
-                continue
-            counts[0] += record.closed_by_server
+            await one(n)
+
+    async def poisson(until: float) -> None:
+        rng = random.Random(load.seed)
+        tasks: set[asyncio.Task[None]] = set()
+        n = 0
+        at = time.perf_counter()
+        while at < until:
+            at += rng.expovariate(load.rate)
+            delay = at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            n += 1
+            task = asyncio.create_task(one(load.seed * 10_000_000 + n))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.wait(tasks)
 
     async def main() -> None:
-        warm = [0]
-        await asyncio.gather(*(slot(i, time.perf_counter() + 1.0, warm) for i in range(calls)))
-        counts = [0]
-        started = time.perf_counter()
-        until = started + seconds
-        await asyncio.gather(*(slot(i, until, counts) for i in range(calls)))
-        out.send((counts[0], time.perf_counter() - started))
+        out.send("go")
+        until = time.perf_counter() + load.run_s
+        if load.slots:
+            await asyncio.gather(*(slot(i, until) for i in range(load.slots)))
+        else:
+            await poisson(until)
+        out.send(tuple(done))
 
-    asyncio.run(main())
-
-
-def drive(port: int, calls: int, seconds: float) -> tuple[int, float]:
-    parent, child = mp.get_context("spawn").Pipe()
-    proc = mp.get_context("spawn").Process(target=_drive, args=(port, calls, seconds, child))
-    proc.start()
-    result: tuple[int, float] = parent.recv()
-    proc.join()
-    return result
+    configure_logging("error")
+    eventloop.run(main(), want_uvloop)
 
 
-# ---------------------------------------------------------------------- workloads
+# ---------------------------------------------------------------------- servers
+
+
+class Counted:
+    """A store wrapper counting lookup outcomes (a timed-out lookup is a degraded call)."""
+
+    def __init__(self, store: RedisCustomerStore) -> None:
+        self.store = store
+        self.reasons: dict[str, int] = {}
+
+    async def lookup(self, number: str) -> LookupResult:
+        result = await self.store.lookup(number)
+        self.reasons[result.reason] = self.reasons.get(result.reason, 0) + 1
+        return result
+
+    async def link(self, number: str, customer_id: str) -> None:
+        await self.store.link(number, customer_id)
+
+
+@dataclass
+class Stats:
+    """Per-server samples: (perf_counter, decision ms) and completed call times."""
+
+    decisions: list[tuple[float, float]] = field(default_factory=list)
+    done: list[float] = field(default_factory=list)
+
+
+class Stamped(list[float]):
+    """``InboundRoute.decisions`` that also notes when each decision was made."""
+
+    def __init__(self, stats: Stats) -> None:
+        super().__init__()
+        self.stats = stats
+
+    def append(self, ms: float) -> None:
+        self.stats.decisions.append((time.perf_counter(), ms))
 
 
 class Ours:
     """Tierline's AGIServer with the real InboundRoute plus 5 more exchanges."""
 
-    def __init__(self, store: RedisCustomerStore, settings: Settings) -> None:
-        self.route = InboundRoute(store, settings)
-        self.route.decisions = []
-        self.queued: list[float] = []  # env complete -> handler start (task scheduling)
+    name = "tierline AGIServer"
+
+    def __init__(self, store: Counted, settings: Settings, hold_s: float) -> None:
+        self.stats = Stats()
+        self.route = InboundRoute(store, settings, decisions=Stamped(self.stats))
+        self.hold = str(round(hold_s, 3))
         self.server = AGIServer({"inbound": self.handler}, port=0)
 
     async def handler(self, session: AGISession, call: CallInfo) -> None:
-        self.queued.append((time.perf_counter() - session.env_done_at) * 1000)
         await self.route(session, call)  # lookup + EXEC MSet (the decision), as in production
         await session.answer()
         await session.get_var("TIERLINE_QUEUE")
-        await session.exec("Wait", [HOLD_S])
+        await session.exec("Wait", [self.hold])
         await session.set_var("TIERLINE_DONE", "1")
         await session.get_var("TIERLINE_PRIO")
+        self.stats.done.append(time.perf_counter())
 
     async def start(self) -> int:
         await self.server.start()
@@ -119,27 +280,21 @@ class Ours:
     async def stop(self) -> None:
         await self.server.stop()
 
-    @property
-    def decisions(self) -> list[float]:
-        return self.route.decisions or []
-
-    @property
-    def from_handler(self) -> list[float]:
-        """Decision latency counted from handler start, as panoramisk's is."""
-        return [d - q for d, q in zip(self.decisions, self.queued, strict=False)]
-
 
 class Panoramisk:
     """The same exchanges through panoramisk 1.4's FastAGI Application."""
 
-    def __init__(self, store: RedisCustomerStore, settings: Settings) -> None:
+    name = "panoramisk 1.4 Application"
+
+    def __init__(self, store: Counted, settings: Settings, hold_s: float) -> None:
         from panoramisk import fast_agi
 
         self.store = store
         self.settings = settings
+        self.hold = str(round(hold_s, 3))
         self.app = fast_agi.Application(loop=asyncio.get_running_loop())
         self.app.add_route("inbound", self.handler)
-        self.decisions: list[float] = []
+        self.stats = Stats()
         self.server: asyncio.Server | None = None
 
     async def handler(self, request: Any) -> None:
@@ -154,13 +309,15 @@ class Panoramisk:
             "TIERLINE_QUEUE": self.settings.default_queue,
             "TIERLINE_PRIO": str(prio),
         }
-        self.decisions.append((time.perf_counter() - started) * 1000)
+        now = time.perf_counter()
+        self.stats.decisions.append((now, (now - started) * 1000))
         await send(f'EXEC MSet "{encode_mset(values)}"')
         await send("ANSWER")
         await send("GET VARIABLE TIERLINE_QUEUE")
-        await send(f"EXEC Wait {HOLD_S}")
+        await send(f"EXEC Wait {self.hold}")
         await send("SET VARIABLE TIERLINE_DONE 1")
         await send("GET VARIABLE TIERLINE_PRIO")
+        self.stats.done.append(time.perf_counter())
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self.app.handler, "127.0.0.1", 0, backlog=4096)
@@ -172,7 +329,111 @@ class Panoramisk:
             await self.server.wait_closed()
 
 
-# ---------------------------------------------------------------------- main
+Server = Ours | Panoramisk
+
+
+# ---------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Result:
+    """One server under one load, over the measured window only."""
+
+    calls: int
+    wall_s: float
+    cpu_s: float
+    p50: float
+    p99: float
+    failed: int
+    degraded: int
+
+    @property
+    def rate(self) -> float:
+        return self.calls / self.wall_s
+
+    @property
+    def capacity(self) -> float:
+        return self.calls / self.cpu_s if self.cpu_s else 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def _await_drivers(pipes: list[Connection]) -> list[Any]:
+    return [p.recv() for p in pipes]
+
+
+async def measure(
+    kind: type[Server], url: str, args: Any, *, slots: int, rate: float, hold_s: float
+) -> Result:
+    """Start the server, run the drivers, read CPU and calls over the window."""
+    # A patient connect timeout: 64 connects at once on a loaded box can take 100 ms.
+    settings = Settings(
+        lookup_deadline_ms=args.deadline_ms, redis_pool_size=64, redis_connect_timeout_ms=1000
+    )
+    client = call_path_client(settings, url)
+    await warm_pool(client, 64)
+    store = Counted(RedisCustomerStore(client, settings.lookup_deadline_ms))
+    impl = kind(store, settings, hold_s)
+    port = await impl.start()
+    loop = asyncio.get_running_loop()
+    run_s = WARMUP_S + args.seconds + 0.5
+    ctx = mp.get_context("spawn")
+    pipes, procs = [], []
+    for i in range(args.drivers):
+        parent, child = ctx.Pipe()
+        load = Load(
+            port,
+            hold_s,
+            run_s,
+            slots=-(-slots // args.drivers),
+            rate=rate / args.drivers,
+            seed=i + 1,
+            model=args.double == "model",
+        )
+        proc = ctx.Process(target=_drive, args=(load, child, args.loop == "uvloop"))
+        proc.start()
+        pipes.append(parent)
+        procs.append(proc)
+    await loop.run_in_executor(None, _await_drivers, pipes)  # every driver said "go"
+    await asyncio.sleep(WARMUP_S)
+    t0, cpu0, reasons0 = time.perf_counter(), time.process_time(), dict(store.reasons)
+    await asyncio.sleep(args.seconds)
+    t1, cpu1 = time.perf_counter(), time.process_time()
+    degraded = sum(v - reasons0.get(k, 0) for k, v in store.reasons.items() if k == "timeout")
+    outcomes = await loop.run_in_executor(None, _await_drivers, pipes)
+    for proc in procs:
+        proc.join()
+    await impl.stop()
+    await client.aclose()
+    await client.connection_pool.disconnect()
+    lat = [ms for at, ms in impl.stats.decisions if t0 <= at < t1]
+    return Result(
+        calls=sum(1 for at in impl.stats.done if t0 <= at < t1),
+        wall_s=t1 - t0,
+        cpu_s=cpu1 - cpu0,
+        p50=percentile(lat, 0.5),
+        p99=percentile(lat, 0.99),
+        failed=sum(o[1] for o in outcomes),
+        degraded=degraded,
+    )
+
+
+async def ping_p50(url: str, n: int = 2000) -> float:
+    """Redis PING round trip p50 (ms) with the call-path client: the machine baseline."""
+    client = call_path_client(Settings(lookup_deadline_ms=1000), url)
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await client.ping()
+        samples.append((time.perf_counter() - start) * 1000)
+    await client.aclose()
+    await client.connection_pool.disconnect()
+    return statistics.median(samples)
 
 
 async def seed(url: str) -> None:
@@ -187,79 +448,69 @@ async def seed(url: str) -> None:
     await client.connection_pool.disconnect()
 
 
-async def measure(kind: type[Ours] | type[Panoramisk], url: str, args: Any) -> dict[str, float]:
-    settings = Settings(lookup_deadline_ms=args.deadline_ms, redis_pool_size=64)
-    client = call_path_client(settings, url)
-    store = RedisCustomerStore(client, settings.lookup_deadline_ms)
-    impl = kind(store, settings)
-    port = await impl.start()
-    loop = asyncio.get_running_loop()
-    cpu0 = os.times()
-    ok, elapsed = await loop.run_in_executor(None, drive, port, args.calls, args.seconds)
-    cpu1 = os.times()
-    # Router CPU spent (this process only: the driver and Redis are others),
-    # 1 s warm-up included, so capacity is understated.
-    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    await impl.stop()
-    await client.aclose()
-    await client.connection_pool.disconnect()
-    lat = sorted(impl.decisions[-ok:]) if ok else [0.0]  # measured calls, not warm-up
-    extra = {}
-    if isinstance(impl, Ours) and ok:
-        alt = sorted(impl.from_handler[-ok:])
-        extra = {"h50": statistics.median(alt), "h99": alt[int(len(alt) * 0.99)]}
-    return {
-        **extra,
-        "ok": ok,
-        "rate": ok / elapsed,
-        "capacity": ok / cpu,
-        "p50": statistics.median(lat),
-        "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
-    }
+# ---------------------------------------------------------------------- report
 
 
-def report(name: str, r: dict[str, float]) -> None:
-    print(
-        f"{name:<28} {int(r['ok']):>6} calls  {r['rate']:>6.0f} calls/s wall  "
-        f"{r['capacity']:>6.0f} calls/s per router CPU-second  "
-        f"decision p50 {r['p50']:.3f} ms  p99 {r['p99']:.3f} ms"
+def line(name: str, r: Result) -> str:
+    return (
+        f"  {name:<27} {r.rate:>6.0f} calls/s wall  {r.capacity:>6.0f} per router CPU-s  "
+        f"CPU {r.cpu_s / r.wall_s:>4.0%}  decision p50 {r.p50:7.3f} ms  p99 {r.p99:8.3f} ms  "
+        f"({r.calls} calls, {r.failed} failed, {r.degraded} lookups timed out)"
     )
-    if "h50" in r:
-        print(
-            f"{'':<28} from handler start (panoramisk's basis): "
-            f"p50 {r['h50']:.3f} ms  p99 {r['h99']:.3f} ms"
-        )
 
 
 async def run(args: Any) -> None:
     configure_logging("error")
+    load0 = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, embedded_store(Path(tmp)) as url:
         await seed(url)
-        ours = await measure(Ours, url, args)
-        theirs = await measure(Panoramisk, url, args)
+        eventloop.tune_gc()  # as `tierline serve` does once set up (for both servers)
+        ping = await ping_p50(url)
+        sat = {
+            kind: await measure(kind, url, args, slots=args.calls, rate=0, hold_s=args.hold_s)
+            for kind in (Ours, Panoramisk)
+        }
+        rate = args.load * sat[Ours].capacity
+        hold = args.calls / rate
+        real = {
+            kind: await measure(kind, url, args, slots=0, rate=rate, hold_s=hold)
+            for kind in (Ours, Panoramisk)
+        }
+    load1 = os.getloadavg()
+    ours, theirs = sat[Ours], sat[Panoramisk]
+    print(f"loop={args.loop}  drivers={args.drivers} ({args.double} double)  ", end="")
+    print(f"cores={os.cpu_count()}  ", end="")
+    print(f"load average {load0[0]:.2f} before, {load1[0]:.2f} after")
+    print(f"baseline: Redis PING round trip p50 {ping * 1000:.0f} us")
+    print(f"saturation: {args.calls} slots back to back, hold {args.hold_s:g} s")
+    for kind, r in sat.items():
+        print(line(kind.name, r))
+    print(f"realistic: Poisson {rate:.0f} calls/s ({args.load:.0%} of our CPU capacity), ", end="")
+    print(f"hold {hold:.2f} s -> {args.calls} calls in progress")
+    for kind, r in real.items():
+        print(line(kind.name, r))
+    per_call = {kind: r.cpu_s / max(r.calls, 1) for kind, r in real.items()}
     print(
-        f"{args.calls} concurrent calls for {args.seconds:g} s, hold {HOLD_S} s, loop={args.loop}"
+        f"ratio to panoramisk: wall calls/s {ours.rate / theirs.rate:.2f}x, "
+        f"calls per router CPU-s {ours.capacity / theirs.capacity:.2f}x at saturation, "
+        f"{per_call[Panoramisk] / per_call[Ours]:.2f}x at the realistic load"
     )
-    report("tierline AGIServer", ours)
-    report("panoramisk 1.4 Application", theirs)
-    print(f"ratio wall calls/s: {ours['rate'] / theirs['rate']:.2f}x")
-    print(f"ratio router capacity: {ours['capacity'] / theirs['capacity']:.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=500)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--calls", type=int, default=500, help="calls in progress")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured window per run")
+    parser.add_argument("--hold-s", type=float, default=0.2, help="hold at saturation")
+    parser.add_argument("--load", type=float, default=0.5, help="realistic rate / capacity")
+    parser.add_argument("--drivers", type=int, default=1, help="Asterisk double processes")
     parser.add_argument("--deadline-ms", type=float, default=50.0)
-    parser.add_argument("--uvloop", action="store_true")
+    parser.add_argument(
+        "--double", choices=("fast", "model"), default="fast", help="Asterisk side per call"
+    )
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default=eventloop.loop_name())
     args = parser.parse_args()
-    args.loop = "uvloop" if args.uvloop else "asyncio"
-    if args.uvloop:
-        import uvloop
-
-        uvloop.run(run(args))
-    else:
-        asyncio.run(run(args))
+    eventloop.run(run(args), want_uvloop=args.loop == "uvloop")
 
 
 if __name__ == "__main__":

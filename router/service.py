@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from redis.asyncio import Redis
 
@@ -56,8 +56,19 @@ async def _start_ami(settings: Settings, redis: Redis, policy: TieredPolicy) -> 
     )
 
 
-async def run(settings: Settings, redis_url: str, stop: asyncio.Event | None = None) -> None:
-    """Serve FastAGI until SIGTERM/SIGINT (or ``stop`` is set), then drain."""
+async def run(
+    settings: Settings,
+    redis_url: str,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve FastAGI until SIGTERM/SIGINT (or ``stop`` is set), then drain.
+
+    Args:
+        on_ready: called once everything is loaded, just before accepting
+            calls (``tierline serve`` passes ``eventloop.tune_gc``; tests
+            sharing a process leave the collector alone).
+    """
     stop = stop or asyncio.Event()
     policy = TieredPolicy(load_routing(settings.routing_config))
     flows = FlowRegistry(settings.flows_dir, policy.services)
@@ -77,9 +88,15 @@ async def run(settings: Settings, redis_url: str, stop: asyncio.Event | None = N
     try:
         await warm_pool(client, min(WARM_CONNECTIONS, settings.redis_pool_size))
         listener = await _start_ami(settings, background, policy)
+        if on_ready is not None:
+            on_ready()
         await agi.start()
         log.info(
-            "ready", store=redis_url, agi=f"{agi.host}:{agi.port}", flows=flows.current.version
+            "ready",
+            store=redis_url,
+            agi=f"{agi.host}:{agi.port}",
+            flows=flows.current.version,
+            loop=type(loop).__module__.partition(".")[0],  # uvloop or asyncio
         )
         await stop.wait()
         await agi.stop(drain_s=DRAIN_S)

@@ -47,6 +47,18 @@ def _port(raw: str) -> int:
 _port.__name__ = "port (0-65535; 0 picks a free one)"
 
 
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+_flag.__name__ = "flag (1/0, true/false, yes/no, on/off)"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a running router needs to know about its surroundings."""
@@ -67,6 +79,7 @@ class Settings:
     ami_secret_file: Path | None = None
     log_level: str = "info"
     default_queue: str = "support"
+    uvloop: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +102,7 @@ class Settings:
             ami_secret_file=Path(secret) if secret else None,
             log_level=(e.get("TIERLINE_LOG_LEVEL") or "info").lower(),
             default_queue=e.get("TIERLINE_DEFAULT_QUEUE") or "support",
+            uvloop=_cast(e, "TIERLINE_UVLOOP", _flag, True),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -8,9 +8,9 @@ takes 50 ms in a test.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from router.agi.double import AsteriskModel, CallerScript, environment
 
@@ -28,6 +28,64 @@ class CallRecord:
     first_command_at: float | None = None
 
 
+class _Wire(asyncio.Protocol):
+    """The double's socket: chunks in arrival order, one waiter at a time.
+
+    A protocol, not a StreamReader read under ``wait_for``: no task per read,
+    and no way for two coroutines to wait on the socket at once.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._chunks: list[bytes] = []
+        self._eof = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._wake()
+
+    def eof_received(self) -> bool | None:
+        self._eof = True
+        self._wake()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def read(self, wait_s: float | None) -> bytes | None:
+        """What arrived (``b""``: EOF), or ``None`` after ``wait_s`` without news."""
+        if not self._chunks and not self._eof:
+            if self._waiter is not None:
+                raise RuntimeError("a read is already waiting")
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(wait_s, self._wake) if wait_s is not None else None
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+                if timer is not None:
+                    timer.cancel()
+        if self._chunks:
+            data = b"".join(self._chunks)
+            self._chunks.clear()
+            return data
+        return b"" if self._eof else None
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+
 async def place_call(
     host: str,
     port: int,
@@ -42,29 +100,28 @@ async def place_call(
     model = AsteriskModel(env, script)
     record = CallRecord()
     loop = asyncio.get_running_loop()
-    reader, writer = await asyncio.open_connection(host, port)
+    _, wire = await loop.create_connection(_Wire, host, port)
     t0 = loop.time()
 
     def now() -> float:
         return (loop.time() - t0) * 1000 * speed
 
-    writer.write("".join(f"{line}\n" for line in env).encode())
+    wire.write("".join(f"{line}\n" for line in env).encode())
     record.env_done_at = now()
     record.exchange += [(0.0, "A", line) for line in env]
     try:
-        await asyncio.wait_for(_pump(model, reader, writer, record, clock=now, speed=speed), max_s)
+        async with asyncio.timeout(max_s):  # no extra task, unlike wait_for
+            await _pump(model, wire, record, clock=now, speed=speed)
     finally:
         record.variables = dict(model.vars)
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+        if wire.transport is not None:
+            wire.transport.close()
     return record
 
 
 async def _pump(
     model: AsteriskModel,
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
+    wire: _Wire,
     record: CallRecord,
     *,
     clock: Callable[[], float],
@@ -72,16 +129,13 @@ async def _pump(
 ) -> None:
     while True:
         for t, line in model.advance(clock()):
-            writer.write(line.encode() + b"\n")
+            wire.write(line.encode() + b"\n")
             record.exchange.append((t, "A", line))
         nxt = model.next_time()
         wait = None if nxt is None else max(0.0, (nxt - clock()) / speed / 1000)
-        try:
-            data = await asyncio.wait_for(reader.read(65536), wait)
-        except TimeoutError:
+        data = await wire.read(wait)
+        if data is None:
             continue
-        except ConnectionError:
-            data = b""
         at = clock()
         if not data:
             model.close(at)

@@ -21,7 +21,7 @@ from router.agi.protocol import (
     Reply,
     ReplyParser,
     Trying,
-    parse_env_line,
+    parse_env_block,
 )
 from router.errors import AGIError, AGIProtocolError, AGITimeoutError
 
@@ -30,6 +30,18 @@ __all__ = ["AGIConnection", "ConnectionClosed"]
 
 class ConnectionClosed(AGIError):  # noqa: N818 - EOF is an ending, not a fault
     """Asterisk closed the socket (EOF); the call is over."""
+
+
+def _blank_line(buf: bytearray) -> tuple[int, int]:
+    """Where the blank line ending the environment starts, and its size with the LF before.
+
+    Asterisk ends lines with LF; a CRLF peer is accepted too, as line by line.
+    """
+    end = buf.find(b"\n\n")
+    crlf = buf.find(b"\n\r\n", 0, end if end >= 0 else len(buf))
+    if crlf >= 0:
+        return crlf, 3
+    return end, 2
 
 
 EnvReady = Callable[["AGIConnection", dict[str, str]], None]
@@ -43,8 +55,8 @@ class AGIConnection(asyncio.Protocol):
         self._on_env = on_env
         self._on_closed = on_closed
         self._env_timeout_s = env_timeout_s
-        self._env: dict[str, str] | None = {}
-        self._env_bytes = 0
+        self._in_env = True  # until the blank line ending the environment
+        self._env_checked = 0  # bytes of a partial environment already validated
         self._buf = bytearray()
         self._parser = ReplyParser()
         self._waiter: asyncio.Future[Reply] | None = None
@@ -69,7 +81,12 @@ class AGIConnection(asyncio.Protocol):
         self._env_deadline = asyncio.get_running_loop().time() + self._env_timeout_s
 
     def data_received(self, data: bytes) -> None:
+        if not self._in_env and not self._buf and data.count(b"\n") == 1 and data[-1:] == b"\n":
+            self._checked(data[:-1])  # the hot path: one whole reply line, no copy
+            return
         self._buf += data
+        if self._in_env and not self._env_block():
+            return
         while not self.closed:
             end = self._buf.find(b"\n")
             if end < 0:
@@ -78,13 +95,59 @@ class AGIConnection(asyncio.Protocol):
                 return
             raw = bytes(self._buf[:end])
             del self._buf[: end + 1]
-            try:
-                self._line(raw.rstrip(b"\r").decode("utf-8", "replace"), end + 1)
-            except AGIProtocolError as exc:
-                self.fail(str(exc))
+            self._checked(raw)
+
+    def _checked(self, raw: bytes) -> None:
+        if len(raw) > MAX_LINE_BYTES:
+            self.fail(f"line longer than {MAX_LINE_BYTES} bytes")
+            return
+        try:
+            self._line(raw.rstrip(b"\r").decode("utf-8", "replace"))
+        except AGIProtocolError as exc:
+            self.fail(str(exc))
+
+    def _env_block(self) -> bool:
+        """Take the environment once its blank line is in; True when replies may follow.
+
+        Asterisk writes the whole environment at once, so it usually arrives
+        in one segment: one find, one decode, one split, instead of a copy
+        and a decode per line. Until it is complete, only the lines not yet
+        seen are checked, so garbage is still refused the moment it arrives.
+        """
+        buf = self._buf
+        end, size = _blank_line(buf)
+        try:
+            if buf.startswith((b"\n", b"\r\n")):
+                raise AGIProtocolError("empty environment")
+            if end < 0:
+                self._check_partial_env()
+                return False
+            if end + size > MAX_ENV_BYTES:
+                raise AGIProtocolError(f"environment larger than {MAX_ENV_BYTES} bytes")
+            env = parse_env_block(buf[:end].decode("utf-8", "replace"))
+        except AGIProtocolError as exc:
+            self.fail(str(exc))
+            return False
+        del buf[: end + size]
+        self._in_env = False
+        self.env_done_at = time.perf_counter()
+        self._on_env(self, env)
+        return not self.closed
+
+    def _check_partial_env(self) -> None:
+        """Raise for a partial environment that is already too big or not AGI."""
+        buf = self._buf
+        last = buf.rfind(b"\n") + 1
+        if len(buf) - last > MAX_LINE_BYTES:
+            raise AGIProtocolError(f"line longer than {MAX_LINE_BYTES} bytes")
+        if len(buf) > MAX_ENV_BYTES:
+            raise AGIProtocolError(f"environment larger than {MAX_ENV_BYTES} bytes")
+        if last > self._env_checked:
+            parse_env_block(buf[self._env_checked : last - 1].decode("utf-8", "replace"))
+            self._env_checked = last
 
     def eof_received(self) -> bool | None:
-        if self._env is not None:
+        if self._in_env:
             self.fail("EOF before the environment was complete")
         return None
 
@@ -95,10 +158,7 @@ class AGIConnection(asyncio.Protocol):
 
     # ------------------------------------------------------------------ lines
 
-    def _line(self, line: str, size: int) -> None:
-        if self._env is not None:
-            self._env_line(line, size)
-            return
+    def _line(self, line: str) -> None:
         event = self._parser.feed(line)
         if event is None or isinstance(event, Trying):
             return
@@ -110,21 +170,6 @@ class AGIConnection(asyncio.Protocol):
             raise AGIProtocolError(f"reply with no command in flight: {line[:60]!r}")
         waiter.set_result(event)
 
-    def _env_line(self, line: str, size: int) -> None:
-        env = cast(dict[str, str], self._env)
-        self._env_bytes += size
-        if self._env_bytes > MAX_ENV_BYTES:
-            raise AGIProtocolError(f"environment larger than {MAX_ENV_BYTES} bytes")
-        if line:
-            key, value = parse_env_line(line)
-            env[key] = value
-            return
-        if not env:
-            raise AGIProtocolError("empty environment")
-        self._env = None
-        self.env_done_at = time.perf_counter()
-        self._on_env(self, env)
-
     def check_deadlines(self, now: float) -> None:
         """Called by the server's sweeper (every 0.1 s) with ``loop.time()``.
 
@@ -133,7 +178,7 @@ class AGIConnection(asyncio.Protocol):
         """
         if self.closed or self.transport is None:
             return
-        if self._env is not None:
+        if self._in_env:
             if now > self._env_deadline:
                 self.fail(f"environment not complete within {self._env_timeout_s:g} s")
             return

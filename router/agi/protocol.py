@@ -53,6 +53,7 @@ __all__ = [
     "encode_mset",
     "format_command",
     "parse_args",
+    "parse_env_block",
     "parse_env_line",
     "parse_reply_line",
     "quote_arg",
@@ -86,10 +87,46 @@ DEAD_CHANNEL_COMMANDS = frozenset(
 """Commands Asterisk still runs after a hangup (agi/08a-08c); others get 511."""
 
 _ENV_KEY = re.compile(r"agi_[a-z0-9_]{1,40}")
+_STANDARD_ENV_KEYS = frozenset(
+    "agi_" + k
+    for k in [
+        "network",
+        "network_script",
+        "request",
+        "channel",
+        "language",
+        "type",
+        "uniqueid",
+        "version",
+        "callerid",
+        "calleridname",
+        "callingpres",
+        "callingani2",
+        "callington",
+        "callingtns",
+        "dnid",
+        "rdnis",
+        "context",
+        "extension",
+        "priority",
+        "enhanced",
+        "accountcode",
+        "threadid",
+        "arg_1",
+        "arg_2",
+        "arg_3",
+    ]
+)
+"""Keys Asterisk 22 sends (agi/01): a set lookup instead of a regex for each."""
 _REPLY = re.compile(r"(\d{3}) result=(\S*)(?: \((.*)\))?(?: endpos=(-?\d+))?")
 _SAFE_WORD = re.compile(r"[A-Za-z0-9_.:/+*#@-]+")
 _FORBIDDEN = str.maketrans({"\r": " ", "\n": " ", "\x00": " "})
-_APP_SPECIAL = frozenset('\\",()[]')
+_APP_SPECIAL_RE = re.compile(r'[\\",()\[\]]')
+_ESCAPE = r"\\\g<0>"
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
+_PLAIN_NAMES: set[str] = set()
+"""Names already checked: they are the code's own constants, so the set stays small."""
+MAX_CACHED_NAMES = 1024
 
 
 # --------------------------------------------------------------------------- environment
@@ -104,9 +141,27 @@ def parse_env_line(line: str) -> tuple[str, str]:
     key, sep, value = line.partition(": ")
     if not sep:
         key, sep, value = line.partition(":")
-    if not sep or not _ENV_KEY.fullmatch(key):
+    if not sep or (key not in _STANDARD_ENV_KEYS and not _ENV_KEY.fullmatch(key)):
         raise AGIProtocolError(f"not an AGI environment line: {line[:60]!r}")
     return key, value
+
+
+def parse_env_block(text: str) -> dict[str, str]:
+    """All ``agi_*`` lines of an environment (without its blank line) at once.
+
+    Raises:
+        AGIProtocolError: a line is not an ``agi_*`` line or is longer than
+            ``MAX_LINE_BYTES``.
+    """
+    env: dict[str, str] = {}
+    for line in text.split("\n"):
+        if len(line) > MAX_LINE_BYTES:
+            raise AGIProtocolError(f"line longer than {MAX_LINE_BYTES} bytes")
+        key, sep, value = line.partition(": ")
+        if not sep or key not in _STANDARD_ENV_KEYS or value.endswith("\r"):
+            key, value = parse_env_line(line.rstrip("\r"))  # the exact, slower path
+        env[key] = value
+    return env
 
 
 # --------------------------------------------------------------------------- replies
@@ -156,6 +211,9 @@ def parse_reply_line(line: str) -> Event:
     Raises:
         AGIProtocolError: the line is not an Asterisk reply.
     """
+    common = _COMMON_REPLIES.get(line)
+    if common is not None:
+        return common
     if line == "HANGUP":
         return Hangup()
     if line.startswith("100 "):
@@ -173,6 +231,12 @@ def parse_reply_line(line: str) -> Event:
         endpos=int(endpos) if endpos is not None else None,
         text=line[4:],
     )
+
+
+_COMMON_REPLIES: dict[str, Reply] = {
+    f"200 result={r}": Reply(code=200, result=r, text=f"result={r}") for r in ("-1", "0", "1")
+}
+"""Replies are frozen, so the most frequent lines are parsed once and shared."""
 
 
 class ReplyParser:
@@ -224,7 +288,9 @@ def check_reply(reply: Reply) -> Reply:
 
 def sanitize(text: str) -> str:
     """Replace the bytes no quoting can protect (CR, LF, NUL) by spaces."""
-    return text.translate(_FORBIDDEN)
+    if "\n" in text or "\r" in text or "\x00" in text:  # rare: skip the slow translate
+        return text.translate(_FORBIDDEN)
+    return text
 
 
 def quote_arg(text: str) -> str:
@@ -385,8 +451,11 @@ def encode_mset(values: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
     pairs = values.items() if isinstance(values, Mapping) else values
     parts = []
     for name, value in pairs:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,79}", name):
-            raise AGIProtocolError(f"not a plain variable name: {name!r}")
-        escaped = "".join("\\" + ch if ch in _APP_SPECIAL else ch for ch in sanitize(value))
-        parts.append(f"{name}={escaped}")
+        if name not in _PLAIN_NAMES:
+            if not _VAR_NAME.fullmatch(name):
+                raise AGIProtocolError(f"not a plain variable name: {name!r}")
+            if len(_PLAIN_NAMES) < MAX_CACHED_NAMES:
+                _PLAIN_NAMES.add(name)
+        clean = sanitize(value)
+        parts.append(f"{name}={_APP_SPECIAL_RE.sub(_ESCAPE, clean) if clean else ''}")
     return ",".join(parts)

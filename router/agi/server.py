@@ -35,7 +35,7 @@ def call_info(env: Mapping[str, str], at: datetime | None = None) -> CallInfo:
     """Pure: the environment as a ``CallInfo`` (caller number normalised)."""
     script = env.get("agi_network_script", "")
     name, _, query = script.partition("?")
-    params = dict(parse_qsl(query, keep_blank_values=True))
+    params = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
     index = 1
     while f"agi_arg_{index}" in env:
         params[f"arg{index}"] = env[f"agi_arg_{index}"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from router import service
+from router import eventloop, service
 from router.embedded import embedded_store
 from router.logs import configure_logging
 from router.settings import Settings
@@ -42,4 +41,5 @@ def serve(
             from router.importer import import_path_sync
 
             import_path_sync(url, SAMPLES)
-        asyncio.run(service.run(settings, url))
+        main = service.run(settings, url, on_ready=eventloop.tune_gc)
+        eventloop.run(main, want_uvloop=settings.uvloop)

@@ -10,6 +10,7 @@ from router.agi.protocol import (
     encode_mset,
     format_command,
     parse_args,
+    parse_env_block,
     parse_env_line,
     quote_arg,
     separate_app_args,
@@ -33,6 +34,25 @@ class TestEnvironment:
         """Anything but ``agi_key: value`` is a protocol error."""
         with pytest.raises(AGIProtocolError):
             parse_env_line(line)
+
+    @pytest.mark.parametrize(
+        "lines",
+        [
+            ["agi_network: yes", "agi_callerid: 139", "agi_accountcode: "],
+            ["agi_network: yes\r", "agi_custom_key: a: b"],
+            ["agi_calleridname:no-space"],
+        ],
+    )
+    def test_block_agrees_with_line_by_line(self, lines: list[str]) -> None:
+        """The one-pass block parser gives what parse_env_line gives for each line."""
+        expected = dict(parse_env_line(line.rstrip("\r")) for line in lines)
+        assert parse_env_block("\n".join(lines)) == expected
+
+    @pytest.mark.parametrize("bad", ["agi_network", "agi_network: yes\nGET VARIABLE X", ""])
+    def test_block_refuses_what_a_line_would(self, bad: str) -> None:
+        """A known key without ``: ``, a command line or an empty line is refused."""
+        with pytest.raises(AGIProtocolError):
+            parse_env_block(bad)
 
 
 class TestQuoting:

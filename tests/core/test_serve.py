@@ -12,6 +12,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from router.eventloop import loop_name
+
 
 def wait_for_event(proc: subprocess.Popen[bytes], name: str, timeout: float) -> dict[str, object]:
     assert proc.stderr is not None
@@ -39,6 +41,7 @@ class TestServe:
         )
         try:
             ready = wait_for_event(proc, "ready", 60)
+            assert ready["loop"] == loop_name()  # uvloop where installed (TIERLINE_UVLOOP)
             url_file = tmp_path / "valkey" / "server.url"
             assert url_file.read_text() == ready["store"]
             show = subprocess.run(
