@@ -15,10 +15,12 @@ Two loads, each against both servers:
   hold ``--hold-s``): the most calls per second the router completes, and
   calls per router CPU-second (``time.process_time`` of this process over
   the measured window, warm-up excluded);
-* realistic: open-loop Poisson arrivals at ``--load`` x our measured CPU
-  capacity, each call holding ``--calls / rate`` seconds in EXEC Wait so
-  that ``--calls`` calls are in progress, as on a switch with that many
-  calls up: the decision latency a caller actually sees.
+* open loop, twice: Poisson arrivals at ``--load`` x our measured CPU
+  capacity, then at ``--centre-rate`` calls/s (100/s = 360,000 calls an
+  hour, a very large centre), each call holding ``--calls / rate`` s in
+  EXEC Wait so that ``--calls`` calls are in progress: the decision latency
+  a caller actually sees. Beside each, a PING sent at the same Poisson
+  pacing: the floor of any decision that waits for one Redis round trip.
 
 Decision latency = environment complete -> route variables written (for
 panoramisk from handler start: it hides when the environment completed).
@@ -346,6 +348,7 @@ class Result:
     p99: float
     failed: int
     degraded: int
+    decisions: int
 
     @property
     def rate(self) -> float:
@@ -420,6 +423,7 @@ async def measure(
         p99=percentile(lat, 0.99),
         failed=sum(o[1] for o in outcomes),
         degraded=degraded,
+        decisions=len(lat),
     )
 
 
@@ -434,6 +438,28 @@ async def ping_p50(url: str, n: int = 2000) -> float:
     await client.aclose()
     await client.connection_pool.disconnect()
     return statistics.median(samples)
+
+
+async def paced_ping(url: str, rate: float, n: int = 1000) -> tuple[float, float]:
+    """PING p50/p99 (ms) sent at Poisson times at ``rate``/s: the latency floor of a decision.
+
+    A decision waits for one Redis round trip. Back to back a PING is fast,
+    but at call-like pacing the router, Redis and the kernel go idle between
+    requests and every wake-up costs; the decision pays the same at the
+    same pacing.
+    """
+    client = call_path_client(Settings(lookup_deadline_ms=1000), url)
+    await warm_pool(client, 4)
+    rng = random.Random(7)
+    samples = []
+    for _ in range(n):
+        await asyncio.sleep(rng.expovariate(rate))
+        start = time.perf_counter()
+        await client.ping()
+        samples.append((time.perf_counter() - start) * 1000)
+    await client.aclose()
+    await client.connection_pool.disconnect()
+    return percentile(samples, 0.5), percentile(samples, 0.99)
 
 
 async def seed(url: str) -> None:
@@ -455,7 +481,8 @@ def line(name: str, r: Result) -> str:
     return (
         f"  {name:<27} {r.rate:>6.0f} calls/s wall  {r.capacity:>6.0f} per router CPU-s  "
         f"CPU {r.cpu_s / r.wall_s:>4.0%}  decision p50 {r.p50:7.3f} ms  p99 {r.p99:8.3f} ms  "
-        f"({r.calls} calls, {r.failed} failed, {r.degraded} lookups timed out)"
+        f"({r.calls} calls ended, {r.decisions} decisions, {r.failed} failed, "
+        f"{r.degraded} lookups timed out)"
     )
 
 
@@ -470,12 +497,14 @@ async def run(args: Any) -> None:
             kind: await measure(kind, url, args, slots=args.calls, rate=0, hold_s=args.hold_s)
             for kind in (Ours, Panoramisk)
         }
-        rate = args.load * sat[Ours].capacity
-        hold = args.calls / rate
-        real = {
-            kind: await measure(kind, url, args, slots=0, rate=rate, hold_s=hold)
-            for kind in (Ours, Panoramisk)
-        }
+        real = []
+        for rate in (args.load * sat[Ours].capacity, args.centre_rate):
+            hold = args.calls / rate
+            runs = {
+                kind: await measure(kind, url, args, slots=0, rate=rate, hold_s=hold)
+                for kind in (Ours, Panoramisk)
+            }
+            real.append((rate, hold, runs, await paced_ping(url, rate)))
     load1 = os.getloadavg()
     ours, theirs = sat[Ours], sat[Panoramisk]
     print(f"loop={args.loop}  drivers={args.drivers} ({args.double} double)  ", end="")
@@ -485,15 +514,18 @@ async def run(args: Any) -> None:
     print(f"saturation: {args.calls} slots back to back, hold {args.hold_s:g} s")
     for kind, r in sat.items():
         print(line(kind.name, r))
-    print(f"realistic: Poisson {rate:.0f} calls/s ({args.load:.0%} of our CPU capacity), ", end="")
-    print(f"hold {hold:.2f} s -> {args.calls} calls in progress")
-    for kind, r in real.items():
-        print(line(kind.name, r))
-    per_call = {kind: r.cpu_s / max(r.calls, 1) for kind, r in real.items()}
+    labels = (f"{args.load:.0%} of our CPU capacity", "a large centre's busy hour")
+    for (rate, hold, runs, (ping50, ping99)), label in zip(real, labels, strict=True):
+        print(f"open loop: Poisson {rate:.0f} calls/s ({label}), ", end="")
+        print(f"hold {hold:.2f} s -> {args.calls} calls in progress")
+        print(f"  baseline: PING at the same pacing p50 {ping50:.3f} ms  p99 {ping99:.3f} ms")
+        for kind, r in runs.items():
+            print(line(kind.name, r) + f"  (p99 {r.p99 / ping99:.1f}x PING's)")
+    per_call = {kind: r.cpu_s / max(r.calls, 1) for kind, r in real[0][2].items()}
     print(
         f"ratio to panoramisk: wall calls/s {ours.rate / theirs.rate:.2f}x, "
         f"calls per router CPU-s {ours.capacity / theirs.capacity:.2f}x at saturation, "
-        f"{per_call[Panoramisk] / per_call[Ours]:.2f}x at the realistic load"
+        f"{per_call[Panoramisk] / per_call[Ours]:.2f}x at {args.load:.0%} load"
     )
 
 
@@ -502,7 +534,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500, help="calls in progress")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured window per run")
     parser.add_argument("--hold-s", type=float, default=0.2, help="hold at saturation")
-    parser.add_argument("--load", type=float, default=0.5, help="realistic rate / capacity")
+    parser.add_argument("--load", type=float, default=0.5, help="open-loop rate / capacity")
+    parser.add_argument("--centre-rate", type=float, default=100.0, help="second rate, calls/s")
     parser.add_argument("--drivers", type=int, default=1, help="Asterisk double processes")
     parser.add_argument("--deadline-ms", type=float, default=50.0)
     parser.add_argument(

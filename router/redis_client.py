@@ -10,14 +10,37 @@ bad as none, so: short timeouts, no retries, and a blocking pool that waits
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Connection, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from router.settings import Settings
 
-__all__ = ["bulk_client", "call_path_client", "warm_pool"]
+__all__ = ["CallPathConnection", "bulk_client", "call_path_client", "warm_pool"]
+
+
+class CallPathConnection(Connection):
+    """A connection that writes without a timeout task and reads under the socket timeout.
+
+    redis-py runs every write under ``asyncio.wait_for`` when a socket
+    timeout is set: a task per command, about a quarter of the router's CPU
+    per call. A call-path command is a few hundred bytes, so the write only
+    fills the transport buffer and never waits on a healthy socket; a stuck
+    server is caught on the read, which keeps the socket timeout (a cheap
+    timer, no task), and any cancellation still disconnects (redis-py's own
+    handling), so no half-read connection goes back to the pool.
+    """
+
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        timeout, self.socket_timeout = self.socket_timeout, None
+        try:
+            await super().send_packed_command(command, check_health)
+        finally:
+            self.socket_timeout = timeout
 
 
 def call_path_client(settings: Settings, url: str) -> Redis:
@@ -37,6 +60,7 @@ def call_path_client(settings: Settings, url: str) -> Redis:
         socket_timeout=min(settings.redis_socket_timeout_ms / 1000, deadline * 0.8),
         retry=Retry(NoBackoff(), 0),
         decode_responses=True,
+        connection_class=CallPathConnection,
     )
     return Redis(connection_pool=pool)
 

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from router import keys
 from router.customer import Customer, CustomerList, Lifecycle
 from router.errors import NumberConflictError, StoreError
-from router.redis_client import call_path_client
+from router.redis_client import CallPathConnection, call_path_client
 from router.settings import Settings
 from router.store import RedisCustomerStore, encode_record, packed_record
 from tests.redis_server import RedisProcess
@@ -186,6 +186,21 @@ class TestFallback:
         store = RedisCustomerStore(client, deadline_ms=50)
         await store.upsert(ALICE)
         return client, store
+
+    async def test_writes_skip_the_timeout_task_reads_keep_it(self, redis_url: str) -> None:
+        """Call-path connections write without redis-py's wait_for task, then read under
+        the socket timeout again (80% of the deadline)."""
+        client, store = await self._store(redis_url)
+        assert (await store.lookup("13800138000")).found
+        pool = client.connection_pool
+        conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            assert isinstance(conn, CallPathConnection)
+            assert conn.socket_timeout == pytest.approx(0.04)
+        finally:
+            await pool.release(conn)
+            await client.aclose()
+            await pool.disconnect()
 
     async def test_server_stopped_mid_test(self, own_server: RedisProcess) -> None:
         """A dead server gives 'store_down' quickly, never an exception."""
