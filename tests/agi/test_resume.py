@@ -4,9 +4,6 @@ queue node's overflow. Over the real FastAGI wire, with the Asterisk double."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,14 +11,13 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
-from router import keys, service
+from router import keys
 from router.agi.caller import CallRecord, place_call
 from router.agi.double import CallerScript, environment
 from router.flows.resume import MAX_HOPS, Resume
 from router.settings import Settings
-from tests.redis_server import free_port
+from tests.agi.serving import serving
 
-IVR = Path(__file__).resolve().parents[2] / "ivr_flows"
 FLOW = """\
 flow: hotline
 serves: {dnis: ["4008001234"]}
@@ -43,22 +39,9 @@ nodes:
 
 @pytest.fixture
 async def running(tmp_path: Path, redis_url: str) -> AsyncIterator[Settings]:
-    shutil.copy(IVR / "routing.yaml", tmp_path / "routing.yaml")
     (tmp_path / "hotline.yaml").write_text(FLOW)
-    settings = Settings(
-        agi_port=free_port(), flows_dir=tmp_path, routing_config=tmp_path / "routing.yaml"
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(service.run(settings, redis_url, stop))
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", settings.agi_port), timeout=0.1):
-                break
-        except OSError:
-            await asyncio.sleep(0.02)
-    yield settings
-    stop.set()
-    await asyncio.wait_for(task, 15)
+    async with serving(tmp_path, redis_url) as settings:
+        yield settings
 
 
 async def call(settings: Settings, script: str = "inbound") -> CallRecord:

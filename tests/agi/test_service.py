@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from router import keys, service
+from router import keys
 from router.agi.caller import CallRecord, place_call
 from router.agi.double import CallerScript, environment
 from router.customer import Customer
 from router.settings import Settings
 from router.store import RedisCustomerStore
-from tests.redis_server import free_port
+from tests.agi.serving import IVR, serving
 
 UNIQUEID = "1795348509.9"
-IVR = Path(__file__).resolve().parents[2] / "ivr_flows"
 FLOW = """\
 flow: hotline
 serves: {dnis: ["4008001234"]}
@@ -50,20 +47,8 @@ def flows_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def running(flows_dir: Path, redis_url: str) -> AsyncIterator[Settings]:
-    settings = Settings(
-        agi_port=free_port(), flows_dir=flows_dir, routing_config=flows_dir / "routing.yaml"
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(service.run(settings, redis_url, stop))
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", settings.agi_port), timeout=0.1):
-                break
-        except OSError:
-            await asyncio.sleep(0.02)
-    yield settings
-    stop.set()
-    await asyncio.wait_for(task, 15)
+    async with serving(flows_dir, redis_url) as settings:
+        yield settings
 
 
 async def call(settings: Settings, caller: str, dnis: str, digit: str = "") -> CallRecord:
