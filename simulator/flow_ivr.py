@@ -25,7 +25,7 @@ from router.flows import actions as a
 from router.flows.engine import Engine, State
 from router.flows.loader import load_flows
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
-from simulator.model import IvrExit, IvrWalk
+from simulator.model import IvrExit, IvrPath, IvrWalk
 
 __all__ = ["HANGUP", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice"]
 
@@ -121,11 +121,20 @@ class FlowIvr:
         customer: Customer | None,
         rng: np.random.Generator,
         queues: Mapping[str, QueueSnapshot],
-    ) -> IvrWalk:
+    ) -> IvrPath:
         flow = self.engine.flows.for_call(call.dnis, call.script)
         if flow is None:
             return IvrExit(self.unrouted_service)
-        state, out = self.engine.start(flow.name, self.engine.facts(call, customer, queues))
+        facts = self.engine.facts(call, customer, queues)
+        return self._steps(*self.engine.start(flow.name, facts), customer, rng)
+
+    def _steps(
+        self,
+        state: State,
+        out: tuple[a.Action, ...],
+        customer: Customer | None,
+        rng: np.random.Generator,
+    ) -> IvrWalk:
         while True:
             seconds, event, done = self._act(state, out, customer, rng)
             if seconds > 0:

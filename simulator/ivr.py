@@ -30,7 +30,7 @@ from router.flows.model import FlowSet, Input, Menu
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from router.yamlpos import Path
 from simulator.flow_ivr import HANGUP, TIMEOUT, CallerModel, FlowIvr, KeyChoice
-from simulator.model import IvrExit, IvrModel, IvrWalk
+from simulator.model import IvrExit, IvrModel, IvrPath, after
 from simulator.problems import Collector
 
 __all__ = ["MenuIvr", "ServiceMenu", "parse_ivr"]
@@ -57,12 +57,11 @@ class MenuIvr:
         customer: Customer | None,
         rng: np.random.Generator,
         queues: Mapping[str, QueueSnapshot],
-    ) -> IvrWalk:
+    ) -> IvrPath:
         menu = self.menus.get(call.dnis) or self.menus["default"]
         pick = bisect_right(menu.cumulative, float(rng.random()) * menu.cumulative[-1])
-        if menu.seconds > 0:
-            yield menu.seconds
-        return IvrExit(menu.services[min(pick, len(menu.services) - 1)])
+        done = IvrExit(menu.services[min(pick, len(menu.services) - 1)])
+        return after(menu.seconds, done) if menu.seconds > 0 else done
 
 
 def parse_ivr(

@@ -25,10 +25,12 @@ __all__ = [
     "FixedIvr",
     "IvrExit",
     "IvrModel",
+    "IvrPath",
     "IvrWalk",
     "QueueSpec",
     "SimModel",
     "Stream",
+    "after",
 ]
 
 
@@ -55,6 +57,9 @@ class IvrExit:
 # generator, because the flow engine must read the queues (branch conditions,
 # the policy) at the simulated moment the caller reaches them, not at arrival.
 IvrWalk = Generator[float, None, IvrExit]
+# What ``IvrModel.walk`` gives: the exit itself when no IVR time passes (no
+# generator to run: the Erlang models and benchmarks pay nothing), else a walk.
+IvrPath = IvrExit | IvrWalk
 
 
 class IvrModel(Protocol):
@@ -64,7 +69,7 @@ class IvrModel(Protocol):
         customer: Customer | None,
         rng: np.random.Generator,
         queues: Mapping[str, QueueSnapshot],
-    ) -> IvrWalk:
+    ) -> IvrPath:
         """The caller's path through the IVR, resumed by the simulator after each delay."""
         ...
 
@@ -82,10 +87,16 @@ class FixedIvr:
         customer: Customer | None,
         rng: np.random.Generator,
         queues: Mapping[str, QueueSnapshot],
-    ) -> IvrWalk:
+    ) -> IvrPath:
         if self.seconds > 0:
-            yield self.seconds
+            return after(self.seconds, IvrExit(self.service))
         return IvrExit(self.service)
+
+
+def after(seconds: float, done: IvrExit) -> IvrWalk:
+    """A walk that only waits: ``seconds`` in the IVR, then ``done``."""
+    yield seconds
+    return done
 
 
 @dataclass(frozen=True, slots=True)

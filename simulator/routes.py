@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from router.types import CallInfo, QueueSnapshot
 from simulator.engine import CallLog
-from simulator.model import IvrExit, IvrWalk, SimModel
+from simulator.model import IvrExit, IvrPath, SimModel
 
 __all__ = ["MIN_SAMPLES", "Shares", "route_shares"]
 
@@ -78,8 +78,10 @@ def _idle_queues(model: SimModel, interval: int) -> dict[str, QueueSnapshot]:
     }
 
 
-def _run(walk: IvrWalk) -> IvrExit:
+def _run(walk: IvrPath) -> IvrExit:
     """Drive a walk to its end; time does not matter here, only where it leads."""
+    if isinstance(walk, IvrExit):
+        return walk
     try:
         while True:
             next(walk)

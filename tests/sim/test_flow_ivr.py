@@ -15,7 +15,7 @@ from router.types import CallInfo, QueueSnapshot
 from simulator.distributions import Exponential
 from simulator.engine import ANSWERED, IVR_ENDED, simulate
 from simulator.flow_ivr import CallerModel, FlowIvr, KeyChoice
-from simulator.model import IVR_ENDINGS, IvrExit, IvrWalk, QueueSpec, SimModel, Stream
+from simulator.model import IVR_ENDINGS, IvrExit, IvrPath, QueueSpec, SimModel, Stream
 from simulator.runner import replicate
 from simulator.scenario import parse_scenario
 from simulator.theory import erlang_a
@@ -75,7 +75,9 @@ def flow_ivr(flows_dir: Path, keys: Mapping[str, float], think_s: float = 2.0) -
     return FlowIvr.load(flows_dir, SERVICES, TierPolicy(), callers, durations)
 
 
-def run_walk(walk: IvrWalk) -> tuple[float, IvrExit]:
+def run_walk(walk: IvrPath) -> tuple[float, IvrExit]:
+    if isinstance(walk, IvrExit):
+        return 0.0, walk
     seconds = 0.0
     try:
         while True:
