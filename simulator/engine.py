@@ -22,7 +22,7 @@ import simpy
 from numpy.typing import NDArray
 
 from router.types import CallInfo, QueueSnapshot, RouteDecision
-from simulator.model import IVR_ENDINGS, IvrExit, IvrWalk, QueueSpec, SimModel
+from simulator.model import IVR_ENDINGS, IvrExit, IvrPath, IvrWalk, QueueSpec, SimModel
 
 __all__ = [
     "ABANDONED",
@@ -215,8 +215,11 @@ class _Run:
             call = CallInfo(tag + str(cid), "", dnis[si], t0 + timedelta(seconds=t))
             self.advance(cid, ivr.walk(call, self.customers[si], rng, self.snapshots), call)
 
-    def advance(self, cid: int, walk: IvrWalk, call: CallInfo) -> None:
+    def advance(self, cid: int, walk: IvrPath, call: CallInfo) -> None:
         """Run the caller's IVR walk to its next delay, or route them when it ends."""
+        if isinstance(walk, IvrExit):
+            self.leave_ivr(cid, walk, call)
+            return
         try:
             delay = next(walk)
         except StopIteration as stop:
