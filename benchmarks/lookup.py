@@ -21,7 +21,7 @@ from pathlib import Path
 
 from router.customer import Customer
 from router.embedded import embedded_store
-from router.redis_client import call_path_client
+from router.redis_client import call_path_client, warm_pool
 from router.settings import Settings
 from router.store import RedisCustomerStore
 
@@ -77,7 +77,8 @@ async def run(url: str, calls: int, conc: int) -> None:
         return result
 
     for label, c in (("sequential", 1), (f"{conc} concurrent tasks", conc)):
-        await timed(ping, 2000, c)  # warm up connections
+        await warm_pool(client, c)  # open the connections one by one, as the router does
+        await timed(ping, 2000, c)  # warm up
         base = await timed(ping, calls, c)
         look = await timed(lookup, calls, c)
         print(f"-- {label}, {calls} calls each")

@@ -9,12 +9,12 @@ bad as none, so: short timeouts, no retries, and a blocking pool that waits
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
 from redis.asyncio import BlockingConnectionPool, Connection, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from router.settings import Settings
 
@@ -76,10 +76,24 @@ def bulk_client(url: str, timeout_s: float = 30.0) -> Redis:
     )
 
 
-async def warm_pool(client: Redis, connections: int) -> None:
-    """Open ``connections`` pooled connections before calls arrive.
+async def warm_pool(client: Redis, connections: int) -> int:
+    """Open ``connections`` pooled connections before calls arrive; returns how many opened.
 
     A burst of calls on a cold pool would otherwise pay TCP connect plus the
-    client handshake inside their lookup deadline, all at once.
+    client handshake inside their lookup deadline, all at once. Connections
+    are opened one after another, not gathered: a burst of handshakes would
+    itself hold the loop past the read timeout. A store that is down is not
+    fatal: the router serves default routes and the pool connects later.
     """
-    await asyncio.gather(*(client.ping() for _ in range(connections)))
+    pool = client.connection_pool
+    held = []
+    try:
+        for _ in range(connections):
+            try:
+                held.append(await pool.get_connection())  # type: ignore[no-untyped-call]
+            except (RedisError, OSError):
+                break
+    finally:
+        for conn in held:
+            await pool.release(conn)
+    return len(held)

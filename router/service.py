@@ -86,7 +86,10 @@ async def run(
     watcher = asyncio.create_task(flows.watch(stop))
     listener: AMIListener | None = None
     try:
-        await warm_pool(client, min(WARM_CONNECTIONS, settings.redis_pool_size))
+        want = min(WARM_CONNECTIONS, settings.redis_pool_size)
+        opened = await warm_pool(client, want)
+        if opened < want:
+            log.warning("store_unreachable_at_start", opened=opened, wanted=want)
         listener = await _start_ami(settings, background, policy)
         if on_ready is not None:
             on_ready()

@@ -16,6 +16,7 @@ from router.customer import Customer
 from router.settings import Settings
 from router.store import RedisCustomerStore
 from tests.agi.serving import IVR, serving
+from tests.redis_server import free_port
 
 UNIQUEID = "1795348509.9"
 FLOW = """\
@@ -81,3 +82,12 @@ class TestService:
         record = await call(running, "13912345678", "9999")
         assert record.variables["TIERLINE_QUEUE"] == "support"
         assert record.variables["TIERLINE_CUSTOMER"] == ""
+
+    async def test_starts_and_routes_with_the_store_down(self, flows_dir: Path) -> None:
+        """No Redis at start: the router still starts, and a caller still gets a route."""
+        dead = f"redis://127.0.0.1:{free_port()}/0"
+        async with serving(flows_dir, dead) as settings:
+            record = await call(settings, "13800138000", "4008001234", "1")
+        v = record.variables
+        assert (v["TIERLINE_ACTION"], v["TIERLINE_QUEUE"]) == ("queue", "billing")
+        assert v["TIERLINE_CUSTOMER"] == ""
