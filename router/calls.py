@@ -26,6 +26,7 @@ from router.ami.store import record_ivr_path
 from router.customer import Customer
 from router.errors import AGIError, CallHungUp
 from router.flows.callbacks import CallbackStore
+from router.flows.engine import Stack
 from router.flows.record import CallRecord
 from router.flows.registry import FlowRegistry
 from router.flows.runner import run_flow
@@ -70,11 +71,12 @@ class CallRouter:
         flowset = self.flows.current  # the version this call keeps to the end
         flow = flowset.for_call(call.dnis, call.script)
         start_at, hops = "", 0
+        stack: Stack = ()
         if "resume" in call.params:  # back from a Queue() that gave up (router.flows.resume)
             point = self.flows.resume_point(call.params["resume"])
             flow = None  # a token we cannot honour: the policy routes, no IVR replay
             if point is not None:
-                flowset, flow, start_at, hops = point
+                flowset, flow, start_at, hops, stack = point
         try:
             if flow is None:
                 decision = self.policy.decide(NO_FLOW_SERVICE, customer, call, live)
@@ -84,7 +86,7 @@ class CallRouter:
             record = await run_flow(
                 flow, session, call, customer, self.policy, live, self.store,
                 flows=flowset, callbacks=self.callbacks, accounts=self.store,
-                start_at=start_at, hops=hops,
+                start_at=start_at, hops=hops, stack=stack,
             )  # fmt: skip
         except CallHungUp:
             return

@@ -26,7 +26,7 @@ from router.flows.expr import Condition, Facts
 from router.flows.plan import Visit
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 
-__all__ = ["MAX_STEPS", "Engine", "State", "Visit"]
+__all__ = ["MAX_STEPS", "Engine", "Stack", "State", "Visit"]
 
 MAX_STEPS = 200
 Stack = tuple[tuple[str, str], ...]
@@ -95,9 +95,10 @@ class Engine:
         """Enter ``flow`` at its start node."""
         return self._enter(State(flow, self.flows.flows[flow].start, facts), ())
 
-    def resume(self, flow: str, node: str, facts: Facts) -> Outcome:
-        """Enter ``flow`` at ``node`` (the overflow of a queue the caller waited out)."""
-        return self._enter(State(flow, node, facts), ())
+    def resume(self, flow: str, node: str, facts: Facts, stack: Stack = ()) -> Outcome:
+        """Enter ``flow`` at ``node`` (the overflow of a queue the caller waited out),
+        inside the sub-flow calls of ``stack`` so a later ``return`` finds its caller."""
+        return self._enter(State(flow, node, facts, stack), ())
 
     def step(self, state: State, event: a.Event) -> Outcome:
         """Feed the answer to the last blocking action; returns what to do next."""

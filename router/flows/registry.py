@@ -16,9 +16,10 @@ from pathlib import Path
 from watchfiles import awatch
 
 from router.errors import FlowError
+from router.flows.engine import Stack
 from router.flows.loader import load_flows
 from router.flows.model import Flow, FlowSet
-from router.flows.resume import Resume, overflow_of
+from router.flows.resume import Resume, overflow_of, stack_of
 from router.logs import get_logger
 
 __all__ = ["KEEP_VERSIONS", "FlowRegistry"]
@@ -66,8 +67,8 @@ class FlowRegistry:
         log.info("flows_reloaded", old=old, new=fresh.version, flows=sorted(fresh.flows))
         return True
 
-    def resume_point(self, token: str) -> tuple[FlowSet, Flow, str, int] | None:
-        """Where a call comes back after ``Queue()`` gave up: (flow set, flow, node, hops).
+    def resume_point(self, token: str) -> tuple[FlowSet, Flow, str, int, Stack] | None:
+        """Where a call comes back after ``Queue()`` gave up: (flow set, flow, node, hops, stack).
 
         The flow set the call started on while it is still held, else the
         current one (logged); None (logged) for a token that is not ours or
@@ -82,11 +83,12 @@ class FlowRegistry:
             flows = self._current
             log.info("flow_resume_version_gone", wanted=resume.version, using=flows.version)
         target = overflow_of(flows, resume)
-        if not target:
+        stack = stack_of(flows, resume)
+        if not target or stack is None:
             log.warning("flow_resume_no_overflow", flow=resume.flow, node=resume.node)
             return None
         log.info("flow_resumed", flow=resume.flow, node=resume.node, overflow=target)
-        return flows, flows.flows[resume.flow], target, resume.hops
+        return flows, flows.flows[resume.flow], target, resume.hops, stack
 
     async def watch(self, stop: asyncio.Event | None = None, *, files: bool = True) -> None:
         """Reload on file changes (unless ``files`` is False) and on SIGHUP until ``stop``."""

@@ -7,7 +7,9 @@ carries ``TIERLINE_RESUME = <flow-set version>.<hops>.<flow>.<node>``; when
 ``Queue()`` returns ``TIMEOUT``, ``FULL``, ``LEAVEEMPTY`` or ``JOINEMPTY``
 the dialplan calls the router again with ``?resume=<token>``, and the call
 goes on at that node's overflow: in the same flow-set version while the
-router still holds it, else in the current one (logged).
+router still holds it, else in the current one (logged). A queue node inside
+a sub-flow adds the call stack as ``.<flow>.<node>`` pairs (outermost
+first), so a ``return`` after the overflow still goes back to its caller.
 
 The token is built here from names the loader accepted and is checked
 again when it comes back (the dialplan filters it too), so it can neither
@@ -23,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 from router.flows import model as m
+from router.flows.engine import Stack
 
 __all__ = [
     "MAX_HOPS",
@@ -32,6 +35,7 @@ __all__ = [
     "Resume",
     "overflow_of",
     "resume_token",
+    "stack_of",
 ]
 
 MAX_HOPS = 3
@@ -40,6 +44,7 @@ RESUME_STATUSES = frozenset({"TIMEOUT", "FULL", "LEAVEEMPTY", "JOINEMPTY"})
 """QUEUESTATUS values after which the dialplan resumes the flow (documentation; tests check)."""
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _VERSION_RE = re.compile(r"[0-9a-f]{1,64}")
+_MAX_DEPTH = 4  # sub-flow calls carried in a token (keeps it far under AGI's line cap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,33 +55,46 @@ class Resume:
     hops: int
     flow: str
     node: str
+    stack: Stack = ()
 
     @classmethod
     def parse(cls, token: str) -> Resume | None:
         """The token the router set, or None for anything else."""
         parts = token.split(".")
-        if len(parts) != 4:  # version.hops.flow.node
+        # version.hops.flow.node, then (flow, node) pairs of the call stack
+        if len(parts) < 4 or len(parts) % 2 or len(parts) > 4 + 2 * _MAX_DEPTH:
             return None
-        version, hops, flow, node = parts
+        version, hops, *names = parts
         if not (_VERSION_RE.fullmatch(version) and hops.isdigit() and len(hops) <= 2):
             return None
-        if not (NAME_RE.fullmatch(flow) and NAME_RE.fullmatch(node)):
+        if not all(NAME_RE.fullmatch(name) for name in names):
             return None
-        return cls(version, int(hops), flow, node)
+        stack = tuple(zip(names[2::2], names[3::2], strict=True))
+        return cls(version, int(hops), names[0], names[1], stack)
 
 
-def resume_token(flows: m.FlowSet, flow: str, node: str, hops: int) -> str:
+def resume_token(flows: m.FlowSet, flow: str, node: str, hops: int, stack: Stack = ()) -> str:
     """``TIERLINE_RESUME`` for a route left from queue node ``flow.node``; "" for none.
 
-    None when the node has no overflow, after :data:`MAX_HOPS` resumes, or
-    when a name holds characters the dialplan would filter out.
+    None when the node has no overflow, after :data:`MAX_HOPS` resumes, for
+    a stack deeper than the token carries, or when a name holds characters
+    the dialplan would filter out.
     """
     found = flows.flows[flow].nodes.get(node) if flow in flows.flows else None
     if not isinstance(found, m.QueueNode) or not found.overflow or hops >= MAX_HOPS:
         return ""
-    if not (NAME_RE.fullmatch(flow) and NAME_RE.fullmatch(node)):
+    names = [flow, node, *(name for pair in stack for name in pair)]
+    if len(stack) > _MAX_DEPTH or not all(NAME_RE.fullmatch(name) for name in names):
         return ""
-    return f"{flows.version}.{hops + 1}.{flow}.{node}"
+    return ".".join([flows.version, str(hops + 1), *names])
+
+
+def stack_of(flows: m.FlowSet, resume: Resume) -> Stack | None:
+    """The resumed call's stack if every return point exists in ``flows``, else None."""
+    for flow, node in resume.stack:
+        if node not in (flows.flows[flow].nodes if flow in flows.flows else {}):
+            return None
+    return resume.stack
 
 
 def overflow_of(flows: m.FlowSet, resume: Resume) -> str:

@@ -17,7 +17,7 @@ from router.customer import Customer
 from router.errors import CallHungUp, NumberConflictError, StoreError
 from router.flows import actions as a
 from router.flows.callbacks import CallbackRequest, CallbackStore, MemoryCallbackStore
-from router.flows.engine import Engine, State
+from router.flows.engine import Engine, Stack, State
 from router.flows.model import Flow, FlowSet
 from router.flows.record import CallRecord, PathStep
 from router.flows.resume import RESUME_VAR, resume_token
@@ -49,6 +49,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     accounts: AccountLookup | None = None,
     start_at: str = "",
     hops: int = 0,
+    stack: Stack = (),
 ) -> CallRecord:
     """Walk ``flow`` for one call; never raises for a caller hangup.
 
@@ -61,13 +62,14 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
         start_at: enter ``flow`` at this node instead of its start (a call
             resumed after a queue timeout, see :mod:`router.flows.resume`).
         hops: how many times this call has been resumed already.
+        stack: the sub-flow calls the resumed queue node sat inside.
     """
     started = time.monotonic()
     engine = Engine(flows, policy)
     callbacks = callbacks or MemoryCallbackStore()
     facts = engine.facts(call, customer, queues)
     if start_at:
-        state, actions = engine.resume(flow.name, start_at, facts)
+        state, actions = engine.resume(flow.name, start_at, facts, stack)
     else:
         state, actions = engine.start(flow.name, facts)
     stamps: list[float] = [0.0] * len(state.path)
@@ -120,7 +122,7 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
             case _:
                 route = {**screen_pop(state.customer), **decision_vars(action)}
                 if isinstance(action, a.Route):
-                    token = resume_token(c.flows, state.flow, state.node, c.hops)
+                    token = resume_token(c.flows, state.flow, state.node, c.hops, state.stack)
                     route |= {RESUME_VAR: token} if token else {}
                 await session.set_vars(route)
                 return None

@@ -113,3 +113,58 @@ class TestRegistryResume:
         assert point is not None
         assert (point[0], point[2]) == (reg.current, "plain")
         assert reg.resume_point("nonsense") is None
+
+
+MAIN = """\
+flow: main
+serves: {dnis: ["100"]}
+start: ask
+nodes:
+  ask: {type: subflow, flow: helper, next: after}
+  after: {type: callback, service: general, prompt: bye}
+"""
+HELPER = """\
+flow: helper
+subflow: true
+start: lane
+nodes:
+  lane: {type: queue, service: billing, max_wait_s: 60, overflow: back}
+  back: {type: return}
+"""
+
+
+class TestSubflowStack:
+    def test_token_carries_the_stack(self) -> None:
+        """A queue node inside a sub-flow: the token ends with the caller's (flow, node)."""
+        fs = flows(MAIN, HELPER)
+        token = resume_token(fs, "helper", "lane", 0, (("main", "after"),))
+        assert token == f"{fs.version}.1.helper.lane.main.after"
+        resume = Resume.parse(token)
+        assert resume == Resume(fs.version, 1, "helper", "lane", (("main", "after"),))
+
+    async def test_return_after_overflow_reaches_the_caller(self) -> None:
+        """Resumed inside the sub-flow, its `return` goes back to the calling flow."""
+        fs = flows(MAIN, HELPER)
+        session = FakeSession()
+        await run_flow(fs.flows["main"], session, call(), None, SimplePolicy(), {}, FakeStore(),
+                       flows=fs)  # fmt: skip
+        token = session.calls[-1][1]["TIERLINE_RESUME"]
+        resume = Resume.parse(token)
+        assert resume is not None
+        again = FakeSession()
+        record = await run_flow(
+            fs.flows[resume.flow], again, call(), None, SimplePolicy(), {}, FakeStore(),
+            flows=fs, start_at=overflow_of(fs, resume), hops=resume.hops, stack=resume.stack,
+        )  # fmt: skip
+        assert record.outcome == "callback"
+        assert [s.node for s in record.path] == ["back", "after"]
+
+    def test_stack_pointing_nowhere_is_not_resumed(self, tmp_path: Path) -> None:
+        """A return point missing from the flow set makes the token unusable (policy route)."""
+        (tmp_path / "prompts.yaml").write_text(CATALOG)
+        (tmp_path / "main.yaml").write_text(MAIN)
+        (tmp_path / "helper.yaml").write_text(HELPER)
+        reg = FlowRegistry(tmp_path, QUEUES)
+        good = resume_token(reg.current, "helper", "lane", 0, (("main", "after"),))
+        assert reg.resume_point(good) is not None
+        assert reg.resume_point(good.replace("main.after", "main.gone")) is None
