@@ -140,6 +140,17 @@ class TestWalk:
         for name, p in {"billing": 0.5, "sales": 0.3, "caller_hangup": 0.2}.items():
             assert abs(shares[name] - p) < 4 * (p * (1 - p) / n) ** 0.5, (name, shares)
 
+    def test_unlisted_menu_picks_its_options_uniformly(self, flows_dir: Path) -> None:
+        """A menu the scenario says nothing about: each option equally often (4-sigma)."""
+        ivr = flow_ivr(flows_dir, {"2": 1.0})
+        ivr = FlowIvr(ivr.engine, CallerModel(), ivr.durations)
+        rng = np.random.default_rng(6)
+        n = 4_000
+        billing = sum(
+            run_walk(ivr.walk(CALL, None, rng, {}))[1].service == "billing" for _ in range(n)
+        )
+        assert abs(billing / n - 0.5) < 4 * (0.25 / n) ** 0.5
+
     def test_unserved_dnis_goes_to_the_policy(self, flows_dir: Path) -> None:
         """A number no flow serves skips the IVR and asks the policy for the default service."""
         ivr = flow_ivr(flows_dir, {"1": 1.0})
