@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from router.customer import Customer
 from router.flows import actions as a
 from router.flows.engine import Engine, State
 from router.flows.loader import load_flows
+from router.flows.model import FlowSet, Input, Menu
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
@@ -55,11 +56,23 @@ class CallerModel:
     default_think_s: float = 2.0
 
     def choice(self, engine: Engine, state: State) -> KeyChoice:
-        key = f"{state.flow}.{state.node}"
-        found = self.nodes.get(key)
+        found = self.nodes.get(f"{state.flow}.{state.node}")
         if found is not None:
             return found
-        options = tuple(getattr(engine.flows.flows[state.flow].nodes[state.node], "options", {}))
+        return self._default(engine.flows.flows[state.flow].nodes[state.node])
+
+    def complete(self, flows: FlowSet) -> CallerModel:
+        """Every menu and input node given its behaviour once, not built again per key press."""
+        nodes = {
+            f"{flow.name}.{name}": self.nodes.get(f"{flow.name}.{name}") or self._default(node)
+            for flow in flows.flows.values()
+            for name, node in flow.nodes.items()
+            if isinstance(node, Menu | Input)
+        }
+        return replace(self, nodes={**self.nodes, **nodes})
+
+    def _default(self, node: object) -> KeyChoice:
+        options = tuple(getattr(node, "options", {}))
         keys = options or (TIMEOUT,)  # an unlisted input node: the caller gives up
         return KeyChoice(keys, tuple(range(1, len(keys) + 1)), self.default_think_s)
 
@@ -97,7 +110,7 @@ class FlowIvr:
         engine = Engine(load_flows(directory, services), policy)
         return cls(
             engine,
-            callers,
+            callers.complete(engine.flows),
             dict(durations),
             default_prompt_s,
             unrouted_service,

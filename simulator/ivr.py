@@ -154,7 +154,7 @@ def _flow_ivr(  # noqa: PLR0917 - the parts of one section
     callers = _callers(ctx, ivr.get("callers"), flows)
     return replace(
         walk,
-        callers=replace(walk.callers, nodes=callers),
+        callers=replace(walk.callers, nodes=callers).complete(flows),
         durations={flows.prompts.path(name): secs for name, secs in prompts.items()},
     )
 
