@@ -35,7 +35,7 @@ class TestCaptureFraming:
     ) -> None:
         """Each Event/Response block of every capture is exactly one parsed frame."""
         captures = all_captures(shared_dir)
-        assert len(captures) == 10
+        assert len(captures) >= 13, [p.name for p in captures]  # 01-13 as of 2026-12-02
         for path in captures:
             for conn in load(path):
                 data = bytes(conn.server)
