@@ -52,12 +52,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from router import eventloop
 from router.agi import AGIServer, AGISession, InboundRoute
 from router.agi.protocol import encode_mset
-from router.customer import Customer, LookupResult
-from router.embedded import embedded_store
+from router.customers.model import Customer, LookupResult
+from router.customers.store import RedisCustomerStore
 from router.logs import configure_logging
-from router.redis_client import call_path_client, warm_pool
 from router.settings import Settings
-from router.store import RedisCustomerStore
+from router.storage.client import call_path_client, warm_pool
+from router.storage.embedded import embedded_store
 from router.types import CallInfo
 
 CUSTOMERS = 2000

@@ -36,8 +36,8 @@ from router.ami.framing import FrameSplitter, parse_frame
 from router.ami.listener import AMIListener, ListenerConfig
 from router.ami.state import Delta, LiveState, apply
 from router.ami.store import RedisStateWriter
-from router.embedded import embedded_store
-from router.redis_client import bulk_client
+from router.storage.client import bulk_client
+from router.storage.embedded import embedded_store
 
 TARGET = 20_000
 BATCH = 2_000

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cel
 
-from router.customer import Customer, Lifecycle
+from router.customers.model import Customer, Lifecycle
 from router.flows import actions as a
 from router.flows.loader import load_flows, load_texts
 from router.flows.trace import SimplePolicy, trace_call

@@ -18,10 +18,10 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from router.embedded import embedded_store
-from router.import_rows import CSV_COLUMNS
-from router.importer import import_path
-from router.redis_client import bulk_client
+from router.customers.import_rows import CSV_COLUMNS
+from router.customers.importer import import_path
+from router.storage.client import bulk_client
+from router.storage.embedded import embedded_store
 
 
 def generate(path: Path, rows: int) -> None:

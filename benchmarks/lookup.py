@@ -19,11 +19,11 @@ from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from router.customer import Customer
-from router.embedded import embedded_store
-from router.redis_client import call_path_client, warm_pool
+from router.customers.model import Customer
+from router.customers.store import RedisCustomerStore
 from router.settings import Settings
-from router.store import RedisCustomerStore
+from router.storage.client import call_path_client, warm_pool
+from router.storage.embedded import embedded_store
 
 N_CUSTOMERS = 10_000
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from router.customer import Customer, CustomerList, Lifecycle
+from router.customers.model import Customer, CustomerList, Lifecycle
 from router.policy import TieredPolicy, load_routing
 from router.types import CallInfo, QueueSnapshot
 

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.types import CallInfo, QueueSnapshot, RouteDecision
 from simulator.distributions import Exponential
 from simulator.engine import simulate

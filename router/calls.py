@@ -19,19 +19,19 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from router import keys
 from router.agi.inbound import route_variables
 from router.agi.session import AGISession
 from router.ami.store import record_ivr_path
-from router.customer import Customer
+from router.customers.model import Customer
+from router.customers.store import RedisCustomerStore
 from router.errors import AGIError, CallHungUp
 from router.flows.callbacks import CallbackStore
 from router.flows.engine import Stack
-from router.flows.record import CallRecord
 from router.flows.registry import FlowRegistry
 from router.flows.runner import run_flow
+from router.flows.walk import FlowWalk
 from router.logs import get_logger
-from router.store import RedisCustomerStore
+from router.storage import keys
 from router.types import CallInfo, QueueSnapshot, QueueState, RouteDecision, RoutingPolicy
 
 __all__ = ["NO_FLOW_SERVICE", "CallRouter", "path_json"]
@@ -45,7 +45,7 @@ QUEUES_DEADLINE_S = 0.03
 RECORD_DEADLINE_S = 0.05
 
 
-def path_json(record: CallRecord) -> str:
+def path_json(record: FlowWalk) -> str:
     """The call's path in the shape the AMI listener merges into its record."""
     doc: dict[str, Any] = record.as_dict()
     doc["steps"] = [{"node": s.node, "choice": s.digits, "flow": s.flow} for s in record.path]
@@ -130,7 +130,7 @@ class CallRouter:
             # The dialplan's own fallback (empty TIERLINE_QUEUE) takes over.
             log.warning("call.no_route_set", error=repr(exc)[:200])
 
-    async def _keep_path(self, uniqueid: str, record: CallRecord, *, resumed: bool) -> None:
+    async def _keep_path(self, uniqueid: str, record: FlowWalk, *, resumed: bool) -> None:
         if self.redis is None:
             return
         try:

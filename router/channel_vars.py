@@ -8,7 +8,7 @@ Asterisk's 2047-byte command limit.
 
 from __future__ import annotations
 
-from router.customer import Customer
+from router.customers.model import Customer
 
 __all__ = ["MAX_VALUE_CHARS", "screen_pop"]
 

@@ -20,14 +20,14 @@ from redis.asyncio import Redis
 from router.agi import AGIServer
 from router.ami import AMIListener, RedisQueueState, start_listener
 from router.ami.aging import Rule
-from router.callbacks import RedisCallbackStore
 from router.calls import CallRouter
+from router.customers.store import RedisCustomerStore
 from router.flows.registry import FlowRegistry
 from router.logs import get_logger
 from router.policy import TieredPolicy, WaitingCaller, load_routing
-from router.redis_client import bulk_client, call_path_client, warm_pool
 from router.settings import Settings
-from router.store import RedisCustomerStore
+from router.storage.callback_stream import RedisCallbackStore
+from router.storage.client import bulk_client, call_path_client, warm_pool
 
 __all__ = ["DRAIN_S", "run"]
 

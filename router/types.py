@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from router.customer import Customer, LookupResult
+from router.customers.model import Customer, LookupResult
 
 __all__ = [
     "CallInfo",

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows.engine import Engine, State
 from router.flows.loader import load_flows

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.errors import LoadError
 from router.flows.model import FlowSet, Input, Menu
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 from simulator.distributions import Sampler
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
-from router.customer import Customer, CustomerList, Lifecycle, TierOrder
+from router.customers.model import Customer, CustomerList, Lifecycle, TierOrder
 from router.errors import Problem, ScenarioError
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 from router.yamlpos import Path, compose

@@ -14,11 +14,11 @@ from typing import cast
 
 from router.agi.double import AsteriskModel, CallerScript, environment
 
-__all__ = ["CallRecord", "place_call"]
+__all__ = ["CallTranscript", "place_call"]
 
 
 @dataclass
-class CallRecord:
+class CallTranscript:
     """What happened: the exchange (``A>`` Asterisk, ``S>`` server) and the end state."""
 
     exchange: list[tuple[float, str, str]] = field(default_factory=list)
@@ -94,11 +94,11 @@ async def place_call(
     *,
     speed: float = 1.0,
     max_s: float = 30.0,
-) -> CallRecord:
+) -> CallTranscript:
     """Play Asterisk's side of one call until the server closes (or ``max_s``)."""
     env = env if env is not None else environment("13800138000", dnis="4008001234")
     model = AsteriskModel(env, script)
-    record = CallRecord()
+    record = CallTranscript()
     loop = asyncio.get_running_loop()
     _, wire = await loop.create_connection(_Wire, host, port)
     t0 = loop.time()
@@ -122,7 +122,7 @@ async def place_call(
 async def _pump(
     model: AsteriskModel,
     wire: _Wire,
-    record: CallRecord,
+    record: CallTranscript,
     *,
     clock: Callable[[], float],
     speed: float,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from router.agi.session import AGISession
 from router.channel_vars import MAX_VALUE_CHARS, screen_pop
-from router.customer import Customer, LookupResult
+from router.customers.model import Customer, LookupResult
 from router.logs import get_logger
 from router.settings import Settings
 from router.types import CallInfo, CustomerStore, RouteDecision

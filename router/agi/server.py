@@ -18,9 +18,9 @@ from urllib.parse import parse_qsl
 
 from router.agi.connection import AGIConnection
 from router.agi.session import AGISession, AGITimeouts
+from router.customers.phone import normalise_or_none
 from router.errors import AGIError, CallHungUp
 from router.logs import bind_call, get_logger, mask_number
-from router.phone import normalise_or_none
 from router.types import CallInfo
 
 __all__ = ["AGIServer", "Handler", "call_info"]

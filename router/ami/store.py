@@ -6,7 +6,7 @@ pipeline. Routers on any host read every queue back in ONE round trip (a
 Lua script over the ``{q}`` family), so a routing decision costs one
 network hop for the whole queue picture.
 
-Layout (all under the ``{q}`` hash tag, see ``router.keys``):
+Layout (all under the ``{q}`` hash tag, see ``router.storage.keys``):
 
 * ``queue_key(q)`` HASH: ``waiting``, ``oldest_join`` (epoch s, 0 = none),
   ``logged_in``, ``available``, ``paused``, ``aht`` (s), ``updated_at``;
@@ -27,9 +27,9 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from router import keys
 from router.ami.records import CallRecord, to_fields
 from router.ami.state import Delta, LiveState, expected_wait
+from router.storage import keys
 from router.types import QueueSnapshot
 
 __all__ = ["RedisQueueState", "RedisStateWriter", "record_ivr_path"]

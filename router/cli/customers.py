@@ -12,10 +12,10 @@ import click
 import orjson
 
 from router.cli.store_url import redis_option, store_url
-from router.customer import LookupResult
+from router.customers.model import LookupResult
+from router.customers.store import RedisCustomerStore
 from router.errors import StoreError
-from router.redis_client import bulk_client
-from router.store import RedisCustomerStore
+from router.storage.client import bulk_client
 
 __all__ = ["customers"]
 
@@ -33,7 +33,7 @@ def customers() -> None:
 @redis_option
 def import_cmd(file: Path, skip_invalid: bool, redis_url: str | None) -> None:
     """Import FILE (CSV with a header row, or JSON Lines); idempotent."""
-    from router.importer import import_path
+    from router.customers.importer import import_path
 
     with store_url(redis_url) as url:
         report = asyncio.run(import_path(url, file, skip_invalid))
@@ -50,7 +50,7 @@ def import_cmd(file: Path, skip_invalid: bool, redis_url: str | None) -> None:
 @redis_option
 def show(number: str, redis_url: str | None) -> None:
     """Print the customer who owns NUMBER as JSON."""
-    from router.record import to_json_dict
+    from router.customers.codec import to_json_dict
 
     with store_url(redis_url) as url:
         result = asyncio.run(_lookup(url, number))
@@ -125,7 +125,7 @@ async def _lookup(url: str, number: str) -> LookupResult:
 
 
 async def _export(url: str, out: BinaryIO) -> int:
-    from router.record import to_json_dict
+    from router.customers.codec import to_json_dict
 
     client = bulk_client(url)
     count = 0

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from router.customer import Customer
+    from router.customers.model import Customer
     from router.flows.model import FlowSet
     from router.types import RoutingPolicy
 
@@ -119,7 +119,7 @@ def _customer(
     tier: str, cust_list: str, lifecycle: str, offers: str, tenure: int
 ) -> Customer | None:
     """A made-up customer from the options; None (unknown caller) without --tier/--list."""
-    from router.customer import Customer, CustomerList, Lifecycle
+    from router.customers.model import Customer, CustomerList, Lifecycle
 
     if not (tier or cust_list):
         return None

@@ -64,8 +64,8 @@ def report(
 
 
 async def _load(url: str, start: float, end: float) -> list[CallRecord]:
-    from router.redis_client import bulk_client
     from router.reports import read_records
+    from router.storage.client import bulk_client
 
     client = bulk_client(url)
     try:

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from router import eventloop, service
-from router.embedded import embedded_store
 from router.logs import configure_logging
 from router.settings import Settings
+from router.storage.embedded import embedded_store
 
 __all__ = ["serve"]
 
@@ -38,7 +38,7 @@ def serve(
     with ExitStack() as stack:
         url = settings.redis_url or stack.enter_context(embedded_store(settings.data_dir))
         if demo:
-            from router.importer import import_path_sync
+            from router.customers.importer import import_path_sync
 
             import_path_sync(url, SAMPLES)
         main = service.run(settings, url, on_ready=eventloop.tune_gc)

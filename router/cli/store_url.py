@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 import click
 
-from router.embedded import embedded_store
 from router.settings import Settings
+from router.storage.embedded import embedded_store
 
 __all__ = ["redis_option", "store_url"]
 

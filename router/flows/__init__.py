@@ -10,16 +10,15 @@ from router.flows.callbacks import CallbackRequest, CallbackStore, MemoryCallbac
 from router.flows.engine import Engine, State
 from router.flows.loader import load_flows, load_texts
 from router.flows.model import Flow, FlowSet
-from router.flows.record import CallRecord, PathStep
 from router.flows.registry import FlowRegistry
 from router.flows.runner import AccountLookup, run_flow
 from router.flows.services import known_services
 from router.flows.trace import trace_call
+from router.flows.walk import FlowWalk, PathStep
 
 __all__ = [
     "AccountLookup",
     "Action",
-    "CallRecord",
     "CallbackRequest",
     "CallbackStore",
     "Engine",
@@ -27,6 +26,7 @@ __all__ = [
     "Flow",
     "FlowRegistry",
     "FlowSet",
+    "FlowWalk",
     "MemoryCallbackStore",
     "PathStep",
     "State",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.types import RouteDecision
 
 __all__ = [

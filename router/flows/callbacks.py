@@ -1,6 +1,6 @@
 """Callback requests: the value stored and the tiny store interface.
 
-The lead implements the store over a Redis Stream (``router.keys.CALLBACKS``)
+The lead implements the store over a Redis Stream (``router.storage.keys.CALLBACKS``)
 so nothing is lost across restarts; tests and the simulator use memory.
 """
 

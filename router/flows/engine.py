@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows import model as m
 from router.flows import plan as p

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import cel
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.flows.fastpath import FastAll, FastPath, fast_path, shortcut
 from router.flows.fields import (
     CALL_FIELDS,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.types import CallInfo, QueueSnapshot
 
 __all__ = [

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from router.channel_vars import screen_pop
-from router.customer import Customer
+from router.customers.model import Customer
 from router.errors import CallHungUp, NumberConflictError, StoreError
 from router.flows import actions as a
 from router.flows.callbacks import CallbackRequest, CallbackStore, MemoryCallbackStore
 from router.flows.engine import Engine, Stack, State
 from router.flows.model import Flow, FlowSet
-from router.flows.record import CallRecord, PathStep
 from router.flows.resume import RESUME_VAR, resume_token
+from router.flows.walk import FlowWalk, PathStep
 from router.logs import get_logger
 from router.types import CallInfo, CallSession, CustomerStore, QueueSnapshot, RoutingPolicy
 
@@ -50,7 +50,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     start_at: str = "",
     hops: int = 0,
     stack: Stack = (),
-) -> CallRecord:
+) -> FlowWalk:
     """Walk ``flow`` for one call; never raises for a caller hangup.
 
     Args:
@@ -215,7 +215,7 @@ def outcome_of(result: a.Action | None) -> tuple[str, dict[str, object]]:
 
 def _record(
     flows: FlowSet, flow: Flow, call: CallInfo, state: State, *, stamps: list[float], total: float
-) -> CallRecord:
+) -> FlowWalk:
     outcome, detail = outcome_of(state.result)
     if state.facts.errors:
         detail = {**detail, "condition_errors": list(state.facts.errors)}
@@ -223,7 +223,7 @@ def _record(
         PathStep(v.flow, v.node, v.digits, stamps[i] if i < len(stamps) else total)
         for i, v in enumerate(state.path)
     )
-    record = CallRecord(
+    record = FlowWalk(
         call.uniqueid, flow.name, flow.version, path, outcome, detail, total, flows.version
     )
     log.info(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from router.customer import DEFAULT_TIERS, Customer
+from router.customers.model import DEFAULT_TIERS, Customer
 from router.flows import actions as a
 from router.flows.engine import Engine, State
 from router.flows.model import FlowSet

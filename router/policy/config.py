@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from router.customer import TierOrder
+from router.customers.model import TierOrder
 from router.errors import Problem, RoutingConfigError
 from router.policy.checks import DEFAULT_LANE, check
 from router.yamlpos import Positioned, compose

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from router.customer import Customer, CustomerList, Lifecycle
+from router.customers.model import Customer, CustomerList, Lifecycle
 from router.policy.aging import StarvationGuard
 from router.policy.config import OverflowRule, RoutingConfig, load_routing
 from router.types import CallInfo, QueueSnapshot, RouteDecision

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from router.ami.records import CallRecord
-from router.customer import TierOrder
+from router.customers.model import TierOrder
 from router.reports.paths import parse_path
 
 __all__ = ["GroupStats", "Report", "build_report", "group_stats"]

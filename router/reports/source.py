@@ -12,8 +12,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from router import keys
 from router.ami.records import CallRecord, from_fields
+from router.storage import keys
 
 __all__ = ["read_records"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from router.agi import AGIServer, AGISession, AGITimeouts, InboundRoute
-from router.customer import Customer, CustomerList, Lifecycle, LookupResult
+from router.customers.model import Customer, CustomerList, Lifecycle, LookupResult
 from router.logs import configure_logging
 from router.settings import Settings
 from router.types import CallInfo

@@ -11,11 +11,11 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
-from router import keys
-from router.agi.caller import CallRecord, place_call
+from router.agi.caller import CallTranscript, place_call
 from router.agi.double import CallerScript, environment
 from router.flows.resume import MAX_HOPS, Resume
 from router.settings import Settings
+from router.storage import keys
 from tests.agi.serving import serving
 
 FLOW = """\
@@ -44,7 +44,7 @@ async def running(tmp_path: Path, redis_url: str) -> AsyncIterator[Settings]:
         yield settings
 
 
-async def call(settings: Settings, script: str = "inbound") -> CallRecord:
+async def call(settings: Settings, script: str = "inbound") -> CallTranscript:
     env = environment("13912345678", dnis="4008001234", uniqueid="1795348509.7", script=script)
     return await place_call("127.0.0.1", settings.agi_port, env, CallerScript(), max_s=5)
 

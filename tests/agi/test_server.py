@@ -8,7 +8,7 @@ import time
 import pytest
 
 from router.agi import AGIServer
-from router.agi.caller import CallRecord, place_call
+from router.agi.caller import CallTranscript, place_call
 from router.agi.double import CallerScript, environment
 from router.agi.protocol import DEAD_CHANNEL_COMMANDS, command_verb, parse_args
 from tests.agi.conftest import LogCapture
@@ -16,7 +16,7 @@ from tests.agi.conftest import LogCapture
 SPEED = 20.0
 
 
-async def normal_call(srv: AGIServer, **env: str) -> tuple[CallRecord, float]:
+async def normal_call(srv: AGIServer, **env: str) -> tuple[CallTranscript, float]:
     started = time.perf_counter()
     record = await place_call(
         "127.0.0.1", srv.port, environment("13800138000", dnis="4008001234", **env), max_s=5

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from router import keys
-from router.agi.caller import CallRecord, place_call
+from router.agi.caller import CallTranscript, place_call
 from router.agi.double import CallerScript, environment
-from router.customer import Customer
+from router.customers.model import Customer
+from router.customers.store import RedisCustomerStore
 from router.settings import Settings
-from router.store import RedisCustomerStore
+from router.storage import keys
 from tests.agi.serving import IVR, serving
 from tests.redis_server import free_port
 
@@ -52,7 +52,7 @@ async def running(flows_dir: Path, redis_url: str) -> AsyncIterator[Settings]:
         yield settings
 
 
-async def call(settings: Settings, caller: str, dnis: str, digit: str = "") -> CallRecord:
+async def call(settings: Settings, caller: str, dnis: str, digit: str = "") -> CallTranscript:
     env = environment(caller, dnis=dnis, uniqueid=UNIQUEID)
     script = CallerScript(digits=[(100.0, digit)] if digit else [], prompts={"main_menu": 2000})
     return await place_call("127.0.0.1", settings.agi_port, env, script, speed=10.0, max_s=5)

@@ -52,7 +52,7 @@ _ADAPTERS = {
     "router.ami.store",
     "router.ami.aging",
     "router.reports.source",
-    "router.redis_client",
+    "router.storage.client",
 }
 
 

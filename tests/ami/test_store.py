@@ -11,12 +11,12 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
-from router import keys
 from router.ami.framing import parse_frame
 from router.ami.listener import AMIListener
 from router.ami.records import CallRecord, export, from_fields, to_fields
 from router.ami.state import LiveState, apply
 from router.ami.store import RedisQueueState, RedisStateWriter, record_ivr_path
+from router.storage import keys
 from tests.ami.fake_ami import FakeAMI
 from tests.ami.test_listener import config, until
 from tests.ami.transcripts import load

@@ -6,7 +6,7 @@ import textwrap
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from router.customer import Customer, CustomerList, Lifecycle
+from router.customers.model import Customer, CustomerList, Lifecycle
 from router.flows.loader import load_texts
 from router.flows.model import FlowSet
 from router.types import CallInfo

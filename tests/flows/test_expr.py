@@ -7,7 +7,7 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.customer import Customer, CustomerList, Lifecycle
+from router.customers.model import Customer, CustomerList, Lifecycle
 from router.flows.expr import Facts, compile_expr, fast_path, flatten, shortcut
 from router.types import QueueSnapshot
 from tests.flows.helpers import QUEUES, call, customer

@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "router" / "flows"
 PURE = ["actions", "build", "checks", "engine", "expr", "graph", "hours", "loader", "model"]
-PURE += ["fastpath", "fields", "plan", "record", "resume", "section", "trace"]
+PURE += ["fastpath", "fields", "plan", "walk", "resume", "section", "trace"]
 FORBIDDEN = {"asyncio", "redis", "socket", "watchfiles", "panoramisk", "router.flows.runner"}
 
 

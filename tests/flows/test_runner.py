@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.errors import CallHungUp, NumberConflictError
 from router.flows.callbacks import MemoryCallbackStore
 from router.flows.runner import run_flow

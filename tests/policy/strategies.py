@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from router.customer import Customer, CustomerList, Lifecycle
+from router.customers.model import Customer, CustomerList, Lifecycle
 from router.policy import RoutingConfig
 from router.policy.config import parse_routing_data
 from router.types import QueueSnapshot

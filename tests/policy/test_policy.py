@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from router.customer import Customer, CustomerList, Lifecycle
+from router.customers.model import Customer, CustomerList, Lifecycle
 from router.policy import TieredPolicy
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 

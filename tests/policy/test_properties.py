@@ -14,7 +14,7 @@ from itertools import product
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.customer import Customer, CustomerList, Lifecycle
+from router.customers.model import Customer, CustomerList, Lifecycle
 from router.policy import RoutingConfig, TieredPolicy
 from router.types import CallInfo, QueueSnapshot, RouteDecision
 from tests.policy.strategies import configs, snapshots

@@ -11,12 +11,12 @@ import redis
 from click.testing import CliRunner
 from redis.asyncio import Redis
 
-from router import keys
 from router.ami.records import CallRecord, to_fields
 from router.cli import cli
 from router.reports import build_report, parse_path, read_records, render
 from router.reports import source as source_mod
 from router.reports.paths import Step
+from router.storage import keys
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC).timestamp()
 

@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.types import CallInfo, QueueSnapshot, RouteDecision
 
 TIER_PRIO = {"vip": 40, "high": 30, "mid": 20, "normal": 10}

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from router.customer import Customer
+from router.customers.model import Customer
 from router.types import CallInfo, QueueSnapshot, RouteDecision
 from simulator.distributions import Constant, Exponential, Never
 from simulator.engine import ABANDONED, ANSWERED, TIMED_OUT, WAITING, simulate

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from redis.asyncio import Redis
 
-from router.callbacks import RedisCallbackStore
 from router.errors import StoreError
 from router.flows.callbacks import CallbackRequest
+from router.storage.callback_stream import RedisCallbackStore
 
 REQ = CallbackRequest(
     number="13800138000",

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from redis.asyncio import Redis
 
 from router.cli import cli
-from router.customer import Customer
-from router.import_rows import read_rows
-from router.importer import import_path
-from router.store import RedisCustomerStore
+from router.customers.import_rows import read_rows
+from router.customers.importer import import_path
+from router.customers.model import Customer
+from router.customers.store import RedisCustomerStore
 
 HEADER = (
     "customer_id,name,tier,list,lifecycle,arpu,tenure_months,credit_score,"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from router.phone import normalise, normalise_or_none
+from router.customers.phone import normalise, normalise_or_none
 
 
 class TestNormalise:

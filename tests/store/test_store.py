@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 from redis.asyncio import Redis
 
-from router import keys
-from router.customer import Customer, CustomerList, Lifecycle
+from router.customers.model import Customer, CustomerList, Lifecycle
+from router.customers.store import RedisCustomerStore, encode_record, packed_record
 from router.errors import NumberConflictError, StoreError
-from router.redis_client import CallPathConnection, call_path_client
 from router.settings import Settings
-from router.store import RedisCustomerStore, encode_record, packed_record
+from router.storage import keys
+from router.storage.client import CallPathConnection, call_path_client
 from tests.redis_server import RedisProcess
 
 ALICE = Customer(

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from router.customer import DEFAULT_TIERS, TierOrder
+from router.customers.import_rows import checked_chunks
+from router.customers.model import DEFAULT_TIERS, TierOrder
+from router.customers.rows import RowError
+from router.customers.store import RedisCustomerStore, packed_record
 from router.errors import Problem
-from router.import_rows import checked_chunks
-from router.redis_client import bulk_client
-from router.rows import RowError
-from router.store import RedisCustomerStore, packed_record
+from router.storage.client import bulk_client
 
 __all__ = ["ImportReport", "import_path", "import_path_sync"]
 

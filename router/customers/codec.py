@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from router.customer import Customer, CustomerList, Lifecycle
+from router.customers.model import Customer, CustomerList, Lifecycle
 
 __all__ = ["SEP", "decode", "encode_rec", "to_json_dict"]
 

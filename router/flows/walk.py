@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CallRecord", "PathStep"]
+__all__ = ["FlowWalk", "PathStep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class PathStep:
 
 
 @dataclass(frozen=True, slots=True)
-class CallRecord:
+class FlowWalk:
     """One call's walk: nodes, digits, timings, flow version and final decision."""
 
     uniqueid: str

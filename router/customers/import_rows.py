@@ -22,9 +22,9 @@ from pathlib import Path
 
 import orjson
 
-from router.customer import DEFAULT_TIERS, Customer, TierOrder
-from router.rows import RowError, validate_fields
-from router.store import encode_record
+from router.customers.model import DEFAULT_TIERS, Customer, TierOrder
+from router.customers.rows import RowError, validate_fields
+from router.customers.store import encode_record
 
 __all__ = ["CSV_COLUMNS", "CheckedChunk", "Row", "checked_chunks", "read_rows"]
 

@@ -12,9 +12,9 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from router import keys
 from router.errors import StoreError
 from router.flows.callbacks import CallbackRequest
+from router.storage import keys
 
 __all__ = ["RedisCallbackStore"]
 
@@ -22,7 +22,7 @@ MAXLEN = 1_000_000
 
 
 class RedisCallbackStore:
-    """``router.flows.callbacks.CallbackStore`` on ``router.keys.CALLBACKS``."""
+    """``router.flows.callbacks.CallbackStore`` on ``router.storage.keys.CALLBACKS``."""
 
     def __init__(self, client: Redis) -> None:
         self._r = client

@@ -7,7 +7,7 @@ under a hard deadline, and it degrades to "unknown caller" on any failure:
 a slow or dead Redis must never hold up or drop a call.
 
 All keys of the customer family share the ``{c}`` hash tag (see
-``router.keys``), so the scripts are valid on Redis Cluster; the family then
+``router.storage.keys``), so the scripts are valid on Redis Cluster; the family then
 lives on one slot, which comfortably holds tens of millions of numbers.
 """
 
@@ -23,11 +23,11 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from router import keys
-from router.customer import Customer, LookupResult
+from router.customers.codec import SEP, decode, encode_rec
+from router.customers.model import Customer, LookupResult
+from router.customers.phone import HOME_COUNTRY_CODE, normalise_or_none
 from router.errors import NumberConflictError, StoreError
-from router.phone import HOME_COUNTRY_CODE, normalise_or_none
-from router.record import SEP, decode, encode_rec
+from router.storage import keys
 
 __all__ = ["Conflict", "EncodedRecord", "RedisCustomerStore", "encode_record", "packed_record"]
 

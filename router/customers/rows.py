@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from router.customer import MAX_OFFERS, Customer, CustomerList, Lifecycle, TierOrder
-from router.phone import normalise_or_none
+from router.customers.model import MAX_OFFERS, Customer, CustomerList, Lifecycle, TierOrder
+from router.customers.phone import normalise_or_none
 
 __all__ = ["RowError", "validate_fields"]
 
