@@ -60,19 +60,22 @@ for _ = 1, tonumber(ARGV[4]) do
   k, a = k + 2, a + 2 + n
   local stored = redis.call('GET', pathkey)
   if stored then
-    redis.call('DEL', pathkey)
-    redis.call('ZREM', KEYS[2], pathkey)
     for i = 1, n, 2 do
       if fields[i] == 'path' and fields[i + 1] == '' then fields[i + 1] = stored end
     end
   end
+  -- XADD first: a script is not rolled back, so a failed XADD must find the path intact.
   local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+  if stored then
+    redis.call('DEL', pathkey)
+    redis.call('ZREM', KEYS[2], pathkey)
+  end
   if caller ~= '' then
     redis.call('HSET', callers, id, caller)
     if ttl > 0 then redis.call('EXPIRE', callers, ttl) end
   end
 end
-if ARGV[2] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[2]) end
+if ARGV[2] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[2]) end
 return 1
 """
 
@@ -253,7 +256,7 @@ async def record_ivr_path(redis: Redis, uniqueid: str, path_json: str) -> None:
     (oldest evicted), so they cannot pile up when no listener consumes them.
     """
     key = keys.ivr_path_key(uniqueid)
-    args = [path_json, keys.IVR_PATH_TTL_S, time.time(), keys.IVR_PATH_CAP]
+    args: list[str | int | float] = [path_json, keys.IVR_PATH_TTL_S, time.time(), keys.IVR_PATH_CAP]
     await redis.register_script(_PATH_LUA)(keys=[key, keys.IVR_PATH_INDEX], args=args)
 
 
@@ -298,13 +301,20 @@ async def _scan_stream(
             entry, fields = _text(raw_id), {_text(k): _text(v) for k, v in raw.items()}
             if customer_id and fields.get("customer") == customer_id:
                 by_customer.add(entry)
-            caller = fields.get("caller", "")
-            if caller and "*" not in caller and _before(entry, since):
-                if entry in by_customer or _matches(_digits(caller), wanted):
-                    legacy.append(entry)
+            if _clear_number_of(fields.get("caller", ""), entry, since, by_customer, wanted):
+                legacy.append(entry)
         if len(page) < 5000:
             return by_customer, legacy
         low = "(" + _text(page[-1][0])
+
+
+def _clear_number_of(
+    caller: str, entry: str, since: str, by_customer: set[str], wanted: set[str]
+) -> bool:
+    """A record written before masking whose clear number must go."""
+    if not caller or "*" in caller or not _before(entry, since):
+        return False
+    return entry in by_customer or _matches(_digits(caller), wanted)
 
 
 def _before(entry: str, since: str) -> bool:
