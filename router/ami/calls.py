@@ -118,9 +118,9 @@ def absorb_vars(track: CallTrack, frame: Mapping[str, str]) -> None:
 
 
 def started_at_of(uniqueid: str, fallback: float) -> float:
-    """The channel's creation time from its uniqueid (``[system-]epoch.seq``)."""
+    """The channel's creation second from its uniqueid (``[system-]epoch.seq``)."""
     try:
-        return float(uniqueid.rpartition("-")[2]) if uniqueid else fallback
+        return float(uniqueid.rpartition("-")[2].partition(".")[0]) if uniqueid else fallback
     except ValueError:
         return fallback
 
