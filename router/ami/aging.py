@@ -69,12 +69,13 @@ class PriorityAger:
     async def tick(self) -> int:
         """Send the changes due now; returns how many Asterisk accepted."""
         state = self._listener.state
-        waiting = state.waiting_calls()
         if state.priority_unknown:
+            unknown = state.priority_unknown
             await self._ask_priorities(
-                {w.queue for w in waiting if w.uniqueid in state.priority_unknown}
+                {w.queue for w in state.waiting_calls() if w.uniqueid in unknown}
             )
-            waiting = [w for w in waiting if w.uniqueid not in state.priority_unknown]
+        # Read after the await: the answer may already have replaced the entries.
+        waiting = [w for w in state.waiting_calls() if w.uniqueid not in state.priority_unknown]
         if not waiting:
             return 0
         sent = 0

@@ -11,11 +11,13 @@ import pytest
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
+from router.ami.aging import PriorityAger
 from router.ami.election import LeaderLock
 from router.ami.listener import AMIListener
 from router.ami.pump import PumpConfig
 from router.ami.records import from_fields
 from router.ami.store import RedisStateWriter, record_ivr_path
+from router.policy import StarvationGuard
 from router.storage import keys
 from tests.ami.fake_ami import FakeAMI
 from tests.ami.redis_proxy import RedisProxy
@@ -100,7 +102,9 @@ class TestRedisSlowOrDown:
                 await proxy.kill()
                 for n in range(3):
                     chan = f"PJSIP/t-{n}"
-                    for f in _call(f"8.{n}", chan, **{f"ChanVariable({chan})": "TIERLINE_TIER=vip"}):
+                    for f in _call(
+                        f"8.{n}", chan, **{f"ChanVariable({chan})": "TIERLINE_TIER=vip"}
+                    ):
                         await fake.push(f)
                 await until(lambda: lst.pump.failures >= 4, within=5.0)
             proxy.resume()
@@ -218,3 +222,38 @@ class TestOneListenerPerSite:
             assert not lock.is_leader
         finally:
             await lst.stop()
+
+
+class TestAgingNeverLowers:
+    async def test_unknown_priority_is_asked_for_not_assumed_zero(
+        self, fake: FakeAMI, redis_client: Redis
+    ) -> None:
+        """A caller queued by the dialplan fallback (QUEUE_PRIO=10, no TIERLINE_PRIO) on an
+        AMI user without QUEUE_PRIO in channelvars: the guard asks QueueStatus and ages from
+        10, never sending 2 or 4."""
+        lst = AMIListener(config(fake.port), RedisStateWriter(redis_client), clock=lambda: 1000.0)
+        await lst.start()
+        try:
+            await lst.wait_connected(3.0)
+            chan = "PJSIP/t-1"
+            empty = {f"ChanVariable({chan})": "TIERLINE_TIER="}
+            join = {"Channel": chan, "Uniqueid": "4.1", "Queue": "support", "Position": "1"}
+            await fake.push({"Event": "QueueCallerJoin", **join, **empty, "Priority": "3"})
+            await until(lambda: bool(lst.state.waiting_calls()))
+            fake.queue_status = [
+                {"Event": "QueueEntry", **join, "Wait": "0", "Priority": "10"},
+            ]
+            guard = StarvationGuard(
+                top_priority=20, wait_cap_s={"normal": 100.0}, lowest_tier="normal"
+            )
+            ager = PriorityAger(lst, guard.due_changes, interval_s=0.05, clock=lambda: 1030.0)
+            for _ in range(3):
+                await ager.tick()
+                await until(lambda: lst.drained)
+        finally:
+            await lst.stop()
+        sent = [
+            int(a["Priority"]) for a in fake.actions if a["Action"] == "QueueChangePriorityCaller"
+        ]
+        assert fake.count("QueueStatus") >= 2, "resync, then the priority query"
+        assert sent == [13], "aged from the real 10 (30 s of a 100 s cap), sent once"
