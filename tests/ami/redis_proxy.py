@@ -16,7 +16,8 @@ class RedisProxy:
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
         self.port = 0
-        self.frozen = asyncio.Event()
+        self._thawed = asyncio.Event()
+        self._thawed.set()
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
         self._pumps: list[asyncio.Task[None]] = []
@@ -33,17 +34,18 @@ class RedisProxy:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def freeze(self) -> None:
-        self.frozen.set()
+        self._thawed.clear()
 
     async def kill(self) -> None:
         self._open.clear()
+        self._thawed.set()  # let held pumps see the connection is gone
         for w in self._writers:
             w.close()
         self._writers.clear()
 
     def resume(self) -> None:
         self._open.set()
-        self.frozen.clear()
+        self._thawed.set()
 
     async def close(self) -> None:
         await self.kill()
@@ -68,8 +70,7 @@ class RedisProxy:
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
-                while self.frozen.is_set() and self._open.is_set():
-                    await asyncio.sleep(0.01)
+                await self._thawed.wait()
                 if not self._open.is_set():
                     break
                 writer.write(data)
