@@ -42,7 +42,7 @@ from panoramisk.actions import Action
 from router.ami.election import LeaderLock
 from router.ami.framing import Frame
 from router.ami.protocol import FramedAMIProtocol
-from router.ami.pump import PumpConfig, SinkPump, StateSink
+from router.ami.pump import PumpConfig, SinkPump, StateSink, jittered_backoff
 from router.ami.state import Delta, LiveState, apply, resync
 from router.errors import AMIActionError, AMIError, ConfigError
 from router.logs import get_logger
@@ -96,8 +96,7 @@ class ListenerConfig:
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Delay before reconnect ``attempt`` (0-based): exponential, jittered 50-100 %."""
-        base = min(self.backoff_max_s, self.backoff_initial_s * 2.0**attempt)
-        return base * rng.uniform(0.5, 1.0)
+        return jittered_backoff(self.backoff_initial_s, self.backoff_max_s, attempt, rng)
 
 
 class AMIListener:

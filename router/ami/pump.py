@@ -19,7 +19,7 @@ from typing import Protocol
 from router.ami.state import Delta, LiveState
 from router.logs import get_logger
 
-__all__ = ["PumpConfig", "SinkPump", "StateSink"]
+__all__ = ["PumpConfig", "SinkPump", "StateSink", "jittered_backoff"]
 
 _log = get_logger(__name__)
 
@@ -38,8 +38,12 @@ class PumpConfig:
     max_held_records: int = 50_000
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
-        base = min(self.backoff_max_s, self.backoff_initial_s * 2.0**attempt)
-        return base * rng.uniform(0.5, 1.0)
+        return jittered_backoff(self.backoff_initial_s, self.backoff_max_s, attempt, rng)
+
+
+def jittered_backoff(initial_s: float, max_s: float, attempt: int, rng: random.Random) -> float:
+    """Delay before retry ``attempt`` (0-based): exponential, capped, jittered 50-100 %."""
+    return min(max_s, initial_s * 2.0**attempt) * rng.uniform(0.5, 1.0)
 
 
 class SinkPump:
