@@ -46,18 +46,14 @@ __all__ = ["RedisQueueState", "RedisStateWriter", "pseudonymise_caller", "record
 _DAY_S = 86400
 _CHUNK = 500  # records per script call: keeps each one short for Redis
 
-# KEYS: stream, path index, then (path key, callers key) per record.
+# KEYS: stream, path index, written (this bucket), written (the one before), then
+#       (path key, callers key) per record.
 # ARGV: maxlen, trim MINID ('0' = none), callers TTL s (0 = none), record count,
-#       then per record: full caller, field count, field/value pairs.
+#       bucket length s, then per record: uniqueid, full caller, field count, field/value pairs.
+# A record whose uniqueid is in either "written" hash is skipped: a retry after
+# a timed-out call that Redis did run must not write the records twice.
 _APPEND_LUA = """
-local ttl = tonumber(ARGV[3])
-local a, k = 5, 3
-for _ = 1, tonumber(ARGV[4]) do
-  local pathkey, callers = KEYS[k], KEYS[k + 1]
-  local caller, n = ARGV[a], tonumber(ARGV[a + 1])
-  local fields = {}
-  for i = 1, n do fields[i] = ARGV[a + 1 + i] end
-  k, a = k + 2, a + 2 + n
+local function write_one(pathkey, callers, uid, caller, fields, n, ttl)
   local stored = redis.call('GET', pathkey)
   if stored then
     for i = 1, n, 2 do
@@ -66,6 +62,7 @@ for _ = 1, tonumber(ARGV[4]) do
   end
   -- XADD first: a script is not rolled back, so a failed XADD must find the path intact.
   local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+  redis.call('HSET', KEYS[3], uid, 1)
   if stored then
     redis.call('DEL', pathkey)
     redis.call('ZREM', KEYS[2], pathkey)
@@ -75,6 +72,19 @@ for _ = 1, tonumber(ARGV[4]) do
     if ttl > 0 then redis.call('EXPIRE', callers, ttl) end
   end
 end
+local ttl = tonumber(ARGV[3])
+local a, k = 6, 5
+for _ = 1, tonumber(ARGV[4]) do
+  local pathkey, callers = KEYS[k], KEYS[k + 1]
+  local uid, caller, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  local fields = {}
+  for i = 1, n do fields[i] = ARGV[a + 2 + i] end
+  k, a = k + 2, a + 3 + n
+  if redis.call('HEXISTS', KEYS[3], uid) == 0 and redis.call('HEXISTS', KEYS[4], uid) == 0 then
+    write_one(pathkey, callers, uid, caller, fields, n, ttl)
+  end
+end
+redis.call('EXPIRE', KEYS[3], 2 * tonumber(ARGV[5]))
 if ARGV[2] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[2]) end
 return 1
 """
@@ -145,13 +155,20 @@ class RedisStateWriter:
             self._masked_since_set = True
         ttl = int(self._retention_s + 2 * _DAY_S) if self._retention_s else 0
         minid = f"{int((now - self._retention_s) * 1000)}-0" if self._retention_s else "0"
-        key_list: list[str] = [keys.CALLS_STREAM, keys.IVR_PATH_INDEX]
-        args: list[Any] = [self._maxlen, minid, ttl, len(records)]
+        bucket = int(now // keys.WRITTEN_BUCKET_S)
+        key_list: list[str] = [
+            keys.CALLS_STREAM,
+            keys.IVR_PATH_INDEX,
+            keys.written_key(bucket),
+            keys.written_key(bucket - 1),
+        ]
+        args: list[Any] = [self._maxlen, minid, ttl, len(records), keys.WRITTEN_BUCKET_S]
         for rec in records:
             fields = to_fields(rec)
             fields["caller"] = mask_number(rec.caller) if rec.caller else ""
             key_list += [keys.ivr_path_key(rec.uniqueid), keys.callers_key(_day(rec.ended_at))]
-            args += [rec.caller, len(fields) * 2, *(x for kv in fields.items() for x in kv)]
+            args += [rec.uniqueid, rec.caller, len(fields) * 2]
+            args += [x for kv in fields.items() for x in kv]
         await self._append(keys=key_list, args=args)
 
 

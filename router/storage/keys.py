@@ -21,6 +21,7 @@ __all__ = [
     "MASKED_SINCE",
     "QUEUE_INDEX",
     "QUEUE_KEY_PREFIX",
+    "WRITTEN_BUCKET_S",
     "ami_leader_key",
     "callback_key",
     "callers_key",
@@ -29,6 +30,7 @@ __all__ = [
     "number_key",
     "queue_callers_key",
     "queue_key",
+    "written_key",
 ]
 
 PREFIX = "tl"
@@ -101,6 +103,18 @@ MASKED_SINCE = f"{_CALLS_TAG}:masked_since"  # first stream id written with a ma
 def callers_key(day: str) -> str:
     """HASH stream id -> full calling number of the records of ``day`` (YYYYMMDD, UTC)."""
     return f"{CALLERS_KEY_PREFIX}{day}"
+
+
+WRITTEN_BUCKET_S = 600  # a retry within 10-20 min of a lost reply is recognised
+
+
+def written_key(bucket: int) -> str:
+    """HASH uniqueid -> 1 for the records written in 10-minute ``bucket`` (kept 20 min).
+
+    Makes the writer's retries idempotent: a batch Redis ran after the writer
+    gave up waiting for it (write timeout) is not written twice.
+    """
+    return f"{_CALLS_TAG}:written:{bucket}"
 
 
 # AMI listener election (one listener per Asterisk site)

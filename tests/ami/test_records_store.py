@@ -106,3 +106,15 @@ class TestRetentionAndErasure:
         ids = [e for e, _ in await redis_client.xrange(keys.CALLS_STREAM)]
         assert len(ids) == 3, "legacy entry gone, the rest untouched"
         assert ids == sorted(ids)
+
+
+class TestRetryIdempotent:
+    async def test_a_batch_written_twice_gives_one_record(self, redis_client: Redis) -> None:
+        """The pump gives up on a write after its timeout and retries; if Redis did run the
+        first script, the retry must not add the same calls again."""
+        writer = RedisStateWriter(redis_client)
+        rec = CallRecord("2.1", caller="13800138000", ended_at=NOW)
+        await writer.write(LiveState(), _delta(rec), NOW)
+        await writer.write(LiveState(), _delta(rec, CallRecord("2.2", ended_at=NOW)), NOW + 700)
+        ids = [f["uniqueid"] for _, f in await redis_client.xrange(keys.CALLS_STREAM)]
+        assert ids == ["2.1", "2.2"]
