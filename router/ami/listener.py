@@ -154,6 +154,7 @@ class AMIListener:
         self._tasks.clear()
         if self._proto is not None:
             self._proto.close()
+        await self.pump.drain(STOP_TIMEOUT_S)
         if self._elector is not None:
             await self._elector.release()
 

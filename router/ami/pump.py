@@ -117,11 +117,28 @@ class SinkPump:
             await asyncio.sleep(delay)
             self._wake.set()
 
+    async def drain(self, within_s: float) -> bool:
+        """One last write of what is pending (at shutdown); True if nothing is left."""
+        if not self.pending or self._sink is None:
+            return True
+        delta, self.pending = self.pending, Delta()
+        try:
+            async with asyncio.timeout(within_s):
+                await self._sink.write(self._state(), delta, self._clock())
+        except Exception as exc:  # shutting down: say what is lost, never raise
+            _log.error("ami_records_lost_at_stop", count=len(delta.finished), error=repr(exc))
+            return False
+        return True
+
     async def _write(self, delta: Delta, attempt: int) -> bool:
         assert self._sink is not None
         try:
             async with asyncio.timeout(self.config.write_timeout_s):
                 await self._sink.write(self._state(), delta, self._clock())
+        except asyncio.CancelledError:
+            delta.merge(self.pending)  # stop(): keep them for drain()
+            self.pending = delta
+            raise
         except Exception as exc:  # any sink failure: keep the changes, retry later
             self.failures += 1
             if attempt == 0:

@@ -15,7 +15,8 @@ from router.ami.aging import PriorityAger
 from router.ami.election import LeaderLock
 from router.ami.listener import AMIListener
 from router.ami.pump import PumpConfig
-from router.ami.records import from_fields
+from router.ami.records import CallRecord, from_fields
+from router.ami.state import Delta
 from router.ami.store import RedisStateWriter, record_ivr_path
 from router.policy import StarvationGuard
 from router.storage import keys
@@ -257,3 +258,13 @@ class TestAgingNeverLowers:
         ]
         assert fake.count("QueueStatus") >= 2, "resync, then the priority query"
         assert sent == [13], "aged from the real 10 (30 s of a 100 s cap), sent once"
+
+
+class TestStopWritesWhatIsHeld:
+    async def test_drain_writes_pending_records_at_stop(self, redis_client: Redis) -> None:
+        """Records still held when the router stops get one last write instead of vanishing."""
+        lst = AMIListener(config(1), RedisStateWriter(redis_client))
+        lst.pump.add(Delta(finished=[CallRecord("6.1", ended_at=1000.0)]))
+        await lst.stop()  # never started: only the drain runs
+        [(_, fields)] = await redis_client.xrange(keys.CALLS_STREAM)
+        assert fields["uniqueid"] == "6.1"
