@@ -85,7 +85,7 @@ _CALLS_TAG = f"{{{CALLS_STREAM}}}"
 # many wait at once (oldest evicted first), so paths that no listener
 # consumes cannot pile up (~730 bytes each).
 IVR_PATH_TTL_S = 2 * 3600
-IVR_PATH_CAP = 250_000  # ~180 MB at most; more live calls than any one site has
+IVR_PATH_CAP = 150_000  # ~145 MB at most (~950 B per path with its index entry)
 IVR_PATH_INDEX = f"{_CALLS_TAG}:ivrpaths"  # ZSET path key -> time written
 
 
