@@ -49,7 +49,7 @@ RECORD_DEADLINE_S = 0.05
 def path_json(record: FlowWalk) -> str:
     """The call's path in the shape the AMI listener merges into its record."""
     doc: dict[str, Any] = record.as_dict()
-    doc["steps"] = [{"node": s.node, "choice": s.digits, "flow": s.flow} for s in record.path]
+    doc["steps"] = [{"node": s.node, "choice": s.choice, "flow": s.flow} for s in record.path]
     del doc["path"]
     return orjson.dumps(doc, default=str).decode()
 
