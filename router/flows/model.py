@@ -81,6 +81,7 @@ class Input:
     invalid_prompt: str = ""
     variable: str = ""
     verify: bool = False
+    account_prefix: str = ""  # typed digits are an account's id without it (C + 00001)
 
 
 @dataclass(frozen=True, slots=True)
