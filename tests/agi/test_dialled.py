@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +36,7 @@ PROMPTS = "languages: [en]\nprompts:\n  please_hold: {en: Please hold.}\n"
 
 @pytest.fixture
 def flows_dir(tmp_path: Path) -> Path:
-    shutil.copy(IVR / "routing.yaml", tmp_path / "routing.yaml")
+    """The flow files; serving() adds the shipped routing.yaml."""
     (tmp_path / "campaign.yaml").write_text(CAMPAIGN)
     (tmp_path / "hotline.yaml").write_text(HOTLINE)
     (tmp_path / "prompts.yaml").write_text(PROMPTS)

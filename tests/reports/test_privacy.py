@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from router.flows.walk import INPUT, INVALID, TIMEOUT, path_choice
 from router.reports import build_report, parse_path, render
 from router.reports.paths import Step
 from router.storage import keys
-from tests.agi.serving import IVR, serving
+from tests.agi.serving import serving
 
 ACCOUNT = "73914682"
 UNIQUEID = "1795348509.21"
@@ -53,7 +52,7 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC).timestamp()
 
 @pytest.fixture
 def flows_dir(tmp_path: Path) -> Path:
-    shutil.copy(IVR / "routing.yaml", tmp_path / "routing.yaml")
+    """The flow files; serving() adds the shipped routing.yaml."""
     (tmp_path / "hotline.yaml").write_text(FLOW)
     (tmp_path / "prompts.yaml").write_text(PROMPTS)
     return tmp_path
