@@ -43,6 +43,7 @@ from router.ami.election import LeaderLock
 from router.ami.framing import Frame
 from router.ami.protocol import FramedAMIProtocol
 from router.ami.pump import PumpConfig, SinkPump, StateSink, jittered_backoff
+from router.ami.secret import read_secret
 from router.ami.state import Delta, LiveState, apply, resync
 from router.errors import AMIActionError, AMIError, ConfigError
 from router.logs import get_logger
@@ -74,18 +75,12 @@ class ListenerConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> ListenerConfig:
-        """Read the secret from ``TIERLINE_AMI_SECRET_FILE``; never from the repo."""
+        """Read the secret from ``TIERLINE_AMI_SECRET_FILE`` (:mod:`router.ami.secret`)."""
         if not settings.ami_username or settings.ami_secret_file is None:
             raise ConfigError(
                 "AMI credentials missing: set TIERLINE_AMI_USERNAME and TIERLINE_AMI_SECRET_FILE"
             )
-        try:
-            secret = Path(settings.ami_secret_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"Config 'TIERLINE_AMI_SECRET_FILE' has value '{settings.ami_secret_file}'. "
-                f"Not readable: {exc.strerror}."
-            ) from None
+        secret = read_secret(Path(settings.ami_secret_file))  # the file manager.conf includes
         return cls(
             host=settings.ami_host,
             port=settings.ami_port,

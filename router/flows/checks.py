@@ -46,7 +46,7 @@ def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
         problems += _closed_loops(flow)
         problems += _flow_refs(flow, flowset)
         problems += _resumable(flow)
-        for dnis in flow.dnis:
+        for dnis in map(m.dialled_key, flow.dnis):  # 4008202020 and +86 400 820 2020 are one
             if dnis in served:
                 line, col = flow.positions.get("@dnis", (1, 1))
                 problems.append(

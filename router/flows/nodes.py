@@ -24,7 +24,7 @@ NODE_FIELDS: dict[str, set[str]] = {
     "menu": {"prompt", "options", "fallback", "timeout_s", "retries"}
     | {"invalid_prompt", "timeout_prompt"},
     "input": {"prompt", "pattern", "next", "fallback", "max_digits", "timeout_s", "retries"}
-    | {"invalid_prompt", "variable", "verify"},
+    | {"invalid_prompt", "variable", "verify", "account_prefix"},
     "branch": {"cases", "default"},
     "set": {"vars", "language", "next"},
     "queue": {"service", "priority", "max_wait_s", "overflow", "hours", "closed"}
@@ -116,6 +116,7 @@ def _input(b: FlowBuilder, name: str, body: Section) -> m.Node:
         b._prompt(body, "invalid_prompt"),
         variable,
         bool(body.get("verify", False)),
+        b._text(body, "account_prefix"),
     )
 
 
