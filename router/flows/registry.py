@@ -85,7 +85,7 @@ class FlowRegistry:
             return load_flows(self.directory, self._queues()), ()
         except FlowError as exc:
             return None, tuple(str(p) for p in exc.problems)
-        except Exception as exc:  # noqa: BLE001 - any failure is a rejected edit, never a crash
+        except Exception as exc:  # any failure is a rejected edit, never a crash
             return None, (f"{self.directory}: cannot load: {type(exc).__name__}: {exc}",)
 
     def _swap(self, fresh: FlowSet | None, errors: tuple[str, ...]) -> bool:
@@ -156,7 +156,7 @@ class FlowRegistry:
                 self.directory, stop_event=stop, debounce=200, watch_filter=_flow_change
             ):
                 await self.reload_async()
-        except Exception as exc:  # noqa: BLE001 - the folder may vanish; keep watching
+        except Exception as exc:  # the folder may vanish; keep watching
             log.error("flows_watch_failed", directory=str(self.directory), error=repr(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), WATCH_RETRY_S)
