@@ -1,6 +1,8 @@
 """Loading is compiling: flow YAML -> frozen :class:`FlowSet`, or a FlowError.
 
-Every problem is collected (not just the first) with ``file:line:col``, so
+Each file is parsed with positions, validated against the typed models of
+:mod:`router.flows.spec` (the same ones the editors' JSON Schema comes
+from), then compiled. Every problem is collected (not just the first) with ``file:line:col``, so
 an operator fixes a broken edit in one pass. Nothing half-loaded escapes:
 either the whole directory compiles and passes the static checks, or
 :class:`router.errors.FlowError` is raised with every problem.
@@ -18,6 +20,7 @@ from router.flows.checks import check_flowset
 from router.flows.model import Flow, FlowSet, PromptCatalog
 from router.flows.plan import plan_for
 from router.flows.section import Section, duplicate_problems, empty, sections
+from router.flows.validate import validate_flow
 from router.yamlpos import compose
 
 __all__ = [
@@ -155,8 +158,11 @@ def _load_one(
             Problem(file, 1, 1, "a flow file must be a mapping (flow:, start:, nodes:)")
         )
         return None
+    flow = validate_flow(file, raw, problems)
+    if flow is None:
+        return None
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return FlowBuilder(file, known, catalog, problems).build(raw, version)
+    return FlowBuilder(file, known, catalog, problems).build(raw, flow, version)
 
 
 def load_catalog(text: str, file: str, problems: list[Problem]) -> PromptCatalog:

@@ -47,7 +47,6 @@ class TestCheck:
         assert result.exit_code == 1
         assert "unknown queue 'tech'" in result.output
 
-
     def test_unreadable_file_is_located_and_lock_files_ignored(self, tmp_path: Path) -> None:
         """A non-UTF-8 flow is reported at its path and byte; an editor's lock link is skipped."""
         target = tmp_path / "flows"
@@ -61,6 +60,14 @@ class TestCheck:
         assert "Traceback" not in result.output
         (target / "latin1.yaml").unlink()
         assert invoke("check", str(target), *QUEUES).exit_code == 0
+
+
+class TestSchemaCommand:
+    def test_schema_command_prints_the_committed_schema(self) -> None:
+        """tierline flows schema prints exactly ivr_flows/flow.schema.json."""
+        result = invoke("schema")
+        assert result.exit_code == 0, result.output
+        assert result.output == (SHIPPED / "flow.schema.json").read_text(encoding="utf-8")
 
 
 class TestTraceGraph:

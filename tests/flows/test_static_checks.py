@@ -162,7 +162,7 @@ class TestSyntax:
         found = problems(
             HEAD + "  a: {type: play, prompts: [hello], nxt: b, next: b}\n  b: {type: hangup}\n"
         )
-        only(found, "f0.yaml:5:", "unknown field 'nxt' in play node (did you mean 'next'?)")
+        only(found, "f0.yaml:5:37", "unknown key 'nxt' in play node 'a' (did you mean 'next'?)")
 
     def test_all_problems_at_once(self) -> None:
         """Several problems in one file are all reported, sorted by line."""
@@ -203,20 +203,27 @@ class TestShapeGuards:
 
 
 class TestSchema:
-    def test_schema_matches_loader(self) -> None:
-        """The published JSON Schema lists exactly the fields the loader accepts."""
-        import json
+    def test_committed_schema_is_generated_from_the_models(self) -> None:
+        """ivr_flows/flow.schema.json is exactly what the loader's models generate."""
         from pathlib import Path
 
-        from router.flows.build import TOP_FIELDS
-        from router.flows.nodes import NODE_FIELDS
+        from router.flows.spec import schema_text
 
         path = Path(__file__).resolve().parents[2] / "ivr_flows" / "flow.schema.json"
-        schema = json.loads(path.read_text())
-        assert set(schema["properties"]) == TOP_FIELDS
-        for kind, fields in NODE_FIELDS.items():
-            props = set(schema["$defs"][f"{kind}_node"]["properties"])
-            assert props == fields | {"type", "note"}, kind
+        assert path.read_text(encoding="utf-8") == schema_text(), (
+            "regenerate: tierline flows schema > ivr_flows/flow.schema.json"
+        )
+
+    def test_schema_rejects_what_the_loader_rejects(self) -> None:
+        """Unknown keys and mistyped values are closed in the schema, as in the loader."""
+        from router.flows.spec import schema
+
+        generated = schema()
+        assert generated["additionalProperties"] is False
+        play = generated["$defs"]["Play"]
+        assert play["additionalProperties"] is False
+        assert play["properties"]["interruptible"]["type"] == "boolean"
+        assert set(generated["required"]) == {"flow", "start", "nodes"}
 
 
 class TestMore:
@@ -234,6 +241,5 @@ class TestMore:
             "nodes:\n  a: {type: queue, service: billing, hours: ofice, closed: b}\n"
             "  b: {type: hangup}\n"
         )
-        found = problems(text)
-        only(found, "f0.yaml:6:13", "hours 'office'")
-        only(found, "f0.yaml:8:", "unknown hours 'ofice'")
+        only(problems(text), "f0.yaml:6:19", "hours 'office': weekly.mon: bad time '25:00'")
+        only(problems(text.replace("25:00", "20:00")), "f0.yaml:8:", "unknown hours 'ofice'")
