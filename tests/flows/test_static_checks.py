@@ -243,3 +243,81 @@ class TestMore:
         )
         only(problems(text), "f0.yaml:6:19", "hours 'office': weekly.mon: bad time '25:00'")
         only(problems(text.replace("25:00", "20:00")), "f0.yaml:8:", "unknown hours 'ofice'")
+
+
+SUB = """\
+flow: {name}
+subflow: true
+start: s
+nodes:
+  s: {{type: subflow, flow: {calls}, next: r}}
+  r: {{type: return}}
+"""
+
+
+class TestBounds:
+    def test_subflow_recursion(self) -> None:
+        """Two sub-flows calling each other are rejected at the first caller's flow: field."""
+        main = HEAD + "  a: {type: subflow, flow: one, next: b}\n  b: {type: hangup}\n"
+        one, two = SUB.format(name="one", calls="two"), SUB.format(name="two", calls="one")
+        found = problems(main, one, two)
+        only(found, "f1.yaml:5:", "sub-flow recursion: one -> two -> one")
+
+    def test_subflow_calling_itself(self) -> None:
+        """A sub-flow calling itself is recursion too."""
+        main = HEAD + "  a: {type: subflow, flow: one, next: b}\n  b: {type: hangup}\n"
+        found = problems(main, SUB.format(name="one", calls="one"))
+        only(found, "f1.yaml:5:28", "sub-flow recursion: one -> one")
+
+    def test_loop_without_key_press(self) -> None:
+        """A branch/set loop with an exit that never reopens is rejected at its first node."""
+        found = problems(
+            HEAD + "  a:\n    type: branch\n    cases:\n      - when: customer.tier == 'x'\n"
+            "        goto: out\n    default: b\n"
+            "  b: {type: set, vars: {X: '1'}, next: a}\n  out: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:5:3", "loop that waits for no key press: a -> b")
+
+    def test_prompt_loop_without_key_press(self) -> None:
+        """Playing prompts in a circle until a condition changes never ends: nothing changes."""
+        found = problems(
+            HEAD + "  a: {type: play, prompts: [hello], next: b}\n"
+            "  b:\n    type: branch\n    cases: [{when: 'queues.sales.agents_available > 0',"
+            " goto: q}]\n    default: a\n  q: {type: queue, service: sales}\n"
+        )
+        only(found, "f0.yaml:5:3", "loop that waits for no key press: a -> b")
+
+    def test_menu_loop_is_allowed(self) -> None:
+        """'Press 1 to hear it again' loops through a key press: accepted."""
+        flows(
+            HEAD + "  a: {type: play, prompts: [hello], next: m}\n"
+            "  m: {type: menu, prompt: menu, options: {'1': a, '2': q}, fallback: q}\n"
+            "  q: {type: queue, service: sales}\n"
+        )
+
+    def test_path_longer_than_guard(self) -> None:
+        """A chain of 250 set nodes before any end is rejected: every call hits the guard."""
+        chain = "".join(
+            f"  n{i}: {{type: set, vars: {{X: '{i}'}}, next: n{i + 1}}}\n" for i in range(250)
+        )
+        text = HEAD.replace("start: a", "start: n0") + chain + "  n250: {type: hangup}\n"
+        only(problems(text), "f0.yaml:5:3", "every call through node 'n0' visits at least 251")
+
+    def test_long_path_counts_subflow_steps(self) -> None:
+        """Nodes walked inside a sub-flow count towards the guard too."""
+        body = "".join(
+            f"  n{i}: {{type: set, vars: {{X: '{i}'}}, next: n{i + 1}}}\n" for i in range(150)
+        )
+        sub = "flow: long\nsubflow: true\nstart: n0\nnodes:\n" + body + "  n150: {type: return}\n"
+        main = (
+            HEAD + "  a: {type: subflow, flow: long, next: b}\n"
+            "  b: {type: subflow, flow: long, next: c}\n  c: {type: hangup}\n"
+        )
+        only(problems(main, sub), "f0.yaml:5:3", "every call through node 'a' visits at least")
+
+    def test_long_but_within_guard(self) -> None:
+        """A 150-node chain is long but within the guard: accepted."""
+        chain = "".join(
+            f"  n{i}: {{type: set, vars: {{X: '{i}'}}, next: n{i + 1}}}\n" for i in range(150)
+        )
+        flows(HEAD.replace("start: a", "start: n0") + chain + "  n150: {type: hangup}\n")
