@@ -83,7 +83,8 @@ def _describe(kind: str, err: Any, label: str, field: str) -> tuple[str, str]:
         return "missing required key 'type'", "one of " + ", ".join(spec.NODE_MODELS)
     expected = _EXPECTED.get(kind) or ("a date (YYYY-MM-DD)" if kind.startswith("date") else "")
     if expected:
-        return f"{label or 'this'}: expected {expected}, got {_shown(value)}", _hint(kind, value)
+        head = f"{label}: " if label else ""
+        return f"{head}expected {expected}, got {_shown(value)}", _hint(kind, value)
     text = str(err["msg"]).removeprefix("Value error, ")
     return (f"{label}: {text[:1].lower()}{text[1:]}" if label else text), ""
 
@@ -135,10 +136,9 @@ def _locate(raw: Section, loc: Sequence[str | int]) -> tuple[tuple[str | int, ..
             value_pos = key_pos = here.item_pos[step]
             path.append(step)
             here = here[step]
-        elif step == "[key]" or not last:
-            continue  # a union tag, or the key half of a dict entry
-        else:
-            return tuple(path), value_pos, key_pos, False
+        elif isinstance(here, Section) and last and step != "[key]":
+            return tuple(path), value_pos, key_pos, False  # a missing key
+        # else: a union's tag, or the key half of a dict entry: not in the data
     return tuple(path), value_pos, key_pos, True
 
 

@@ -297,18 +297,13 @@ class TestBounds:
 
     def test_path_longer_than_guard(self) -> None:
         """A chain of 250 set nodes before any end is rejected: every call hits the guard."""
-        chain = "".join(
-            f"  n{i}: {{type: set, vars: {{X: '{i}'}}, next: n{i + 1}}}\n" for i in range(250)
-        )
-        text = HEAD.replace("start: a", "start: n0") + chain + "  n250: {type: hangup}\n"
+        text = HEAD.replace("start: a", "start: n0") + chain(250) + "  n250: {type: hangup}\n"
         only(problems(text), "f0.yaml:5:3", "every call through node 'n0' visits at least 251")
 
     def test_long_path_counts_subflow_steps(self) -> None:
         """Nodes walked inside a sub-flow count towards the guard too."""
-        body = "".join(
-            f"  n{i}: {{type: set, vars: {{X: '{i}'}}, next: n{i + 1}}}\n" for i in range(150)
-        )
-        sub = "flow: long\nsubflow: true\nstart: n0\nnodes:\n" + body + "  n150: {type: return}\n"
+        sub = "flow: long\nsubflow: true\nstart: n0\nnodes:\n" + chain(150)
+        sub += "  n150: {type: return}\n"
         main = (
             HEAD + "  a: {type: subflow, flow: long, next: b}\n"
             "  b: {type: subflow, flow: long, next: c}\n  c: {type: hangup}\n"
@@ -317,7 +312,11 @@ class TestBounds:
 
     def test_long_but_within_guard(self) -> None:
         """A 150-node chain is long but within the guard: accepted."""
-        chain = "".join(
-            f"  n{i}: {{type: set, vars: {{X: '{i}'}}, next: n{i + 1}}}\n" for i in range(150)
-        )
-        flows(HEAD.replace("start: a", "start: n0") + chain + "  n150: {type: hangup}\n")
+        flows(HEAD.replace("start: a", "start: n0") + chain(150) + "  n150: {type: hangup}\n")
+
+
+def chain(length: int) -> str:
+    """Set nodes n0 -> n1 -> ... -> n<length> (the last one left to the caller)."""
+    return "".join(
+        f"  n{i}: {{type: set, vars: {{X: '{i}'}}, next: n{i + 1}}}\n" for i in range(length)
+    )
