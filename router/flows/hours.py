@@ -73,7 +73,7 @@ class BusinessHours:
 def _calendar(country: str, subdivision: str, year: int) -> tuple[frozenset[date], frozenset[date]]:
     """(public holidays, make-up working days) of one year, as sets (cheap per-call lookups)."""
     cal = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
-    worked = frozenset(d for d in getattr(cal, "weekend_workdays", ()) if d.year == year)
+    worked = frozenset(d for d in cal.weekend_workdays if d.year == year)  # holidays >= 0.48
     return frozenset(cal), worked
 
 

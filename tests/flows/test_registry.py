@@ -184,8 +184,29 @@ class TestCompileOffLoop:
         ticker.cancel()
         stop.set()
         await asyncio.wait_for(watcher, 5)
-        assert len(during) == 2
-        assert during[1] - during[0] >= 10, "calls in flight stalled while the flow compiled"
-        assert seen == {id(old), id(reg.current)}
+        assert len(during) == 2, during
+        assert during[1] - during[0] >= 10, f"calls in flight stalled while compiling: {during}"
+        assert seen == {id(old), id(reg.current)}, (len(seen), reg.last_errors)
         assert not halves
         assert len(reg.current.flows["big"].nodes) > 4900
+
+    async def test_burst_of_requests_costs_at_most_two_compiles(
+        self, flow_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Reloads asked for while one compiles are folded into a single further compile."""
+        import router.flows.registry as registry_module
+        from router.flows.loader import load_flows
+
+        reg = FlowRegistry(flow_dir, QUEUES)
+        calls: list[int] = []
+
+        def counted(*args: object) -> object:
+            calls.append(1)
+            return load_flows(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(registry_module, "load_flows", counted)
+        (flow_dir / "main.yaml").write_text(GOOD.replace("billing", "tech"))
+        results = await asyncio.gather(*(reg.reload_async() for _ in range(5)))
+        assert results.count(True) == 1
+        assert len(calls) == 2
+        assert reg.current.flows["main"].nodes["a"].service == "tech"  # type: ignore[union-attr]
