@@ -1,4 +1,4 @@
-"""``tierline flows check|trace|graph``: argument parsing only."""
+"""``tierline flows check|trace|graph|schema``: argument parsing only."""
 
 from __future__ import annotations
 
@@ -131,6 +131,18 @@ def _customer(
         tenure_months=tenure,
         offers=tuple(o for o in offers.split(",") if o),
     )
+
+
+@flows.command()
+def schema() -> None:
+    """Print the flow file JSON Schema, generated from the loader's models.
+
+    The committed ivr_flows/flow.schema.json is this output:
+    tierline flows schema > ivr_flows/flow.schema.json
+    """
+    from router.flows.spec import schema_text
+
+    click.echo(schema_text(), nl=False)
 
 
 @flows.command()
