@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import click
 
-__all__ = ["call"]
+__all__ = ["call", "new_uniqueid"]
+
+
+def new_uniqueid() -> str:
+    """A uniqueid in Asterisk's ``epoch.sequence`` form, different for every call.
+
+    The router keys a call's recorded IVR path by its uniqueid, so calls
+    sharing one would overwrite each other's paths. The sequence is the
+    microsecond of the call: two ``tierline call`` runs never share it.
+    """
+    now = time.time_ns() // 1000
+    return f"{now // 1_000_000}.{now % 1_000_000}"
 
 
 @click.command()
@@ -17,6 +29,7 @@ __all__ = ["call"]
 @click.option("--agi", "target", default="127.0.0.1:4573", help="Router host:port.")
 @click.option("--script", default="inbound", help="AGI script (route), e.g. inbound?lang=zh.")
 @click.option("--hangup-ms", type=float, default=None, help="Caller hangs up at this time.")
+@click.option("--uniqueid", help="Asterisk uniqueid of the call [a new one per call].")
 def call(
     *,
     caller: str,
@@ -26,6 +39,7 @@ def call(
     target: str,
     script: str,
     hangup_ms: float | None,
+    uniqueid: str | None,
 ) -> None:
     """Play Asterisk's side of one call; print the exchange and the final route."""
     from router.agi.caller import place_call
@@ -36,7 +50,14 @@ def call(
     plan = CallerScript(
         digits=[(500.0 + 300.0 * i, d) for i, d in enumerate(typed)], hangup_at_ms=hangup_ms
     )
-    env = environment(caller, dnis=dnis, name=name, script=script, host=target)
+    env = environment(
+        caller,
+        dnis=dnis,
+        name=name,
+        script=script,
+        host=target,
+        uniqueid=uniqueid or new_uniqueid(),
+    )
     try:
         record = asyncio.run(place_call(host or "127.0.0.1", int(port), env, plan, max_s=60))
     except OSError as exc:
