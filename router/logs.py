@@ -161,7 +161,8 @@ def _route_stdlib(out: TextIO, numeric: int, shared: list[Processor], renderer: 
     for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(numeric)
+    # Libraries' debug chatter (asyncio's selector, redis-py's connects) is not ours to show.
+    root.setLevel(max(numeric, logging.INFO))
 
 
 def get_logger(name: str) -> Any:

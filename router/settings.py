@@ -162,9 +162,9 @@ class Settings(BaseSettings):
         """Apply CLI options (``None`` means: keep the environment's value)."""
         kept = {k: v for k, v in changes.items() if v is not None}
         values = {**self.model_dump(), **kept}
-        if "flows_dir" in kept and "routing_config" not in kept:
-            if self.routing_config == self.flows_dir / "routing.yaml":
-                values.pop("routing_config")
+        follows = self.routing_config == self.flows_dir / "routing.yaml"
+        if "flows_dir" in kept and "routing_config" not in kept and follows:
+            values.pop("routing_config")
         return _build(type(self), values, {k: f"Option '{k}'" for k in kept})
 
 
@@ -218,7 +218,7 @@ def _build(cls: type[S], values: dict[str, Any], origins: Mapping[str, str]) -> 
 
 def _describe(exc: ValidationError, values: Mapping[str, Any], origins: Mapping[str, str]) -> str:
     """One line per bad value, naming where it came from; secrets stay hidden."""
-    from router.logs import mask_secrets
+    from router.logs import mask_secrets  # noqa: PLC0415 - only on bad input; --help stays light
 
     lines = []
     for error in exc.errors(include_url=False):

@@ -18,7 +18,7 @@ __all__ = ["flows"]
 
 
 def _default_dir() -> Path:
-    """$TIERLINE_FLOWS_DIR (or the config file's flows_dir), else the shipped flows; never the cwd."""
+    """$TIERLINE_FLOWS_DIR (or the config file's flows_dir), else the shipped flows."""
     from router.cli.store_url import cli_settings
 
     return cli_settings().flows_dir

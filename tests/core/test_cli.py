@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -57,10 +58,10 @@ class TestHelp:
             "from router.cli import cli\n"
             "try:\n    cli(['--help'], prog_name='tierline')\n"
             "except SystemExit:\n    pass\n"
-            "print(sorted(sys.modules))"
+            "import json; print(json.dumps(sorted(sys.modules)))"
         )
         assert out.returncode == 0, out.stderr
-        loaded = set(eval(out.stdout.splitlines()[-1]))  # noqa: S307 - our own repr of a list
+        loaded = set(json.loads(out.stdout.splitlines()[-1]))
         assert [m for m in HEAVY if m in loaded] == []
 
 

@@ -98,7 +98,10 @@ class TestSecrets:
 
     def test_mask_secrets(self) -> None:
         """URLs without a password stay as they are."""
-        assert mask_secrets("redis://h:6379/0 and unix:///tmp/s") == "redis://h:6379/0 and unix:///tmp/s"
+        assert (
+            mask_secrets("redis://h:6379/0 and unix:///tmp/s")
+            == "redis://h:6379/0 and unix:///tmp/s"
+        )
 
 
 class TestCallIds:

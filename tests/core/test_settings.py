@@ -40,7 +40,7 @@ class TestSources:
         assert s.log_level == "warning"
 
     def test_toml_file_with_env_overriding_it(self, tmp_path: Path) -> None:
-        """A TOML file sets values, the environment overrides them; relative paths follow the file."""
+        """A TOML file sets values; the environment overrides them; its paths are its own."""
         conf = tmp_path / "etc" / "tierline.toml"
         conf.parent.mkdir()
         conf.write_text('agi_port = 4700\nlookup_deadline_ms = 30\nflows_dir = "flows"\n')
@@ -57,7 +57,9 @@ class TestSources:
         conf.write_text("agi_prot = 1\n")
         with pytest.raises(ConfigError) as info:
             Settings.from_env({"TIERLINE_CONFIG": str(conf)})
-        assert str(info.value) == f"config file {conf}: unknown key 'agi_prot'; did you mean 'agi_port'?"
+        assert str(info.value) == (
+            f"config file {conf}: unknown key 'agi_prot'; did you mean 'agi_port'?"
+        )
 
     def test_bad_toml_value_names_file_and_key(self, tmp_path: Path) -> None:
         """A bad value in the file names the key and the file."""
