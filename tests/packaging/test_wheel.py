@@ -106,25 +106,9 @@ class TestInstalledWheel:
         tierline = bindir / "tierline"
         assert "TIERLINE_LOOKUP_DEADLINE_MS" in run([tierline, "--help"], tmp_path, env)
         assert run([tierline, "flows", "check"], tmp_path, env).startswith("ok: 3 flow(s)")
-        trace = run(
-            [
-                tierline,
-                "flows",
-                "trace",
-                "telecom",
-                "--caller",
-                "13800138000",
-                "--tier",
-                "vip",
-                "--digits",
-                "1",
-                "--at",
-                "2026-12-01T10:00+08:00",
-            ],  # fmt: skip
-            tmp_path,
-            env,
-        )
-        assert "=> queue" in trace
+        trace = "flows trace telecom --caller 13800138000 --tier vip --digits 1"
+        trace += " --at 2026-12-01T10:00+08:00"
+        assert "=> queue" in run([tierline, *trace.split()], tmp_path, env)
         port = free_port()
         serve = subprocess.Popen(
             [tierline, "serve", "--demo", "--port", str(port)],
@@ -136,41 +120,13 @@ class TestInstalledWheel:
         )
         try:
             wait_ready(serve, 120)
-            called = run(
-                [
-                    tierline,
-                    "call",
-                    "--from",
-                    "13800138000",
-                    "--to",
-                    "4008001234",
-                    "--digits",
-                    "1",
-                    "--agi",
-                    f"127.0.0.1:{port}",
-                ],  # fmt: skip
-                tmp_path,
-                env,
-                timeout=120,
-            )
+            call = f"call --from 13800138000 --to 4008001234 --digits 1 --agi 127.0.0.1:{port}"
+            called = run([tierline, *call.split()], tmp_path, env, timeout=120)
             assert "TIERLINE_QUEUE=" in called
             assert "TIERLINE_CUSTOMER=C00001" in called
-            report = run(
-                [
-                    tierline,
-                    "report",
-                    "--from",
-                    "2026-01-01",
-                    "--to",
-                    "2027-01-01",
-                    "--format",
-                    "json",
-                ],  # fmt: skip
-                tmp_path,
-                env,
-                timeout=120,
-            )
-            assert "calls" in orjson.loads(report)
+            report = "report --from 2026-01-01 --to 2027-01-01 --format json"
+            printed = run([tierline, *report.split()], tmp_path, env, timeout=120)
+            assert "calls" in orjson.loads(printed)
             serve.send_signal(signal.SIGTERM)
             assert serve.wait(60) == 0
         finally:
