@@ -28,6 +28,19 @@ def wait_for_event(proc: subprocess.Popen[bytes], name: str, timeout: float) -> 
     pytest.fail(f"no {name!r} event within {timeout}s")
 
 
+def refusal(args: list[str], env: dict[str, str]) -> list[str]:
+    """The stderr lines of a tierline command that must stop with exit 2."""
+    out = subprocess.run(
+        [sys.executable, "-m", "router", *args],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 2, out.stderr
+    return out.stderr.decode().splitlines()
+
+
 class TestServe:
     def test_demo_serve_on_embedded_store_and_clean_stop(self, tmp_path: Path) -> None:
         """serve --demo starts Valkey, loads samples, reports ready, stops on SIGTERM."""
@@ -98,29 +111,12 @@ class TestServe:
         """The README's promise: a bad value stops the process with a message naming it."""
         env = {**os.environ, "TIERLINE_DATA_DIR": str(tmp_path), name: value}
         env.pop("REDIS_URL", None)
-        out = subprocess.run(
-            [sys.executable, "-m", "router", "serve"],
-            env=env,
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-        assert out.returncode == 2
-        assert out.stderr.decode().splitlines() == [
-            f"error: Config '{name}' has value '{value}'. {message}"
-        ]
+        assert refusal(["serve"], env) == [f"error: Config '{name}' has value '{value}'. {message}"]
 
     def test_unknown_config_file_key_stops_serve(self, tmp_path: Path) -> None:
         """tierline --config FILE: an unknown key is one line with the file and the key."""
         conf = tmp_path / "tierline.toml"
         conf.write_text('agi_port = 0\nlog_levle = "debug"\n')
-        out = subprocess.run(
-            [sys.executable, "-m", "router", "--config", str(conf), "serve"],
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-        assert out.returncode == 2
-        assert out.stderr.decode().splitlines() == [
+        assert refusal(["--config", str(conf), "serve"], dict(os.environ)) == [
             f"error: config file {conf}: unknown key 'log_levle'; did you mean 'log_level'?"
         ]

@@ -13,13 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 import orjson
 import pytest
 
+from tests.core.test_serve import wait_for_event
 from tests.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,19 +75,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return venv / "bin", env
 
 
-def wait_ready(proc: subprocess.Popen[str], timeout: float) -> dict[str, object]:
-    assert proc.stderr is not None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        event = orjson.loads(line)
-        if event["event"] == "ready":
-            return dict(event)
-    pytest.fail("serve --demo never reported ready")
-
-
 class TestInstalledWheel:
     def test_router_only_install_has_no_simulator_stack(
         self, installed: tuple[Path, dict[str, str]]
@@ -116,10 +103,9 @@ class TestInstalledWheel:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            text=True,
         )
         try:
-            wait_ready(serve, 120)
+            wait_for_event(serve, "ready", 120)
             call = f"call --from 13800138000 --to 4008001234 --digits 1 --agi 127.0.0.1:{port}"
             called = run([tierline, *call.split()], tmp_path, env, timeout=120)
             assert "TIERLINE_QUEUE=" in called
