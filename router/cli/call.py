@@ -21,12 +21,21 @@ def new_uniqueid() -> str:
     return f"{now // 1_000_000}.{now % 1_000_000}"
 
 
+def _configured_router() -> str:
+    """Where serve listens by the same settings (a wildcard address is reached on loopback)."""
+    from router.cli.store_url import cli_settings
+
+    settings = cli_settings()
+    wildcard = settings.agi_host in ("0.0.0.0", "::")  # noqa: S104 - compared, not bound
+    return f"{'127.0.0.1' if wildcard else settings.agi_host}:{settings.agi_port}"
+
+
 @click.command()
 @click.option("--from", "caller", required=True, help="Calling number (agi_callerid).")
 @click.option("--to", "dnis", default="unknown", help="Dialled number (agi_dnid).")
 @click.option("--name", default="", help="Caller-ID name (sent raw, as Asterisk does).")
 @click.option("--digits", default="", help="Digits the caller types, e.g. 1,2.")
-@click.option("--agi", "target", default="127.0.0.1:4573", help="Router host:port.")
+@click.option("--agi", "target", help="Router host:port [$TIERLINE_AGI_HOST:$TIERLINE_AGI_PORT].")
 @click.option("--script", default="inbound", help="AGI script (route), e.g. inbound?lang=zh.")
 @click.option("--hangup-ms", type=float, default=None, help="Caller hangs up at this time.")
 @click.option("--uniqueid", help="Asterisk uniqueid of the call [a new one per call].")
@@ -36,7 +45,7 @@ def call(
     dnis: str,
     name: str,
     digits: str,
-    target: str,
+    target: str | None,
     script: str,
     hangup_ms: float | None,
     uniqueid: str | None,
@@ -45,6 +54,7 @@ def call(
     from router.agi.caller import place_call
     from router.agi.double import CallerScript, environment
 
+    target = target or _configured_router()
     host, _, port = target.rpartition(":")
     typed = [d.strip() for d in digits.split(",") if d.strip()]
     plan = CallerScript(

