@@ -178,3 +178,15 @@ class TestHelp:
         for field in Settings.model_fields:
             assert env_name(field) in text
         assert "TIERLINE_LOOKUP_DEADLINE_MS  (number >=1,<=60000) [50.0]" in text
+
+
+class TestReadme:
+    def test_readme_example_file_loads(self, tmp_path: Path) -> None:
+        """The README's TOML example is a valid settings file."""
+        readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+        example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+        conf = tmp_path / "tierline.toml"
+        conf.write_text(example)
+        s = Settings.from_env({}, config_file=conf)
+        assert (s.lookup_deadline_ms, s.flows_dir) == (40.0, tmp_path / "flows")
+        assert s.redis_url == "redis://:secret@10.0.0.5:6379/0"
