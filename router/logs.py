@@ -110,7 +110,7 @@ _CALL_ID_KEYS = frozenset({"uniqueid", "linkedid"})
 _CALL_ID_RE = re.compile(r"(?:[A-Za-z][\w-]*-)?(\d{10})\.\d{1,9}\Z")
 _EPOCH_MIN = 1_600_000_000
 _YEAR_S = 366 * 86_400
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "requirepass")
+_SECRET_WORDS = ("password", "passwd", "secret", "requirepass", "api_key", "apikey")
 # scheme://[user]:password@ -- the password is whatever runs to the last '@' of the authority.
 _URL_PASSWORD_RE = re.compile(r"(\b[A-Za-z][\w+.-]*://[^:/@\s]*:)[^/\s]*(@)")
 
