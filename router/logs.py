@@ -1,8 +1,9 @@
-"""Structured JSON logging with phone numbers masked.
+"""Structured JSON logging with phone numbers and secrets masked.
 
 Call logs end up in log shippers and support tickets; a full phone number
-there is personal data we do not need, so masking happens in a processor
-that every event passes through rather than at each call site.
+there is personal data we do not need, and a store password there is a
+breach, so masking happens in a processor that every event passes through
+(structlog's and the standard library's alike) rather than at each call site.
 """
 
 from __future__ import annotations
