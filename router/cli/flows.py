@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 
 __all__ = ["flows"]
 
-DEFAULT_DIR = Path("ivr_flows")
+
+def _default_dir() -> Path:
+    """$TIERLINE_FLOWS_DIR (or the config file's flows_dir), else the shipped flows."""
+    from router.cli.store_url import cli_settings
+
+    return cli_settings().flows_dir
 
 
 @click.group()
@@ -42,12 +47,16 @@ _queues_opt = click.option(
     "--queues", default="", help="Known services a,b,c (default: routing.yaml)."
 )
 _dir_opt = click.option(
-    "--dir", "directory", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=_default_dir,
+    show_default="$TIERLINE_FLOWS_DIR, else the shipped flows",
 )
 
 
 @flows.command()
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_DIR)
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=_default_dir)
 @_queues_opt
 def check(directory: Path, queues: str) -> None:
     """Compile every flow in DIRECTORY; exit 1 with file:line errors on any problem."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from router.cli.extras import needs_extra
 from router.errors import LoadError
 
 __all__ = ["plan", "simulate"]
@@ -46,7 +47,10 @@ def _executor(workers: int | None, scheduler: str | None) -> Iterator[Executor |
 
 
 def _load(path: Path) -> Any:
-    from simulator.scenario import load_scenario
+    with needs_extra("sim", "the simulator"):
+        import simpy  # noqa: F401 - checked here so a router-only install gets the hint
+
+        from simulator.scenario import load_scenario
 
     try:
         return load_scenario(path)
@@ -73,12 +77,12 @@ def simulate(
     scheduler: str | None,
 ) -> None:
     """Simulate a scenario day: service, abandonment, occupancy and cost with 95% CIs."""
+    sc = _load(scenario)
     from tqdm import tqdm
 
     from simulator.report import tier_table, write_report
     from simulator.runner import replicate
 
-    sc = _load(scenario)
     bar = tqdm(total=replications, disable=not sys.stderr.isatty(), unit="rep")
     with _executor(workers, scheduler) as ex, bar:
         reps = replicate(sc.model, replications, seed, ex, progress=bar.update)
@@ -116,10 +120,10 @@ def plan(
     scheduler: str | None,
 ) -> None:
     """Cheapest staffing per queue and interval meeting every tier's targets, and the frontier."""
+    sc = _load(scenario)
     from simulator.planner import frontier, plan_staffing, with_staffing
     from simulator.report import write_report
 
-    sc = _load(scenario)
     with _executor(workers, scheduler) as ex:
         result = plan_staffing(
             sc.model, sc.targets, replications=replications, seed=seed, rounds=rounds, executor=ex

@@ -201,6 +201,7 @@ class TestInSimulation:
         assert np.array_equal(a.wait, b.wait, equal_nan=True)
         assert not np.array_equal(a.arrive, c.arrive)
 
+    @pytest.mark.slow
     def test_queue_behind_the_flow_agrees_with_erlang_a(
         self, flows_dir: Path, pool: ProcessPoolExecutor
     ) -> None:
