@@ -125,7 +125,7 @@ class TestCall:
         The second finds the router through TIERLINE_AGI_PORT, as serve does.
         """
         async with serving(IVR, redis_url) as settings:
-            args = ["call", "--from", "13800138000", "--to", "4008001234", "--digits", "1"]
+            args = ["call", "--from", "13800138000", "--to", "10086", "--digits", "1"]
             for where in ([f"--agi=127.0.0.1:{settings.agi_port}"], []):
                 monkeypatch.setenv("TIERLINE_AGI_PORT", str(settings.agi_port))
                 out = await asyncio.to_thread(CliRunner().invoke, cli, [*args, *where])

@@ -106,7 +106,7 @@ class TestInstalledWheel:
         )
         try:
             wait_for_event(serve, "ready", 120)
-            call = f"call --from 13800138000 --to 4008001234 --digits 1 --agi 127.0.0.1:{port}"
+            call = f"call --from 13800138000 --to 10086 --digits 1 --agi 127.0.0.1:{port}"
             called = run([tierline, *call.split()], tmp_path, env, timeout=120)
             assert "TIERLINE_QUEUE=" in called
             assert "TIERLINE_CUSTOMER=C00001" in called
