@@ -13,7 +13,7 @@ from router.ami.listener import ListenerConfig
 from router.ami.secret import parse_secret
 from router.errors import ConfigError
 from router.settings import Settings
-from tests.policy.conftest import CONF_DIR, ROOT
+from tests.policy.conftest import CONF_DIR
 from tests.policy.test_asterisk_conf import lint_messages
 
 SECRET = "9f2c41d0a7be58e3c6f1029a4d7b83e5f60c1a2b3d4e5f60"
@@ -99,6 +99,6 @@ class TestManagerConfDefaults:
         comments = " ".join(line for line in text.splitlines() if line.lstrip().startswith(";"))
         named = set(re.findall(r"TIERLINE_AMI_[A-Z_]+", comments))
         assert named == {"TIERLINE_AMI_SECRET_FILE"}
-        from router.settings import Settings, env_name
+        from router.settings import env_name
 
         assert "TIERLINE_AMI_SECRET_FILE" in {env_name(f) for f in Settings.model_fields}
