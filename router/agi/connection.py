@@ -25,7 +25,7 @@ from router.agi.protocol import (
 )
 from router.errors import AGIError, AGIProtocolError, AGITimeoutError
 
-__all__ = ["AGIConnection", "ConnectionClosed"]
+__all__ = ["FORGED_END", "AGIConnection", "ConnectionClosed"]
 
 
 class ConnectionClosed(AGIError):  # noqa: N818 - EOF is an ending, not a fault
@@ -43,6 +43,12 @@ def _blank_line(buf: bytearray) -> tuple[int, int]:
         return crlf, 3
     return end, 2
 
+
+_ENV_PREFIX = b"agi_"
+FORGED_END = "forged environment: agi_* lines after the blank line ending it"
+"""A blank line inside caller text ended the environment early; Asterisk's own
+lines follow. If they arrive before our first command we never route the call;
+if later, they end it (docs/agi.md, "Caller text in the environment")."""
 
 EnvReady = Callable[["AGIConnection", dict[str, str]], None]
 Closed = Callable[["AGIConnection"], None]
@@ -129,6 +135,9 @@ class AGIConnection(asyncio.Protocol):
             self.fail(str(exc))
             return False
         del buf[: end + size]
+        if buf.startswith(_ENV_PREFIX):
+            self.fail(FORGED_END)
+            return False
         self._in_env = False
         self.env_done_at = time.perf_counter()
         self._on_env(self, env)
@@ -143,7 +152,8 @@ class AGIConnection(asyncio.Protocol):
         if len(buf) > MAX_ENV_BYTES:
             raise AGIProtocolError(f"environment larger than {MAX_ENV_BYTES} bytes")
         if last > self._env_checked:
-            parse_env_block(buf[self._env_checked : last - 1].decode("utf-8", "replace"))
+            chunk = buf[self._env_checked : last - 1].decode("utf-8", "replace")
+            parse_env_block(chunk, ordered=False)  # the order is checked once it is whole
             self._env_checked = last
 
     def eof_received(self) -> bool | None:
@@ -159,6 +169,8 @@ class AGIConnection(asyncio.Protocol):
     # ------------------------------------------------------------------ lines
 
     def _line(self, line: str) -> None:
+        if line.startswith("agi_"):
+            raise AGIProtocolError(FORGED_END)
         event = self._parser.feed(line)
         if event is None or isinstance(event, Trying):
             return
