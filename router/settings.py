@@ -59,6 +59,16 @@ def _flag(raw: str) -> bool:
 _flag.__name__ = "flag (1/0, true/false, yes/no, on/off)"
 
 
+def _seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value <= 3600:
+        raise ValueError(raw)
+    return value
+
+
+_seconds.__name__ = "number of seconds (0-3600)"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a running router needs to know about its surroundings."""
@@ -67,6 +77,8 @@ class Settings:
     data_dir: Path = Path("var")
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
+    agi_allow: str = ""  # comma-separated; router.agi.peers.allow_list checks it at start
+    drain_s: float = 10.0
     lookup_deadline_ms: float = 50.0
     redis_connect_timeout_ms: float = 100.0
     redis_socket_timeout_ms: float = 100.0
@@ -90,6 +102,8 @@ class Settings:
             data_dir=Path(e.get("TIERLINE_DATA_DIR") or default_data_dir()),
             agi_host=e.get("TIERLINE_AGI_HOST") or "127.0.0.1",
             agi_port=_cast(e, "TIERLINE_AGI_PORT", _port, 4573),
+            agi_allow=e.get("TIERLINE_AGI_ALLOW") or "",
+            drain_s=_cast(e, "TIERLINE_DRAIN_S", _seconds, 10.0),
             lookup_deadline_ms=_cast(e, "TIERLINE_LOOKUP_DEADLINE_MS", float, 50.0),
             redis_connect_timeout_ms=_cast(e, "TIERLINE_REDIS_CONNECT_TIMEOUT_MS", float, 100.0),
             redis_socket_timeout_ms=_cast(e, "TIERLINE_REDIS_SOCKET_TIMEOUT_MS", float, 100.0),

@@ -57,8 +57,15 @@ Closed = Callable[["AGIConnection"], None]
 class AGIConnection(asyncio.Protocol):
     """Reads the environment, then at most one reply waiter at a time."""
 
-    def __init__(self, on_env: EnvReady, on_closed: Closed, env_timeout_s: float) -> None:
+    def __init__(
+        self,
+        on_env: EnvReady,
+        on_closed: Closed,
+        env_timeout_s: float,
+        admit: Callable[[str], bool] | None = None,
+    ) -> None:
         self._on_env = on_env
+        self._admit = admit
         self._on_closed = on_closed
         self._env_timeout_s = env_timeout_s
         self._in_env = True  # until the blank line ending the environment
@@ -76,6 +83,7 @@ class AGIConnection(asyncio.Protocol):
         self.failure = ""  # why this session went bad, for one log line
         self.reported = False  # the server logged it already
         self.started = False  # the environment was complete and a call task runs
+        self.refused = False  # the peer's address is not allowed: aborted at accept
         self.env_done_at = 0.0  # perf_counter() when the blank line ending the env arrived
 
     # ------------------------------------------------------------------ asyncio hooks
@@ -84,6 +92,10 @@ class AGIConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        if self._admit is not None and not self._admit(peer[0] if isinstance(peer, tuple) else ""):
+            self.refused = True
+            self.abort()  # RST at once: not one byte read from, or written to, this peer
+            return
         self._env_deadline = asyncio.get_running_loop().time() + self._env_timeout_s
 
     def data_received(self, data: bytes) -> None:
