@@ -176,15 +176,17 @@ def parse_env_block(text: str, *, ordered: bool = True) -> dict[str, str]:
             key, value = parse_env_line(line.rstrip("\r"))  # the exact, slower path
         if ordered:
             rank = _ENV_RANK.get(key)
-            last = _arg_rank(key, last) if rank is None else _in_order(key, rank, last)
+            if rank is None:
+                rank = _arg_rank(key, last)
+            elif rank <= last:
+                raise _forged(key)
+            last = rank
         env[key] = value
     return env
 
 
-def _in_order(key: str, rank: int, last: int) -> int:
-    if rank <= last:
-        raise AGIProtocolError(f"forged environment: {key} out of Asterisk's order or repeated")
-    return rank
+def _forged(key: str) -> AGIProtocolError:
+    return AGIProtocolError(f"forged environment: {key} out of Asterisk's order or repeated")
 
 
 def _arg_rank(key: str, last: int) -> int:
@@ -194,7 +196,7 @@ def _arg_rank(key: str, last: int) -> int:
         raise AGIProtocolError(f"forged environment: {key} is not a key Asterisk sends")
     rank = len(ENV_ORDER) - 1 + int(number)
     if rank != max(last, len(ENV_ORDER) - 1) + 1:
-        raise AGIProtocolError(f"forged environment: {key} out of Asterisk's order or repeated")
+        raise _forged(key)
     return rank
 
 

@@ -12,8 +12,9 @@ Rules taken from the Asterisk 22 captures:
 * EOF anywhere is a hangup, never an error;
 * a call cut by a shutdown (``AGIServer.stop`` after its drain) still leaves
   with the route its handler registered with ``on_cut``: the MSet is written
-  over whatever command was running, which Asterisk then drops with no reply
-  (agi/13), so the route lands within a round trip.
+  over whatever command was running; Asterisk interrupts a STREAM FILE or
+  GET DATA with no reply (agi/13) or answers a WAIT FOR DIGIT first, then
+  runs the MSet, so the route lands within a round trip.
 """
 
 from __future__ import annotations
