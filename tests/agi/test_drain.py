@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import signal
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from router import service
 from router.agi import AGIServer, AGISession
 from router.agi.double import environment
 from router.agi.protocol import parse_args, separate_app_args
@@ -21,26 +19,9 @@ from router.customers.store import RedisCustomerStore
 from router.settings import Settings
 from router.types import CallInfo
 from tests.agi.conftest import LogCapture
-from tests.agi.serving import IVR
-from tests.redis_server import free_port
+from tests.agi.serving import IVR, serving
+from tests.agi.test_service import FLOW, PROMPTS
 
-FLOW = """\
-flow: hotline
-serves: {dnis: ["4008001234"]}
-start: menu
-nodes:
-  menu:
-    type: menu
-    prompt: main_menu
-    options: {"1": billing}
-    fallback: billing
-  billing: {type: queue, service: billing}
-"""
-PROMPTS = """\
-languages: [en]
-prompts:
-  main_menu: {en: "Billing press 1."}
-"""
 RED_VIP = Customer("C-RED", tier="vip", list=CustomerList.RED, phones=("13800138000",))
 MEDIA = ("GET DATA", "STREAM FILE", "WAIT FOR DIGIT")
 
@@ -79,29 +60,6 @@ class Asterisk:
         return dict(pair.partition("=")[::2] for pair in separate_app_args(argv[2]))
 
 
-@asynccontextmanager
-async def router(flows_dir: Path, redis_url: str, drain_s: float) -> AsyncIterator[tuple]:
-    settings = Settings(
-        agi_port=free_port(),
-        flows_dir=flows_dir,
-        routing_config=flows_dir / "routing.yaml",
-        drain_s=drain_s,
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(service.run(settings, redis_url, stop))
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", settings.agi_port), timeout=0.1):
-                break
-        except OSError:
-            await asyncio.sleep(0.02)
-    try:
-        yield settings, stop, task
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
-
-
 @pytest.fixture
 def flows_dir(tmp_path: Path) -> Path:
     shutil.copy(IVR / "routing.yaml", tmp_path / "routing.yaml")
@@ -116,12 +74,11 @@ class TestServiceDrain:
     ) -> None:
         """SIGTERM with the VIP mid-menu: after the drain the call gets red_desk and its pop."""
         await RedisCustomerStore(redis_client).upsert(RED_VIP)
-        async with router(flows_dir, redis_url, drain_s=0.2) as (settings, stop, task):
+        async with serving(flows_dir, redis_url, drain_s=0.2) as settings:
             asterisk = await Asterisk.call(settings.agi_port, "13800138000", "4008001234")
             assert (await asterisk.until_prompt()).startswith(MEDIA)
-            stop.set()  # what SIGTERM does
+            os.kill(os.getpid(), signal.SIGTERM)  # the service's own handler takes it
             route = await asterisk.route_then_eof()
-            await asyncio.wait_for(task, 15)
         assert route["TIERLINE_CUSTOMER"] == "C-RED"
         assert route["TIERLINE_LIST"] == "red"
         assert (route["TIERLINE_QUEUE"], route["TIERLINE_PRIO"]) == ("red_desk", "60")
