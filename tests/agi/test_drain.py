@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 from pathlib import Path
 
@@ -18,10 +17,11 @@ from router.customers.model import Customer, CustomerList
 from router.customers.store import RedisCustomerStore
 from router.settings import Settings
 from router.types import CallInfo
+from tests.agi import test_service
 from tests.agi.conftest import LogCapture
-from tests.agi.serving import IVR, serving
-from tests.agi.test_service import FLOW, PROMPTS
+from tests.agi.serving import serving
 
+flows_dir = test_service.flows_dir  # the fixture: a hotline flow whose menu holds the caller
 RED_VIP = Customer("C-RED", tier="vip", list=CustomerList.RED, phones=("13800138000",))
 MEDIA = ("GET DATA", "STREAM FILE", "WAIT FOR DIGIT")
 
@@ -58,14 +58,6 @@ class Asterisk:
         assert await asyncio.wait_for(self.reader.read(), 10) == b""  # then the router hangs up
         self.writer.close()
         return dict(pair.partition("=")[::2] for pair in separate_app_args(argv[2]))
-
-
-@pytest.fixture
-def flows_dir(tmp_path: Path) -> Path:
-    shutil.copy(IVR / "routing.yaml", tmp_path / "routing.yaml")
-    (tmp_path / "hotline.yaml").write_text(FLOW)
-    (tmp_path / "prompts.yaml").write_text(PROMPTS)
-    return tmp_path
 
 
 class TestServiceDrain:
