@@ -35,7 +35,6 @@ from router.agi.protocol import (
 )
 from router.errors import (
     AGIDeadChannelError,
-    AGIError,
     AGIProtocolError,
     AGITimeoutError,
     CallHungUp,
@@ -111,7 +110,7 @@ class AGISession:
             await self._conn.send(line, timeout_s)  # the lock's holder was cancelled
         except ConnectionClosed:
             return "hung_up", ""
-        except (AGIError, ValueError, LookupError, TypeError) as exc:
+        except Exception as exc:  # a bug in the route builder must not stop the shutdown
             return f"failed: {type(exc).__name__}", ""
         return "route_set", values.get("TIERLINE_QUEUE", "")
 

@@ -125,3 +125,22 @@ class TestServerCut:
         await stopping
         assert route == {"TIERLINE_QUEUE": "billing", "TIERLINE_PRIO": "20"}
         assert logs.events("agi.drain_cut")[0]["outcome"] == "route_set"
+
+    async def test_a_failing_route_builder_still_closes_the_call(self, logs: LogCapture) -> None:
+        """A bug in the registered builder is logged as the cut's outcome; the socket closes."""
+
+        def broken() -> dict[str, str]:
+            raise RuntimeError("bug")
+
+        async def ivr(session: AGISession, call: CallInfo) -> None:
+            session.on_cut(broken)
+            await session.play(["long-prompt"])
+
+        server = AGIServer({"inbound": ivr}, port=0)
+        await server.start()
+        asterisk = await Asterisk.call(server.port, "2000", "9999")
+        assert (await asterisk.until_prompt()).startswith("STREAM FILE")
+        await server.stop(drain_s=0.05)
+        assert await asyncio.wait_for(asterisk.reader.read(), 10) == b""
+        asterisk.writer.close()
+        assert logs.events("agi.drain_cut")[0]["outcome"] == "failed: RuntimeError"
