@@ -88,7 +88,7 @@ class TestOrderedParse:
             parse_env_block(block(lines))
 
     def test_every_capture_environment_is_in_order(self, shared_dir: Path) -> None:
-        """All 19 Asterisk 22 environments pass the ordered parser unchanged."""
+        """Every Asterisk 22 capture environment (18) passes the ordered parser unchanged."""
         checked = 0
         for tr in all_transcripts(shared_dir):
             lines = [line for line in tr.env if line]
