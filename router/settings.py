@@ -92,6 +92,8 @@ class Settings:
     log_level: str = "info"
     default_queue: str = "support"
     uvloop: bool = True
+    ami_site: str = "default"
+    records_retention_days: float = 180.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -117,6 +119,8 @@ class Settings:
             log_level=(e.get("TIERLINE_LOG_LEVEL") or "info").lower(),
             default_queue=e.get("TIERLINE_DEFAULT_QUEUE") or "support",
             uvloop=_cast(e, "TIERLINE_UVLOOP", _flag, True),
+            ami_site=e.get("TIERLINE_AMI_SITE") or "default",
+            records_retention_days=_cast(e, "TIERLINE_RECORDS_RETENTION_DAYS", float, 180.0),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
