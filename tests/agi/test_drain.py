@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from router.agi import AGIServer, AGISession
+from router.agi import AGIServer, AGISession, Handler
 from router.agi.double import environment
 from router.agi.protocol import parse_args, separate_app_args
 from router.customers.model import Customer, CustomerList
@@ -87,6 +87,18 @@ class TestServiceDrain:
             Settings.from_env({"TIERLINE_DRAIN_S": "-1"})
 
 
+async def cut_while_prompting(handler: Handler) -> AGIServer:
+    """Serve one call until its prompt plays, stop with a tiny drain; the router then hangs up."""
+    server = AGIServer({"inbound": handler}, port=0)
+    await server.start()
+    asterisk = await Asterisk.call(server.port, "2000", "9999")
+    assert (await asterisk.until_prompt()).startswith("STREAM FILE")
+    await server.stop(drain_s=0.05)
+    assert await asyncio.wait_for(asterisk.reader.read(), 10) == b""
+    asterisk.writer.close()
+    return server
+
+
 class TestServerCut:
     async def test_a_handler_without_a_cut_route_is_logged_and_closed(
         self, logs: LogCapture
@@ -96,13 +108,7 @@ class TestServerCut:
         async def ivr(session: AGISession, call: CallInfo) -> None:
             await session.play(["long-prompt"])
 
-        server = AGIServer({"inbound": ivr}, port=0)
-        await server.start()
-        asterisk = await Asterisk.call(server.port, "2000", "9999")
-        assert (await asterisk.until_prompt()).startswith("STREAM FILE")
-        await server.stop(drain_s=0.05)
-        assert await asyncio.wait_for(asterisk.reader.read(), 10) == b""
-        asterisk.writer.close()
+        server = await cut_while_prompting(ivr)
         [cut] = logs.events("agi.drain_cut")
         assert cut["outcome"] == "no_route"
         assert server.stats["cut_calls"] == 1
@@ -136,11 +142,5 @@ class TestServerCut:
             session.on_cut(broken)
             await session.play(["long-prompt"])
 
-        server = AGIServer({"inbound": ivr}, port=0)
-        await server.start()
-        asterisk = await Asterisk.call(server.port, "2000", "9999")
-        assert (await asterisk.until_prompt()).startswith("STREAM FILE")
-        await server.stop(drain_s=0.05)
-        assert await asyncio.wait_for(asterisk.reader.read(), 10) == b""
-        asterisk.writer.close()
+        await cut_while_prompting(ivr)
         assert logs.events("agi.drain_cut")[0]["outcome"] == "failed: RuntimeError"
