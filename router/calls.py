@@ -81,6 +81,8 @@ class CallRouter:
         call = replace(call, dnis=dialled_number(call))
         customer = await self._customer(call)
         live = await self._live_queues()
+        # If a shutdown cuts the call mid-IVR, it leaves with the route the policy gives it.
+        session.on_cut(lambda: self._cut_route(customer, call, live))
         flowset = self.flows.current  # the version this call keeps to the end
         flow = flowset.for_call(call.dnis, call.script)
         start_at, hops = "", 0
@@ -116,6 +118,11 @@ class CallRouter:
             elapsed_ms=round(record.duration_ms, 2),
         )
         await self._keep_path(call.uniqueid, record, resumed=bool(start_at))
+
+    def _cut_route(
+        self, customer: Customer | None, call: CallInfo, live: Mapping[str, QueueSnapshot]
+    ) -> dict[str, str]:
+        return route_variables(customer, self.policy.decide(NO_FLOW_SERVICE, customer, call, live))
 
     async def _customer(self, call: CallInfo) -> Customer | None:
         if not call.caller:

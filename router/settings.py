@@ -110,6 +110,15 @@ class Settings(BaseSettings):
         description="route of last resort when the routing file cannot be used",
     )
     uvloop: bool = Field(True, description="run serve on uvloop when installed (1/0)")
+    agi_allow: str = Field(
+        "",
+        max_length=4096,
+        description="peers allowed to connect (addresses/CIDRs, comma-separated); "
+        "empty: loopback only, and required when the listener is not loopback",
+    )
+    drain_s: float = Field(
+        10.0, ge=0.0, le=3600.0, description="on SIGTERM, seconds calls may take to finish"
+    )
     ami_site: str = Field(
         "default",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
