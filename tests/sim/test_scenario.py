@@ -81,3 +81,33 @@ class TestScenario:
         """A missing file is a ScenarioError too."""
         with pytest.raises(ScenarioError, match="cannot read"):
             load_scenario(tmp_path / "none.yaml")
+
+
+class TestStrictKeys:
+    @pytest.mark.parametrize(
+        ("wrong", "right", "hint"),
+        [
+            ("interval_minutes: 15", "interval_minute: 15", "did you mean 'interval_minutes'?"),
+            ("vip: {patience:", "vip: {pateince:", "did you mean 'patience'?"),
+            ("{service_level: 0.9,", "{servce_level: 0.9,", "did you mean 'service_level'?"),
+            ("cost_per_hour: 20}", "cost_per_hour: 20, agnets: 2}", "did you mean 'agents'?"),
+            ("normal: {patience: {dist: exponential, mean", "normal: {patience: {dist: exponential, maen",
+             "did you mean 'mean'?"),
+            ('{dnis: "1",', '{dnsi: "1",', "did you mean 'dnis'?"),
+            ("default: {play:", "default: {plya:", "did you mean 'play'?"),
+        ],
+    )  # fmt: skip
+    def test_a_misspelt_key_is_a_located_error(self, wrong: str, right: str, hint: str) -> None:
+        """A typo never falls back to a default: it is reported at its own line with a fix."""
+        text = GOOD.replace(wrong, right)
+        assert text != GOOD
+        want = next(i for i, t in enumerate(text.splitlines(), 1) if right.split("\n")[0] in t)
+        with pytest.raises(ScenarioError) as err:
+            parse_scenario(text, "s.yaml")
+        problem = next(p for p in err.value.problems if "unknown key" in p.message)
+        assert (problem.file, problem.line, problem.hint) == ("s.yaml", want, hint)
+
+    def test_names_chosen_by_the_planner_are_free(self) -> None:
+        """Tier, queue and menu names are the planner's own: only field names are checked."""
+        text = GOOD.replace("vip:", "servce_level:").replace("vip: 1", "servce_level: 1")
+        assert parse_scenario(text, "s.yaml").model.tiers[0] == "servce_level"
