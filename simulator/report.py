@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 
@@ -18,7 +19,7 @@ from simulator.model import SimModel
 from simulator.planner import FrontierPoint
 from simulator.stats import Estimate, JsonResults, as_json
 
-__all__ = ["tier_table", "write_report"]
+__all__ = ["staff_figure", "step_points", "tier_table", "write_report"]
 
 TIER_METRICS = (
     "calls",
@@ -64,16 +65,32 @@ def _plot_tiers(est: Mapping[str, Mapping[str, Estimate]], model: SimModel, out:
     return "tiers.png"
 
 
-def _plot_staff(est: Mapping[str, Mapping[str, Estimate]], model: SimModel, out: Path) -> str:
+def step_points(values: Sequence[float]) -> tuple[list[int], list[float]]:
+    """Points for ``step(where="post")``: interval i's value spans [i, i+1).
+
+    Matplotlib's default (``where="pre"``) draws each value over the
+    interval *before* it, shifting a staffing plan one interval early.
+    """
+    return list(range(len(values) + 1)), [*values, *values[-1:]]
+
+
+def staff_figure(est: Mapping[str, Mapping[str, Estimate]], model: SimModel) -> Any:
+    """Agents and cost per interval, each value drawn over its own interval."""
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     x = range(model.n_intervals)
     for q in model.queues:
-        ax1.step(x, [est[f"queue/{q.name}/{i}"]["agents"].mean for i in x], label=q.name)
-        ax2.step(x, [est[f"queue/{q.name}/{i}"]["cost"].mean for i in x], label=q.name)
+        for ax, metric in ((ax1, "agents"), (ax2, "cost")):
+            xs, ys = step_points([est[f"queue/{q.name}/{i}"][metric].mean for i in x])
+            ax.step(xs, ys, where="post", label=q.name)
     ax1.set_ylabel("agents")
     ax2.set_ylabel("cost")
     ax2.set_xlabel("interval")
     ax1.legend()
+    return fig
+
+
+def _plot_staff(est: Mapping[str, Mapping[str, Estimate]], model: SimModel, out: Path) -> str:
+    fig = staff_figure(est, model)
     fig.savefig(out / "staffing.png", dpi=80)
     plt.close(fig)
     return "staffing.png"

@@ -22,8 +22,18 @@ _SAMPLER = frozenset({"dist", "mean", "sd", "values"})
 
 ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
     (): frozenset(
-        {"start", "interval_minutes", "intervals", "warmup_minutes", "tiers", "arrivals",
-         "queues", "routing", "ivr", "callback"}
+        {
+            "start",
+            "interval_minutes",
+            "intervals",
+            "warmup_minutes",
+            "tiers",
+            "arrivals",
+            "queues",
+            "routing",
+            "ivr",
+            "callback",
+        }
     ),  # fmt: skip
     ("tiers", "*"): frozenset({"patience", "target", "customer"}),
     ("tiers", "*", "patience"): _SAMPLER,
@@ -34,8 +44,16 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
     ("routing",): frozenset({"factory", "options"}),
     ("callback",): frozenset({"ewt_over_s", "accept", "delay_s", "priority"}),
     ("ivr",): frozenset(
-        {"flows", "prompt_manifest", "prompts", "menus", "callers", "think_s",
-         "default_prompt_s", "unrouted_service"}
+        {
+            "flows",
+            "prompt_manifest",
+            "prompts",
+            "menus",
+            "callers",
+            "think_s",
+            "default_prompt_s",
+            "unrouted_service",
+        }
     ),  # fmt: skip
     ("ivr", "menus", "*"): frozenset({"play", "think_s", "choices"}),
     ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified"}),

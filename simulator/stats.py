@@ -196,5 +196,11 @@ JsonResults = dict[str, dict[str, dict[str, float]]]
 def as_json(combined: Mapping[str, Mapping[str, Estimate]]) -> JsonResults:
     """Plain dicts for results.json / --json."""
     return {
-        k: {m: {"mean": e.mean, "ci95": e.ci95} for m, e in v.items()} for k, v in combined.items()
+        k: {m: {"mean": _finite(e.mean), "ci95": _finite(e.ci95)} for m, e in v.items()}
+        for k, v in combined.items()
     }
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no NaN: a figure that cannot be estimated (one replication's CI) is null."""
+    return x if math.isfinite(x) else None

@@ -323,7 +323,7 @@ class TestWorkersElsewhere:
         elsewhere = tmp_path / "worker"
         elsewhere.mkdir()
         monkeypatch.chdir(elsewhere)
-        walk = pickle.loads(blob)  # noqa: S301 - our own pickle
+        walk = pickle.loads(blob)
         assert set(walk.engine.flows.flows) == set(sc.model.ivr.engine.flows.flows) != set()
 
     def test_a_missing_flows_directory_on_a_worker_is_an_error(
@@ -339,4 +339,4 @@ class TestWorkersElsewhere:
         blob = pickle.dumps(sc.model.ivr)
         shutil.rmtree(copy)
         with pytest.raises(FileNotFoundError, match="not on this worker"):
-            pickle.loads(blob)  # noqa: S301
+            pickle.loads(blob)
