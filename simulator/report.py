@@ -19,7 +19,7 @@ from simulator.model import SimModel
 from simulator.planner import FrontierPoint
 from simulator.stats import Estimate, JsonResults, as_json
 
-__all__ = ["staff_figure", "step_points", "tier_table", "write_report"]
+__all__ = ["shown", "staff_figure", "step_points", "tier_table", "write_report"]
 
 TIER_METRICS = (
     "calls",
@@ -38,10 +38,18 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{{ title }}</
 </head><body><h1>{{ title }}</h1><p>{{ replications }} replications, seed {{ seed }}.</p>
 <table><tr><th>tier</th>{% for m in metrics %}<th>{{ m }}</th>{% endfor %}</tr>
 {% for tier, row in table.items() %}<tr><th>{{ tier }}</th>{% for m in metrics %}
-<td>{{ "%.4g"|format(row[m]["mean"]) }} &plusmn; {{ "%.2g"|format(row[m]["ci95"]) }}</td>
+<td>{{ shown(row[m]) }}</td>
 {% endfor %}</tr>{% endfor %}</table>
 {% for img in images %}<p><img src="{{ img }}" alt="{{ img }}"></p>{% endfor %}
 </body></html>"""
+
+
+def shown(figure: Mapping[str, float | None], digits: int = 4, unit: str = "") -> str:
+    """``mean ± ci95`` for people; a dash where a figure or its interval is unknown."""
+    mean, ci = figure.get("mean"), figure.get("ci95")
+    if mean is None:
+        return "-"
+    return f"{mean:.{digits}g}{unit}" + (f" ± {ci:.2g}{unit}" if ci is not None else " (1 run)")
 
 
 def tier_table(estimates: Mapping[str, Mapping[str, Estimate]], model: SimModel) -> JsonResults:
@@ -146,5 +154,6 @@ def write_report(
         metrics=TIER_METRICS,
         table=tier_table(estimates, model),
         images=images,
+        shown=shown,
     )
     (out / "report.html").write_text(html, encoding="utf-8")

@@ -34,7 +34,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
             "ivr",
             "callback",
         }
-    ),  # fmt: skip
+    ),
     ("tiers", "*"): frozenset({"patience", "target", "customer"}),
     ("tiers", "*", "patience"): _SAMPLER,
     ("tiers", "*", "target"): frozenset({"service_level", "within_s", "max_abandon"}),
@@ -54,7 +54,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
             "default_prompt_s",
             "unrouted_service",
         }
-    ),  # fmt: skip
+    ),
     ("ivr", "menus", "*"): frozenset({"play", "think_s", "choices"}),
     ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified"}),
 }

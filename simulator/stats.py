@@ -190,7 +190,7 @@ def littles_law(log: CallLog, model: SimModel) -> list[LittleCheck]:
     return out
 
 
-JsonResults = dict[str, dict[str, dict[str, float]]]
+JsonResults = dict[str, dict[str, dict[str, float | None]]]
 
 
 def as_json(combined: Mapping[str, Mapping[str, Estimate]]) -> JsonResults:

@@ -77,7 +77,7 @@ def simulate(
     """Simulate a scenario day: service, abandonment, occupancy and cost with 95% CIs."""
     from tqdm import tqdm
 
-    from simulator.report import tier_table, write_report
+    from simulator.report import shown, tier_table, write_report
     from simulator.runner import replicate
 
     sc = _load(scenario)
@@ -92,10 +92,9 @@ def simulate(
         return
     click.echo(f"{reps.calls:,} calls over {replications} replications")
     for tier, row in table.items():
-        sl, ab = row["service_level"], row["abandon_rate"]
+        sl, ab, asa = row["service_level"], row["abandon_rate"], row["asa"]
         click.echo(
-            f"  {tier:<10} SL {sl['mean']:.3f} ±{sl['ci95']:.3f}  "
-            f"abandon {ab['mean']:.3f} ±{ab['ci95']:.3f}  ASA {row['asa']['mean']:.1f}s"
+            f"  {tier:<10} SL {shown(sl, 3)}  abandon {shown(ab, 3)}  ASA {shown(asa, 3, 's')}"
         )
 
 

@@ -86,6 +86,13 @@ class TestSimulateCommand:
         data = json.loads(res.output, parse_constant=no_nan)
         assert data["vip"]["service_level"]["ci95"] is None
         assert data["vip"]["service_level"]["mean"] is not None
+        out = tmp_path / "out"
+        text = CliRunner().invoke(
+            cli, ["simulate", scenario(tmp_path), "-n", "1", "--workers", "1", "--out", str(out)]
+        )
+        assert text.exit_code == 0, text.output
+        assert "(1 run)" in text.output
+        assert "(1 run)" in (out / "report.html").read_text()
 
     @pytest.mark.parametrize(
         "args",

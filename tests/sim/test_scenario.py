@@ -91,7 +91,7 @@ class TestStrictKeys:
             ("vip: {patience:", "vip: {pateince:", "did you mean 'patience'?"),
             ("{service_level: 0.9,", "{servce_level: 0.9,", "did you mean 'service_level'?"),
             ("cost_per_hour: 20}", "cost_per_hour: 20, agnets: 2}", "did you mean 'agents'?"),
-            ("normal: {patience: {dist: exponential, mean", "normal: {patience: {dist: exponential, maen",
+            ("exponential, mean: 60}}\narrivals", "exponential, maen: 60}}\narrivals",
              "did you mean 'mean'?"),
             ('{dnis: "1",', '{dnsi: "1",', "did you mean 'dnis'?"),
             ("default: {play:", "default: {plya:", "did you mean 'play'?"),
