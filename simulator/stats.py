@@ -125,10 +125,12 @@ def summarize(log: CallLog, model: SimModel) -> Summary:
     for qi, q in enumerate(model.queues):
         out[f"queue/{q.name}"] = _measure(log, sl, window & (log.queue == qi))
         busy = _busy_by_interval(log, model, qi)
+        in_queue = window & (log.queue == qi)
         for i in range(model.n_intervals):
             paid = q.agents[i] * model.interval_s / 3600 / (1 - q.shrinkage)
             out[f"queue/{q.name}/{i}"] = {
                 "agents": float(q.agents[i]),
+                "offered": float((in_queue & (interval == i)).sum()),
                 "occupancy": _ratio(float(busy[i]), q.agents[i] * model.interval_s),
                 "cost": paid * q.cost_per_hour,
             }
