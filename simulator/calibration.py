@@ -221,7 +221,7 @@ def _agents(
         days = np.zeros((-(-peak.size // n), n))  # whole days, zero-padded
         days.flat[: peak.size] = peak
         per_slot = days.sum(axis=0) / n_days
-        out[queue] = tuple(int(round(v)) for v in per_slot)
+        out[queue] = tuple(int(np.rint(v)) for v in per_slot)
     return out
 
 

@@ -92,7 +92,7 @@ class TestSyntheticCentre:
         """The calibrated scenario validates, and simulates the same abandonment within 2 points."""
         import yaml
 
-        sc, records = recorded
+        _, records = recorded
         doc = scenario_document(calibrate(records, SH))
         twin = parse_scenario(yaml.safe_dump(doc), "twin.yaml")
         true_ab = np.mean([r.outcome == "abandoned" for r in records if r.joined_at])
