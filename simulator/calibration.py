@@ -34,7 +34,14 @@ from scipy.stats import CensoredData, ecdf
 from router.ami.records import CallRecord
 from simulator.fitting import Fit, fit_durations
 
-__all__ = ["Calibration", "Patience", "Traffic", "calibrate", "scenario_document"]
+__all__ = [
+    "Calibration",
+    "Patience",
+    "Traffic",
+    "calibrate",
+    "local_slots",
+    "scenario_document",
+]
 
 QUANTILES = 100  # points of an empirical patience distribution
 MIN_AT_RISK = 50  # callers still waiting at a KM median for it to be reported
@@ -116,6 +123,13 @@ def _local(t: NDArray[np.float64], zone: ZoneInfo) -> NDArray[np.float64]:
     }
     shift = np.array([offsets[int(d)].total_seconds() for d in days], dtype=float)
     return np.asarray(t + shift, dtype=float)
+
+
+def local_slots(
+    t: NDArray[np.float64], zone: ZoneInfo, minutes: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(local day number, interval of the day) of epoch times, by the centre's clock."""
+    return _slots(_local(t, zone), minutes)
 
 
 def _slots(local: NDArray[np.float64], minutes: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:

@@ -11,6 +11,7 @@ import click
 
 from router import __version__
 from router.cli.asterisk_conf import asterisk_conf
+from router.cli.calibrate import calibrate
 from router.cli.call import call
 from router.cli.customers import customers
 from router.cli.flows import flows
@@ -38,6 +39,7 @@ cli.add_command(flows)
 cli.add_command(prompts)
 cli.add_command(simulate)
 cli.add_command(plan)
+cli.add_command(calibrate)
 
 
 def main() -> None:

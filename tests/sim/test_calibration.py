@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -100,3 +101,64 @@ class TestSyntheticCentre:
         queued = log.queue >= 0
         twin_ab = float(np.mean(log.outcome[queued] == 2))
         assert twin_ab == pytest.approx(true_ab, abs=0.02), (twin_ab, true_ab)
+
+
+class TestCalibrateCommand:
+    def test_from_an_export_with_backtest(self, recorded: tuple, tmp_path: Path) -> None:
+        """JSON Lines export -> scenario + report; the backtest prints per interval."""
+        import json
+
+        from click.testing import CliRunner
+
+        from router.ami.records import to_fields
+        from router.cli import cli
+
+        _, records = recorded
+        export = tmp_path / "calls.jsonl"
+        export.write_text("".join(json.dumps(to_fields(r)) + "\n" for r in records))
+        out = tmp_path / "twin.yaml"
+        res = CliRunner().invoke(
+            cli, ["calibrate", "--records", str(export), "--out", str(out), "--backtest", "2"]
+        )
+        assert res.exit_code == 0, res.output
+        assert "handle support: lognormal" in res.output
+        assert "patience vip: median beyond the waits seen" in res.output
+        assert "09:00" in res.output  # backtest rows by local clock time
+        report = json.loads(out.with_suffix(".calibration.json").read_text())
+        assert report["days"] == DAYS
+        assert parse_scenario(out.read_text(), str(out)).model.n_intervals == 48
+
+    def test_from_the_calls_stream(self, recorded: tuple, tmp_path: Path, redis_url: str) -> None:
+        """--from/--to read the AMI listener's calls stream for those local days."""
+        import redis as sync_redis
+        from click.testing import CliRunner
+
+        from router.ami.records import to_fields
+        from router.cli import cli
+        from router.storage import keys
+
+        _, records = recorded
+        r = sync_redis.Redis.from_url(redis_url)
+        pipe = r.pipeline()
+        for rec in sorted(records, key=lambda x: x.ended_at):
+            pipe.xadd(keys.CALLS_STREAM, to_fields(rec), id=f"{int(rec.ended_at * 1000)}-*")
+        pipe.execute()
+        out = tmp_path / "twin.yaml"
+        res = CliRunner().invoke(cli, [
+            "calibrate", "--from", "2026-11-03", "--to", "2026-11-05", "--out", str(out),
+            "--redis", redis_url,
+        ])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        assert "over 2 days" in out.read_text().splitlines()[0]
+
+    def test_a_bad_row_is_located(self, tmp_path: Path) -> None:
+        """A malformed export line names its file and line, no traceback."""
+        from click.testing import CliRunner
+
+        from router.cli import cli
+
+        export = tmp_path / "calls.jsonl"
+        export.write_text('{"uniqueid": "1", "started_at": "soon"}\n')
+        res = CliRunner().invoke(cli, ["calibrate", "--records", str(export), "--out", "x.yaml"])
+        assert res.exit_code == 1
+        assert f"{export}:1:" in res.output
