@@ -34,6 +34,10 @@ COMMANDS = {
     "prompts": ("router.cli.prompts:prompts", "Prepare recorded prompts for Asterisk."),
     "simulate": ("router.cli.simulate:simulate", "Simulate a scenario day with 95% CIs."),
     "plan": ("router.cli.simulate:plan", "Cheapest staffing meeting every tier's targets."),
+    "calibrate": (
+        "router.cli.calibrate:calibrate",
+        "A scenario from the centre's own call records (and its backtest).",
+    ),
 }
 
 
