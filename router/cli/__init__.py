@@ -18,6 +18,7 @@ from router.cli.prompts import prompts
 from router.cli.report import report
 from router.cli.serve import serve
 from router.cli.simulate import plan, simulate
+from router.cli.web import web
 from router.errors import ConfigError, LoadError
 
 __all__ = ["cli", "main"]
@@ -38,6 +39,7 @@ cli.add_command(flows)
 cli.add_command(prompts)
 cli.add_command(simulate)
 cli.add_command(plan)
+cli.add_command(web)
 
 
 def main() -> None:
