@@ -133,7 +133,7 @@ def _tier_row(
     joined = [w.joined_at for w in waiters]
     return {
         "waiting": float(len(joined)),
-        "longest_wait_s": max((now - j for j in joined), default=0.0),
+        "longest_wait_s": max((max(0.0, now - j) for j in joined), default=0.0),
         **calls,
     }
 

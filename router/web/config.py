@@ -124,7 +124,7 @@ class WallboardConfig(_Frozen):
     push_interval_s: float = Field(default=1.0, ge=0.2, le=10.0)
     stale_after_s: float = Field(default=10.0, gt=0.0, le=3600.0)
     bands: Mapping[Metric, Band] = Field(default_factory=dict)
-    alerts: tuple[AlertRule, ...] = ()
+    alerts: tuple[AlertRule, ...] = Field(default=(), strict=False)  # YAML lists
     webhook: str | None = None
 
     @field_validator("timezone")
