@@ -65,8 +65,8 @@ class TestWallboardInChromium:
             loads = await page.evaluate("performance.getEntriesByType('navigation').length")
             await fake.push(join("7.1", "vip_desk", "vip"))
             await page.wait_for_function(
-                """() => document.querySelector('#tiers tr[data-name="vip"] td[data-metric="waiting"]')
-                         ?.textContent === '1'""",
+                "() => document.querySelector("
+                "'#tiers tr[data-name=\"vip\"] td[data-metric=\"waiting\"]')?.textContent === '1'",
                 timeout=2000,
             )
             await page.wait_for_selector(".alert", timeout=2000)

@@ -19,7 +19,7 @@ def rec(
 ) -> CallRecord:
     end = joined + wait
     return CallRecord(
-        "u", tier=tier, queue=queue, joined_at=joined, outcome=outcome,
+        "u", tier=tier, queue="vip_desk", joined_at=joined, outcome=outcome,
         answered_at=end if outcome == "answered" else 0.0,
         abandoned_at=end if outcome == "abandoned" else 0.0, ended_at=end + 60,
     )  # fmt: skip
