@@ -56,3 +56,15 @@ class TestWallboardConfig:
 
     def test_no_file_means_defaults(self) -> None:
         assert load_wallboard(None).service_level_s == 20.0
+
+
+class TestShippedSample:
+    def test_sample_wallboard_file_is_valid_and_names_real_queues(self) -> None:
+        """ivr_flows/wallboard.yaml loads, and its alerts watch queues routing.yaml defines."""
+        from router.policy import load_routing
+
+        root = Path(__file__).resolve().parents[2] / "ivr_flows"
+        cfg = load_wallboard(root / "wallboard.yaml")
+        routing = load_routing(root / "routing.yaml")
+        assert {a.queue for a in cfg.alerts if a.queue} <= set(routing.queues)
+        assert {a.tier for a in cfg.alerts if a.tier} <= set(routing.tiers)
