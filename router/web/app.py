@@ -109,7 +109,7 @@ async def _probe(check: Check) -> bool:
 async def _stream(board: Wallboard, request: Request) -> AsyncIterator[bytes]:
     """One SSE message per new board; a comment line keeps proxies from timing out."""
     seen = -1
-    while not await request.is_disconnected():
+    while not board.closed and not await request.is_disconnected():
         version, current = await board.next_board(seen, SSE_KEEPALIVE_S)
         if current is None or version == seen:
             yield b": keepalive\n\n"

@@ -121,7 +121,7 @@ class WallboardConfig(_Frozen):
     timezone: str = "Asia/Shanghai"
     language: Literal["auto", "zh", "en"] = "auto"
     service_level_s: float = Field(default=20.0, gt=0.0, le=3600.0)
-    push_interval_s: float = Field(default=1.0, ge=0.2, le=10.0)
+    push_interval_s: float = Field(default=0.5, ge=0.2, le=10.0)
     stale_after_s: float = Field(default=10.0, gt=0.0, le=3600.0)
     bands: Mapping[Metric, Band] = Field(default_factory=dict)
     alerts: tuple[AlertRule, ...] = Field(default=(), strict=False)  # YAML lists

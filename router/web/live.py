@@ -48,6 +48,7 @@ class Wallboard:
         self._webhook_tasks: set[asyncio.Task[None]] = set()
         self.board: Board | None = None
         self.version = 0
+        self.closed = False  # set when the service stops: event streams end
         self._started = False
 
     async def tick(self) -> Board | None:
@@ -85,13 +86,16 @@ class Wallboard:
                 pass
         for task in list(self._webhook_tasks):
             task.cancel()
+        async with self._changed:
+            self.closed = True
+            self._changed.notify_all()
 
     async def next_board(self, seen: int, timeout_s: float) -> tuple[int, Board | None]:
         """Wait for a board newer than version ``seen`` (or the timeout)."""
         async with self._changed:
             try:
                 async with asyncio.timeout(timeout_s):
-                    await self._changed.wait_for(lambda: self.version > seen)
+                    await self._changed.wait_for(lambda: self.version > seen or self.closed)
             except TimeoutError:
                 pass
             return self.version, self.board

@@ -50,7 +50,15 @@ async def run_web(
     board = Wallboard(StateSource(redis), config, tiers)
     app = create_app(board, {"redis": redis_check(redis), **(checks or {})}, token)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )  # fmt: skip
     )
     refresher = asyncio.create_task(board.run(stop))
     serving = asyncio.create_task(server.serve())
