@@ -58,7 +58,7 @@ async def run_web(
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=2,
-        )  # fmt: skip
+        )
     )
     refresher = asyncio.create_task(board.run(stop))
     serving = asyncio.create_task(server.serve())
