@@ -201,12 +201,10 @@ async def run(url: str, args: argparse.Namespace) -> None:
     print(f"AMI write -> SSE board latency: n={len(lat)} p50 {pct(lat, 50) * 1000:.0f} ms "
           f"p99 {pct(lat, 99) * 1000:.0f} ms max {max(lat, default=0) * 1000:.0f} ms")  # fmt: skip
     for label, s in (("lookup, wallboard off", off), ("lookup, wallboard on ", on)):
-        print(
-            f"{label}: p50 {pct(s, 50):6.1f} us  p99 {pct(s, 99):6.1f} us  mean {statistics.fmean(s):6.1f} us"
-        )
-    print(
-        f"ratio on/off: p50 x{pct(on, 50) / pct(off, 50):.2f}  p99 x{pct(on, 99) / pct(off, 99):.2f}"
-    )
+        mean = statistics.fmean(s)
+        print(f"{label}: p50 {pct(s, 50):6.1f} us  p99 {pct(s, 99):6.1f} us  mean {mean:6.1f} us")
+    p50, p99 = pct(on, 50) / pct(off, 50), pct(on, 99) / pct(off, 99)
+    print(f"ratio on/off: p50 x{p50:.2f}  p99 x{p99:.2f}")
     await client.aclose()
     await redis.aclose()
 
