@@ -119,6 +119,14 @@ class Settings(BaseSettings):
     drain_s: float = Field(
         10.0, ge=0.0, le=3600.0, description="on SIGTERM, seconds calls may take to finish"
     )
+    web_host: Host = Field("127.0.0.1", description="tierline web listen address")
+    web_port: Port = Field(8080, description="tierline web listen port")
+    web_token_file: Path | None = Field(
+        None, description="file holding the web access token (required off loopback)"
+    )
+    wallboard_config: Path | None = Field(
+        None, description="wallboard bands and alerts (default: wallboard.yaml beside the flows)"
+    )
     ami_site: str = Field(
         "default",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",

@@ -38,6 +38,7 @@ COMMANDS = {
         "router.cli.calibrate:calibrate",
         "A scenario from the centre's own call records (and its backtest).",
     ),
+    "web": ("router.cli.web:web", "Wallboard, alerts, /metrics and health checks over HTTP."),
 }
 
 
