@@ -11,6 +11,7 @@ swallows a hangup by accident.
     TierlineError
     ├── ConfigError                 a setting or config file value is unusable
     ├── LoadError                   operator input rejected; carries Problems
+    │   ├── CampaignDataError       dialer campaign files and contact rows
     │   ├── CustomerDataError       customer CSV / JSON Lines rows
     │   ├── FlowError               IVR flow YAML
     │   ├── RoutingConfigError      routing policy YAML
@@ -44,6 +45,7 @@ __all__ = [
     "AMIActionError",
     "AMIError",
     "CallHungUp",
+    "CampaignDataError",
     "ConfigError",
     "CustomerDataError",
     "FlowError",
@@ -95,6 +97,10 @@ class LoadError(TierlineError):
 
 class CustomerDataError(LoadError):
     """Customer import rows failed validation."""
+
+
+class CampaignDataError(LoadError):
+    """A dialer campaign file or contact import rows failed validation."""
 
 
 class FlowError(LoadError):

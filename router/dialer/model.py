@@ -116,6 +116,7 @@ class Contact:
     priority: int = 0
     requested_at: datetime | None = None
     tier: str = ""
+    timezone: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ __all__ = [
     "DIALER_ATTEMPTS_STREAM",
     "DIALER_CALLBACK_GROUP",
     "DIALER_CAMPAIGNS",
+    "DIALER_DUE_INDEX",
     "DIALER_HISTORY_TTL_S",
     "DIALER_INFLIGHT_TTL_S",
     "DIALER_PREFIX",
@@ -33,6 +34,7 @@ __all__ = [
     "dialer_due_key",
     "dialer_history_key",
     "dialer_inflight_key",
+    "dialer_marketing_key",
     "ivr_path_key",
     "number_key",
     "queue_callers_key",
@@ -102,9 +104,9 @@ DIALER_INFLIGHT_TTL_S = 2 * 3600  # an in-flight lock outlives any call; a crash
 DIALER_HISTORY_TTL_S = 40 * 24 * 3600  # contact history kept beyond the longest cap window
 
 
-def dialer_due_key(lane: str) -> str:
-    """ZSET contact id -> due epoch second, one per lane (agent queue)."""
-    return f"{DIALER_PREFIX}due:{lane}"
+def dialer_due_key(slot: str) -> str:
+    """ZSET contact id -> due epoch second, one per ``campaign|lane|priority``."""
+    return f"{DIALER_PREFIX}due:{slot}"
 
 
 def dialer_contact_key(contact_id: str) -> str:
@@ -130,3 +132,11 @@ def dialer_history_key(number: str) -> str:
 def dialer_campaign_attempts_key(campaign: str) -> str:
     """HASH number -> attempts made in this campaign."""
     return f"{DIALER_PREFIX}ca:{campaign}"
+
+
+def dialer_marketing_key(who: str) -> str:
+    """ZSET attempt id -> epoch second of marketing attempts to this customer."""
+    return f"{DIALER_PREFIX}mkt:{who}"
+
+
+DIALER_DUE_INDEX = f"{PREFIX}:{{d}}:dueidx"  # SET of 'campaign|lane|prio' with a due ZSET
