@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 __all__ = ["MemberBook"]
 
 _NOT_INUSE = "1"
-_MEMBER_EVENTS = frozenset({"QueueMember", "QueueMemberStatus", "QueueMemberPause", "QueueMemberAdded"})
+_MEMBER_EVENTS = frozenset(
+    {"QueueMember", "QueueMemberStatus", "QueueMemberPause", "QueueMemberAdded"}
+)
 
 
 @dataclass(slots=True)

@@ -96,9 +96,7 @@ class ClaimArgs:
     exempt: bool
 
 
-def claim_call(
-    args: ClaimArgs, limits: ContactLimits
-) -> tuple[list[str], list[str | int | float]]:
+def claim_call(args: ClaimArgs, limits: ContactLimits) -> tuple[list[str], list[str | int | float]]:
     """KEYS and ARGV of the claim script for ``args``."""
     script_keys = [
         keys.dialer_due_key(args.slot),
@@ -125,4 +123,3 @@ def claim_call(
         keys.DIALER_HISTORY_TTL_S,
     ]
     return script_keys, argv
-

@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from router.dialer.model import CALLBACK_CAMPAIGN, Campaign, CampaignKind, DialMode, DialResult, RetryRule
+from router.dialer.model import (
+    CALLBACK_CAMPAIGN,
+    Campaign,
+    CampaignKind,
+    DialMode,
+    DialResult,
+    RetryRule,
+)
 from router.dialer.originate import DialPlan
 from router.dialer.pacing import Forecast, InboundGuard, LanePacing
 from router.dialer.rules import ContactLimits
@@ -61,7 +68,9 @@ class _Hours(_Strict):
         return v
 
     def build(self, name: str) -> BusinessHours:
-        return BusinessHours(name, self.timezone, weekly_from(self.weekly), self.holidays, frozenset(self.closed))
+        return BusinessHours(
+            name, self.timezone, weekly_from(self.weekly), self.holidays, frozenset(self.closed)
+        )
 
 
 class _Retry(_Strict):
@@ -88,21 +97,35 @@ class _CampaignBody(_Strict):
         if expires is not None and expires.tzinfo is None:
             expires = expires.replace(tzinfo=ZoneInfo(self.hours.timezone))
         return Campaign(
-            name=name, kind=self.kind, lane=self.lane, hours=self.hours.build(name),
-            retry={DialResult(k): RetryRule(r.count, int(r.gap_minutes * 60)) for k, r in self.retry.items()},
-            max_attempts=self.max_attempts, expires_at=expires, mode=self.mode,
-            caller_id=self.caller_id, priority=self.priority,
-        )  # fmt: skip
+            name=name,
+            kind=self.kind,
+            lane=self.lane,
+            hours=self.hours.build(name),
+            retry={
+                DialResult(k): RetryRule(r.count, int(r.gap_minutes * 60))
+                for k, r in self.retry.items()
+            },
+            max_attempts=self.max_attempts,
+            expires_at=expires,
+            mode=self.mode,
+            caller_id=self.caller_id,
+            priority=self.priority,
+        )
 
 
 class _Callbacks(_Strict):
     lane: str = "support"
     lanes: dict[str, str] = Field(default_factory=dict)  # service -> lane
     hours: _Hours = Field(default_factory=_Hours)
-    retry: dict[_RETRY_KEYS, _Retry] = Field(default_factory=lambda: {
-        "busy": _Retry(count=3, gap_minutes=10), "no_answer": _Retry(count=3, gap_minutes=30),
-        "congestion": _Retry(count=3, gap_minutes=5), "failed": _Retry(count=1, gap_minutes=60),
-        "unknown": _Retry(count=1, gap_minutes=30)})  # fmt: skip
+    retry: dict[_RETRY_KEYS, _Retry] = Field(
+        default_factory=lambda: {  # type: ignore[arg-type]
+            "busy": _Retry(count=3, gap_minutes=10),
+            "no_answer": _Retry(count=3, gap_minutes=30),
+            "congestion": _Retry(count=3, gap_minutes=5),
+            "failed": _Retry(count=1, gap_minutes=60),
+            "unknown": _Retry(count=1, gap_minutes=30),
+        }
+    )
     max_attempts: int = Field(default=5, ge=1, le=50)
     priorities: dict[str, int] = Field(
         default_factory=lambda: {"red": 9, "vip": 8, "high": 6, "mid": 4, "normal": 2}
@@ -137,7 +160,9 @@ class _Pacing(_Strict):
 
 
 class _Dial(_Strict):
-    customer_channel: str = Field(default="Local/{number}@tierline-dial", pattern=r"^[^\x00-\x1f,]*\{number\}[^\x00-\x1f,]*$")
+    customer_channel: str = Field(
+        default="Local/{number}@tierline-dial", pattern=r"^[^\x00-\x1f,]*\{number\}[^\x00-\x1f,]*$"
+    )
     timeout_s: float = Field(default=30, gt=0, le=120)
     caller_id: str = Field(default="Tierline <4000>", max_length=80, pattern=r"^[^\x00-\x1f]*$")
 
@@ -169,8 +194,14 @@ class DialerConfig:
 
 
 def _callback_campaign(cb: _Callbacks) -> Campaign:
-    body = _CampaignBody(kind=CampaignKind.CALLBACK, lane=cb.lane, hours=cb.hours, retry=cb.retry,
-                         max_attempts=cb.max_attempts, priority=0)  # fmt: skip
+    body = _CampaignBody(
+        kind=CampaignKind.CALLBACK,
+        lane=cb.lane,
+        hours=cb.hours,
+        retry=cb.retry,
+        max_attempts=cb.max_attempts,
+        priority=0,
+    )
     return body.build(CALLBACK_CAMPAIGN)
 
 
@@ -179,18 +210,28 @@ def _build(f: _File) -> DialerConfig:
     campaigns[CALLBACK_CAMPAIGN] = _callback_campaign(f.callbacks)
     lim = f.limits
     limits = ContactLimits(
-        per_day=lim.per_day, marketing_max=lim.marketing_max,
+        per_day=lim.per_day,
+        marketing_max=lim.marketing_max,
         marketing_window_s=int(lim.marketing_window_days * 86400),
-        campaign_attempts=lim.campaign_attempts, manager_lanes=dict(lim.manager_lanes),
-    )  # fmt: skip
-    plan = DialPlan(customer_channel=f.dial.customer_channel, timeout_ms=int(f.dial.timeout_s * 1000),
-                    caller_id=f.dial.caller_id)  # fmt: skip
+        campaign_attempts=lim.campaign_attempts,
+        manager_lanes=dict(lim.manager_lanes),
+    )
+    plan = DialPlan(
+        customer_channel=f.dial.customer_channel,
+        timeout_ms=int(f.dial.timeout_s * 1000),
+        caller_id=f.dial.caller_id,
+    )
     pacing = {
-        lane: LanePacing(lane, tuple(InboundGuard(**g.model_dump()) for g in p.guards),
-                         Forecast(**p.forecast.model_dump()) if p.forecast else None)
+        lane: LanePacing(
+            lane,
+            tuple(InboundGuard(**g.model_dump()) for g in p.guards),
+            Forecast(**p.forecast.model_dump()) if p.forecast else None,
+        )
         for lane, p in f.pacing.items()
-    }  # fmt: skip
-    return DialerConfig(campaigns, limits, plan, pacing, dict(f.callbacks.lanes), dict(f.callbacks.priorities))
+    }
+    return DialerConfig(
+        campaigns, limits, plan, pacing, dict(f.callbacks.lanes), dict(f.callbacks.priorities)
+    )
 
 
 def parse_config(text: str, file: str) -> DialerConfig:
@@ -198,8 +239,17 @@ def parse_config(text: str, file: str) -> DialerConfig:
     doc = compose(text, file)
     if doc.problems:
         raise CampaignDataError(doc.problems)
-    if CALLBACK_CAMPAIGN in ((doc.data or {}).get("campaigns") or {} if isinstance(doc.data, dict) else {}):
-        raise CampaignDataError([doc.problem(("campaigns", CALLBACK_CAMPAIGN), f"{CALLBACK_CAMPAIGN!r} is reserved for callback requests")])
+    if CALLBACK_CAMPAIGN in (
+        (doc.data or {}).get("campaigns") or {} if isinstance(doc.data, dict) else {}
+    ):
+        raise CampaignDataError(
+            [
+                doc.problem(
+                    ("campaigns", CALLBACK_CAMPAIGN),
+                    f"{CALLBACK_CAMPAIGN!r} is reserved for callback requests",
+                )
+            ]
+        )
     try:
         return _build(_File.model_validate(doc.data))
     except ValidationError as exc:
@@ -214,7 +264,7 @@ def load_config(path: Path) -> DialerConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CampaignDataError([Problem(str(path), 0, 0, f"cannot read: {exc.strerror}")]) from None
+        raise CampaignDataError(
+            [Problem(str(path), 0, 0, f"cannot read: {exc.strerror}")]
+        ) from None
     return parse_config(text, str(path))
-
-

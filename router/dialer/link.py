@@ -98,7 +98,9 @@ class DialerLink:
             raise AMIError(f"AMI not connected; {fields.get('Action')} not sent")
         return await self._send(proto, fields, as_list)
 
-    async def _send(self, proto: FramedAMIProtocol, fields: Mapping[str, Any], as_list: bool | None) -> Any:
+    async def _send(
+        self, proto: FramedAMIProtocol, fields: Mapping[str, Any], as_list: bool | None
+    ) -> Any:
         act = Action(dict(fields), as_list=as_list)
         future = proto.send(act, as_list=as_list)
         try:

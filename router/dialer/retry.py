@@ -51,6 +51,7 @@ def after_attempt(
     contact: Contact,
     result: DialResult,
     same_result_before: int,
+    *,
     now: datetime,
     timezone: str = "",
 ) -> NextStep:

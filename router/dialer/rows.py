@@ -53,7 +53,9 @@ def _raw_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
         reader = csv.DictReader(fh)
         unknown = [c for c in reader.fieldnames or () if c not in COLUMNS]
         if "campaign" not in (reader.fieldnames or ()) or unknown:
-            what = f"unknown columns: {', '.join(unknown)}" if unknown else "missing column: campaign"
+            what = (
+                f"unknown columns: {', '.join(unknown)}" if unknown else "missing column: campaign"
+            )
             raise _Located(1, "header", what)
         start = 2
         for row in reader:
@@ -110,10 +112,16 @@ def _contact(fields: Mapping[str, object], campaigns: Mapping[str, Campaign]) ->
     if due_from and due_until and due_until <= due_from:
         raise _Bad("due_until", "ends before due_from")
     return Contact(
-        contact_id=f"{name}:{customer or number}", campaign=name, number=number or "",
-        customer_id=customer, offer=offer, due_from=due_from, due_until=due_until,
-        priority=campaign.priority, timezone=tz,
-    )  # fmt: skip
+        contact_id=f"{name}:{customer or number}",
+        campaign=name,
+        number=number or "",
+        customer_id=customer,
+        offer=offer,
+        due_from=due_from,
+        due_until=due_until,
+        priority=campaign.priority,
+        timezone=tz,
+    )
 
 
 def read_contacts(path: Path, campaigns: Mapping[str, Campaign]) -> list[Contact]:
@@ -129,8 +137,14 @@ def read_contacts(path: Path, campaigns: Mapping[str, Campaign]) -> list[Contact
                 problems.append(Problem(str(path), line, 0, f"{bad.field}: {bad}"))
                 continue
             if contact.contact_id in seen:
-                problems.append(Problem(str(path), line, 0,
-                    f"customer_id: {contact.contact_id} already listed on line {seen[contact.contact_id]}"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        str(path),
+                        line,
+                        0,
+                        f"customer_id: {contact.contact_id} repeats line {seen[contact.contact_id]}",
+                    )
+                )
                 continue
             seen[contact.contact_id] = line
             contacts.append(contact)

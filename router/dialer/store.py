@@ -41,12 +41,21 @@ def _dt(value: str) -> datetime | None:
 
 def contact_to_hash(c: Contact, lane: str, state: ContactState) -> dict[str, str]:
     return {
-        "campaign": c.campaign, "number": c.number, "customer_id": c.customer_id,
-        "offer": c.offer, "due_from": _ts(c.due_from), "due_until": _ts(c.due_until),
-        "attempts": str(c.attempts), "priority": str(c.priority), "lane": lane,
-        "requested_at": _ts(c.requested_at), "tier": c.tier, "tz": c.timezone,
-        "state": state.value, "results": "",
-    }  # fmt: skip
+        "campaign": c.campaign,
+        "number": c.number,
+        "customer_id": c.customer_id,
+        "offer": c.offer,
+        "due_from": _ts(c.due_from),
+        "due_until": _ts(c.due_until),
+        "attempts": str(c.attempts),
+        "priority": str(c.priority),
+        "lane": lane,
+        "requested_at": _ts(c.requested_at),
+        "tier": c.tier,
+        "tz": c.timezone,
+        "state": state.value,
+        "results": "",
+    }
 
 
 def contact_from_hash(contact_id: str, h: Mapping[str, str]) -> Contact:
@@ -70,7 +79,7 @@ class DialerStore:
     """Every Redis read and write of the dialer (a ``decode_responses`` client)."""
 
     def __init__(self, redis: Redis, limits: ContactLimits | None = None) -> None:
-        self.redis = redis
+        self.redis: Any = redis  # decode_responses client: every reply is str
         self.limits = limits or ContactLimits()
         self._claim = redis.register_script(CLAIM_LUA)
         self._release = redis.register_script(RELEASE_LUA)
@@ -90,9 +99,15 @@ class DialerStore:
             added += 1
             lane = lanes[c.campaign]
             slot = slot_of(c.campaign, lane, c.priority)
-            pipe.hset(keys.dialer_contact_key(c.contact_id), mapping=contact_to_hash(c, lane, ContactState.PENDING))
+            pipe.hset(
+                keys.dialer_contact_key(c.contact_id),
+                mapping=contact_to_hash(c, lane, ContactState.PENDING),
+            )
             pipe.sadd(keys.dialer_campaign_contacts_key(c.campaign), c.contact_id)
-            pipe.zadd(keys.dialer_due_key(slot), {c.contact_id: (c.due_from or c.requested_at or _now()).timestamp()})
+            pipe.zadd(
+                keys.dialer_due_key(slot),
+                {c.contact_id: (c.due_from or c.requested_at or _now()).timestamp()},
+            )
             pipe.sadd(keys.DIALER_DUE_INDEX, slot)
         await pipe.execute()
         return added
@@ -136,10 +151,14 @@ class DialerStore:
     async def mark_in_flight(self, contact_id: str, attempt_id: str, attempts: int) -> None:
         await self.redis.hset(
             keys.dialer_contact_key(contact_id),
-            mapping={"state": ContactState.IN_FLIGHT.value, "attempt": attempt_id, "attempts": attempts},
+            mapping={
+                "state": ContactState.IN_FLIGHT.value,
+                "attempt": attempt_id,
+                "attempts": attempts,
+            },
         )
 
-    async def finish(
+    async def finish(  # noqa: PLR0917 - one attempt's closing facts, written together
         self,
         contact: Contact,
         who: str,
@@ -153,22 +172,43 @@ class DialerStore:
         ckey = keys.dialer_contact_key(contact.contact_id)
         results = await self.redis.hget(ckey, "results") or ""
         pipe = self.redis.pipeline(transaction=True)
-        await self._release(keys=[keys.dialer_inflight_key(who)], args=[outcome.attempt_id], client=pipe)
-        pipe.hset(ckey, mapping={
-            "state": state.value, "last_result": outcome.result.value,
-            "results": (results + "," if results else "") + outcome.result.value,
-        })  # fmt: skip
+        await self._release(
+            keys=[keys.dialer_inflight_key(who)], args=[outcome.attempt_id], client=pipe
+        )
+        pipe.hset(
+            ckey,
+            mapping={
+                "state": state.value,
+                "last_result": outcome.result.value,
+                "results": (results + "," if results else "") + outcome.result.value,
+            },
+        )
         if state is ContactState.PENDING and due is not None:
             pipe.zadd(keys.dialer_due_key(slot), {contact.contact_id: due})
-        pipe.xadd(keys.DIALER_ATTEMPTS_STREAM, dict(record), maxlen=keys.DIALER_STREAM_MAXLEN, approximate=True)
+        pipe.xadd(
+            keys.DIALER_ATTEMPTS_STREAM,
+            dict(record),
+            maxlen=keys.DIALER_STREAM_MAXLEN,
+            approximate=True,
+        )
         await pipe.execute()
 
-    async def refuse(self, contact: Contact, reason: str, final: bool, record: Mapping[str, str]) -> None:
+    async def refuse(
+        self, contact: Contact, reason: str, final: bool, record: Mapping[str, str]
+    ) -> None:
         """Record a refusal; a final one ends the contact in the reported ``refused`` state."""
         pipe = self.redis.pipeline(transaction=True)
         if final:
-            pipe.hset(keys.dialer_contact_key(contact.contact_id), mapping={"state": ContactState.REFUSED.value, "refusal": reason})
-        pipe.xadd(keys.DIALER_REFUSALS_STREAM, dict(record), maxlen=keys.DIALER_STREAM_MAXLEN, approximate=True)
+            pipe.hset(
+                keys.dialer_contact_key(contact.contact_id),
+                mapping={"state": ContactState.REFUSED.value, "refusal": reason},
+            )
+        pipe.xadd(
+            keys.DIALER_REFUSALS_STREAM,
+            dict(record),
+            maxlen=keys.DIALER_STREAM_MAXLEN,
+            approximate=True,
+        )
         await pipe.execute()
 
     async def end_contact(self, contact_id: str, slot: str, state: ContactState) -> None:
@@ -189,7 +229,9 @@ class DialerStore:
     # -- campaigns -------------------------------------------------------------
     async def campaign_states(self) -> dict[str, CampaignState]:
         raw = await self.redis.hgetall(keys.DIALER_CAMPAIGNS)
-        return {k: CampaignState(v) for k, v in raw.items() if v in CampaignState._value2member_map_}
+        return {
+            k: CampaignState(v) for k, v in raw.items() if v in CampaignState._value2member_map_
+        }
 
     async def set_campaign(self, name: str, state: CampaignState) -> None:
         await self.redis.hset(keys.DIALER_CAMPAIGNS, name, state.value)
@@ -205,7 +247,9 @@ class DialerStore:
             if h.get("state") == ContactState.PENDING.value:
                 slot = slot_of(name, h.get("lane", ""), contact.priority)
                 pipe.zrem(keys.dialer_due_key(slot), contact.contact_id)
-                pipe.hset(keys.dialer_contact_key(contact.contact_id), "state", ContactState.STOPPED.value)
+                pipe.hset(
+                    keys.dialer_contact_key(contact.contact_id), "state", ContactState.STOPPED.value
+                )
                 stopped += 1
         await pipe.execute()
         return stopped

@@ -25,14 +25,18 @@ from dataclasses import dataclass
 
 from router.dialer.model import AttemptResult, DialResult
 
-__all__ = ["AttemptTracker", "OTHER_SUFFIX", "classify_reason"]
+__all__ = ["OTHER_SUFFIX", "AttemptTracker", "classify_reason"]
 
 OTHER_SUFFIX = "-b"
 DISPOSITION_VAR = "TIERLINE_DISPOSITION"
 OFFER_VAR = "TIERLINE_OFFER_ACCEPTED"
 
-_REASONS = {"4": DialResult.ANSWERED, "3": DialResult.NO_ANSWER, "5": DialResult.BUSY,
-            "8": DialResult.CONGESTION}  # fmt: skip
+_REASONS = {
+    "4": DialResult.ANSWERED,
+    "3": DialResult.NO_ANSWER,
+    "5": DialResult.BUSY,
+    "8": DialResult.CONGESTION,
+}
 
 
 def classify_reason(reason: str) -> DialResult:
@@ -138,7 +142,9 @@ class AttemptTracker:
             return self._finish(entry, DialResult.ANSWERED)
         return None
 
-    def _call_event(self, entry: _Open, event: str, frame: Mapping[str, str]) -> AttemptResult | None:
+    def _call_event(
+        self, entry: _Open, event: str, frame: Mapping[str, str]
+    ) -> AttemptResult | None:
         own = frame.get("Uniqueid") == entry.attempt_id
         if event == "Hangup" and own:
             entry.hung_up, entry.cause = True, frame.get("Cause", "")
