@@ -142,7 +142,7 @@ def read_contacts(path: Path, campaigns: Mapping[str, Campaign]) -> list[Contact
                         str(path),
                         line,
                         0,
-                        f"customer_id: {contact.contact_id} repeats line {seen[contact.contact_id]}",
+                        f"customer_id: {contact.contact_id} also on line {seen[contact.contact_id]}",
                     )
                 )
                 continue

@@ -362,7 +362,6 @@ class Dialer:
             now=datetime.fromtimestamp(now, UTC),
             timezone=contact.timezone,
         )
-        )
         record = _record(placed, result, step.state, now)
         due = step.due.timestamp() if step.due else None
         await self.store.finish(contact, placed.who, result, step.state, due, placed.slot, record)
