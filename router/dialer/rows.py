@@ -136,13 +136,14 @@ def read_contacts(path: Path, campaigns: Mapping[str, Campaign]) -> list[Contact
             except _Bad as bad:
                 problems.append(Problem(str(path), line, 0, f"{bad.field}: {bad}"))
                 continue
-            if contact.contact_id in seen:
+            first = seen.get(contact.contact_id)
+            if first is not None:
                 problems.append(
                     Problem(
                         str(path),
                         line,
                         0,
-                        f"customer_id: {contact.contact_id} also on line {seen[contact.contact_id]}",
+                        f"customer_id: {contact.contact_id} is also on line {first}",
                     )
                 )
                 continue
