@@ -189,6 +189,10 @@ class DialerConfig:
     def lanes(self) -> dict[str, str]:
         return {name: c.lane for name, c in self.campaigns.items()}
 
+    def all_lanes(self) -> set[str]:
+        """Every lane the dialer may place calls on (campaigns and callbacks)."""
+        return {c.lane for c in self.campaigns.values()} | set(self.callback_lanes.values())
+
     def pacing_for(self, lane: str) -> LanePacing:
         return self.pacing.get(lane) or LanePacing(lane)
 

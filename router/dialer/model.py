@@ -117,6 +117,7 @@ class Contact:
     requested_at: datetime | None = None
     tier: str = ""
     timezone: str = ""
+    lane: str = ""  # a callback's own lane; campaign contacts use the campaign's
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,7 @@ def originate_fields(
         "TIERLINE_CAMPAIGN": campaign.name,
         "TIERLINE_CONTACT": contact.contact_id,
         "TIERLINE_ATTEMPT": attempt.attempt_id,
-        "TIERLINE_LANE": campaign.lane,
+        "TIERLINE_LANE": contact.lane or campaign.lane,
         "TIERLINE_PRIO": str(max(contact.priority, campaign.priority)),
         "TIERLINE_OFFER": contact.offer,
         "TIERLINE_NUMBER": contact.number,

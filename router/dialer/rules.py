@@ -38,10 +38,17 @@ class Refusal(StrEnum):
     CAMPAIGN_ATTEMPTS = "campaign_attempts"
     OUTSIDE_HOURS = "outside_hours"
     TAKEN = "taken"  # another dialer claimed this contact first
+    NO_NUMBER = "no_number"  # neither the row nor the customer record has a number
 
 
 FINAL_REFUSALS = frozenset(
-    {Refusal.DNC, Refusal.BLACK_LIST, Refusal.MANAGER_LANE, Refusal.CAMPAIGN_ATTEMPTS}
+    {
+        Refusal.DNC,
+        Refusal.BLACK_LIST,
+        Refusal.MANAGER_LANE,
+        Refusal.CAMPAIGN_ATTEMPTS,
+        Refusal.NO_NUMBER,
+    }
 )
 """Refusals that end a contact; the others put it back with a later due time."""
 
@@ -74,15 +81,19 @@ class ContactLimits:
 
 
 def standing_refusal(
-    campaign: Campaign, customer: Customer | None, limits: ContactLimits
+    campaign: Campaign, customer: Customer | None, limits: ContactLimits, lane: str = ""
 ) -> Refusal | None:
-    """The standing rule this attempt breaks, if any (pure, no history needed)."""
+    """The standing rule this attempt breaks, if any (pure, no history needed).
+
+    ``lane`` is the lane the call would use when it is not the campaign's
+    (a callback goes to the lane of the service the caller asked for).
+    """
     if customer is None:
         return None
     if campaign.kind is CampaignKind.TELEMARKETING and customer.list is CustomerList.BLACK:
         return Refusal.BLACK_LIST
     protected = customer.list is CustomerList.RED or customer.tier in _PROTECTED_TIERS
     manager_lane = limits.manager_lanes.get(customer.account_manager, "")
-    if protected and manager_lane and campaign.lane != manager_lane:
+    if protected and manager_lane and (lane or campaign.lane) != manager_lane:
         return Refusal.MANAGER_LANE
     return None

@@ -182,7 +182,7 @@ class Dialer:
             self._done.put_nowait(result)
 
     async def _on_up(self) -> None:
-        for lane in {c.lane for c in self.config.campaigns.values()}:
+        for lane in sorted(self.config.all_lanes()):
             self.book.reset(lane)
             try:
                 await self.link.action({"Action": "QueueStatus", "Queue": lane}, as_list=True)
@@ -217,7 +217,7 @@ class Dialer:
         return sent
 
     def _in_flight(self, lane: str) -> int:
-        return sum(1 for p in self.placed.values() if p.campaign.lane == lane)
+        return sum(1 for p in self.placed.values() if p.slot.split("|")[1] == lane)
 
     async def _dial_lane(
         self, lane: str, slots: list[str], live: Mapping[str, QueueSnapshot]
@@ -251,9 +251,9 @@ class Dialer:
             else None
         )
         number = contact.number or (customer.phones[0] if customer and customer.phones else "")
-        standing = standing_refusal(campaign, customer, self.config.limits)
+        standing = standing_refusal(campaign, customer, self.config.limits, contact.lane)
         if standing is not None or not number:
-            await self._refused(contact, standing or Refusal.DNC, slot, True, now)
+            await self._refused(contact, standing or Refusal.NO_NUMBER, slot, True, now)
             return False
         attempt_id = f"{self.name}-{next(self._seq)}-{uuid.uuid4().hex[:6]}"
         args = ClaimArgs(
@@ -342,9 +342,7 @@ class Dialer:
             "final": str(int(final)),
             "at": repr(now),
         }
-        if (final and reason in (Refusal.BLACK_LIST, Refusal.MANAGER_LANE)) or (
-            not contact.number and final
-        ):
+        if final:
             await self.store.end_contact(contact.contact_id, slot, ContactState.REFUSED)
         await self.store.refuse(contact, reason.value, final, record)
 

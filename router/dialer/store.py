@@ -72,6 +72,7 @@ def contact_from_hash(contact_id: str, h: Mapping[str, str]) -> Contact:
         requested_at=_dt(h.get("requested_at", "")),
         tier=h.get("tier", ""),
         timezone=h.get("tz", ""),
+        lane=h.get("lane", ""),
     )
 
 
@@ -97,7 +98,7 @@ class DialerStore:
             if exists:
                 continue
             added += 1
-            lane = lanes[c.campaign]
+            lane = c.lane or lanes[c.campaign]
             slot = slot_of(c.campaign, lane, c.priority)
             pipe.hset(
                 keys.dialer_contact_key(c.contact_id),
