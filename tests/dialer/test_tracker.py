@@ -58,7 +58,7 @@ def replayed(shared: Path, prefix: str, channel: str, nth: int = 0) -> list[Fram
 
 class TestCaptures:
     @pytest.mark.parametrize(("prefix", "channel", "nth", "result", "reason", "instant"), CASES)
-    def test_outcome(  # noqa: PLR0913, PLR0917 - one parametrized case
+    def test_outcome(  # noqa: PLR0917 - one parametrized case
         self, shared_dir: Path, prefix: str, channel: str, nth: int,
         result: DialResult, reason: str, instant: bool,
     ) -> None:  # fmt: skip
@@ -139,7 +139,9 @@ class TestFaults:
                 "Variable": "TIERLINE_DISPOSITION", "Value": "sale"})  # fmt: skip
         t.feed({"Event": "VarSet", "Uniqueid": "agent.7", "Linkedid": "a",
                 "Variable": "TIERLINE_OFFER_ACCEPTED", "Value": "yes"})  # fmt: skip
-        t.feed({"Event": "OriginateResponse", "ActionID": "x", "Response": "Success", "Reason": "4"})
+        t.feed(
+            {"Event": "OriginateResponse", "ActionID": "x", "Response": "Success", "Reason": "4"}
+        )
         (r,) = [x for x in [t.feed({"Event": "Hangup", "Uniqueid": "a", "Cause": "16"})] if x]
         assert (r.disposition, r.offer_accepted) == ("sale", True)
 
