@@ -51,8 +51,11 @@ def segments(path: Path) -> list[Segment]:
 
 def originate(path: Path, channel: str, nth: int = 0) -> Segment:
     """The ``nth`` Originate of ``path`` whose Channel is ``channel``."""
-    found = [s for s in segments(path) if s.action.get("Action") == "Originate"
-             and s.action.get("Channel") == channel]  # fmt: skip
+    found = [
+        s
+        for s in segments(path)
+        if s.action.get("Action") == "Originate" and s.action.get("Channel") == channel
+    ]
     return found[nth]
 
 

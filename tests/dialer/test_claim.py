@@ -16,9 +16,17 @@ DAY = 86400.0
 T0 = 1_800_000_000.0
 
 
-def args(contact: str = "c1:1", who: str = "c:1", campaign: str = "c1", now: float = T0,
-         marketing: bool = False, exempt: bool = False, attempt: str = "a1",
-         slot: str = "c1|q|0") -> ClaimArgs:  # fmt: skip
+def args(
+    contact: str = "c1:1",
+    *,
+    who: str = "c:1",
+    campaign: str = "c1",
+    now: float = T0,
+    marketing: bool = False,
+    exempt: bool = False,
+    attempt: str = "a1",
+    slot: str = "c1|q|0",
+) -> ClaimArgs:
     return ClaimArgs(slot, contact, "13900000001", who, campaign, attempt, now, marketing, exempt)
 
 

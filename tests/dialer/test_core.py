@@ -33,8 +33,13 @@ class TestStandingRules:
         assert standing_refusal(cfg.campaigns["promo"], black, limits) is Refusal.BLACK_LIST
         assert standing_refusal(cfg.campaigns["remind"], black, limits) is None
 
-    @pytest.mark.parametrize("customer", [Customer("C2", list=CustomerList.RED, account_manager="alice"),
-                                          Customer("C3", tier="vip", account_manager="alice")])  # fmt: skip
+    @pytest.mark.parametrize(
+        "customer",
+        [
+            Customer("C2", list=CustomerList.RED, account_manager="alice"),
+            Customer("C3", tier="vip", account_manager="alice"),
+        ],
+    )
     def test_protected_only_through_manager_lane(self, customer: Customer) -> None:
         """Red-list and VIP customers with a managed lane are only called from that lane."""
         cfg = config()
@@ -173,7 +178,10 @@ class TestOriginate:
             Attempt("a", contact, 1, agent="Local/agent1@agents/n"), promo, DialPlan(), {}
         )
         assert (fields["Channel"], fields["Context"], fields["Exten"]) == (
-            "Local/agent1@agents/n", "tierline-preview", "13900000042")  # fmt: skip
+            "Local/agent1@agents/n",
+            "tierline-preview",
+            "13900000042",
+        )
 
     @pytest.mark.parametrize(
         "hostile", ["x,TIERLINE_PRIO=99", "x\r\nAction: Hangup", "a;b${SHELL}"]
@@ -184,4 +192,5 @@ class TestOriginate:
         assert not set(value) & set(",\r\n;${}=")
 
     def test_kind_marketing(self) -> None:
-        assert CampaignKind.TELEMARKETING.marketing and not CampaignKind.PAYMENT_REMINDER.marketing
+        assert CampaignKind.TELEMARKETING.marketing
+        assert not CampaignKind.PAYMENT_REMINDER.marketing

@@ -59,9 +59,15 @@ def replayed(shared: Path, prefix: str, channel: str, nth: int = 0) -> list[Fram
 class TestCaptures:
     @pytest.mark.parametrize(("prefix", "channel", "nth", "result", "reason", "instant"), CASES)
     def test_outcome(  # noqa: PLR0917 - one parametrized case
-        self, shared_dir: Path, prefix: str, channel: str, nth: int,
-        result: DialResult, reason: str, instant: bool,
-    ) -> None:  # fmt: skip
+        self,
+        shared_dir: Path,
+        prefix: str,
+        channel: str,
+        nth: int,
+        result: DialResult,
+        reason: str,
+        instant: bool,
+    ) -> None:
         """Each captured Originate ends in exactly one result with its Reason code."""
         out = run(replayed(shared_dir, prefix, channel, nth))
         assert [(r.result, r.reason_code, r.instant_hangup) for r in out] == [
@@ -120,8 +126,18 @@ class TestFaults:
         """A call whose success was seen is answered even if its hang-up is missed."""
         t = AttemptTracker()
         t.start("a", "x", 0.0, 100.0)
-        assert t.feed({"Event": "OriginateResponse", "ActionID": "x", "Response": "Success",
-                       "Reason": "4", "Uniqueid": "a"}) is None  # fmt: skip
+        assert (
+            t.feed(
+                {
+                    "Event": "OriginateResponse",
+                    "ActionID": "x",
+                    "Response": "Success",
+                    "Reason": "4",
+                    "Uniqueid": "a",
+                }
+            )
+            is None
+        )
         assert [r.result for r in t.lost()] == [DialResult.ANSWERED]
 
     def test_deadline_expires_silent_attempt(self) -> None:
@@ -135,19 +151,42 @@ class TestFaults:
         """TIERLINE_DISPOSITION and TIERLINE_OFFER_ACCEPTED set on the call are recorded."""
         t = AttemptTracker()
         t.start("a", "x", 0.0, 100.0)
-        t.feed({"Event": "VarSet", "Uniqueid": "a-b", "Linkedid": "a",
-                "Variable": "TIERLINE_DISPOSITION", "Value": "sale"})  # fmt: skip
-        t.feed({"Event": "VarSet", "Uniqueid": "agent.7", "Linkedid": "a",
-                "Variable": "TIERLINE_OFFER_ACCEPTED", "Value": "yes"})  # fmt: skip
+        t.feed(
+            {
+                "Event": "VarSet",
+                "Uniqueid": "a-b",
+                "Linkedid": "a",
+                "Variable": "TIERLINE_DISPOSITION",
+                "Value": "sale",
+            }
+        )
+        t.feed(
+            {
+                "Event": "VarSet",
+                "Uniqueid": "agent.7",
+                "Linkedid": "a",
+                "Variable": "TIERLINE_OFFER_ACCEPTED",
+                "Value": "yes",
+            }
+        )
         t.feed(
             {"Event": "OriginateResponse", "ActionID": "x", "Response": "Success", "Reason": "4"}
         )
         (r,) = [x for x in [t.feed({"Event": "Hangup", "Uniqueid": "a", "Cause": "16"})] if x]
         assert (r.disposition, r.offer_accepted) == ("sale", True)
 
-    @pytest.mark.parametrize(("reason", "result"), [("4", DialResult.ANSWERED),
-        ("3", DialResult.NO_ANSWER), ("5", DialResult.BUSY), ("8", DialResult.CONGESTION),
-        ("0", DialResult.FAILED), ("1", DialResult.FAILED), ("", DialResult.FAILED)])  # fmt: skip
+    @pytest.mark.parametrize(
+        ("reason", "result"),
+        [
+            ("4", DialResult.ANSWERED),
+            ("3", DialResult.NO_ANSWER),
+            ("5", DialResult.BUSY),
+            ("8", DialResult.CONGESTION),
+            ("0", DialResult.FAILED),
+            ("1", DialResult.FAILED),
+            ("", DialResult.FAILED),
+        ],
+    )
     def test_reason_codes(self, reason: str, result: DialResult) -> None:
         """Reason 0 (and anything unseen) is a failure; 4 only means answered."""
         assert classify_reason(reason) is result
