@@ -65,7 +65,9 @@ def after_attempt(
         return NextStep(ContactState.DONE)
     if contact.attempts >= campaign.max_attempts:
         return NextStep(ContactState.EXHAUSTED)
-    rule = campaign.retry.get(result) or campaign.retry.get(DialResult.NO_ANSWER)
+    rule = campaign.retry.get(result)
+    if rule is None and result is DialResult.UNKNOWN:
+        rule = campaign.retry.get(DialResult.NO_ANSWER)  # may have rung: treat as not answered
     if rule is None or same_result_before >= rule.count:
         return NextStep(ContactState.EXHAUSTED)
     due = next_open(campaign.hours, now + timedelta(seconds=rule.gap_s), timezone)

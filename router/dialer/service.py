@@ -17,7 +17,6 @@ left ``in_flight`` are closed the same way at start-up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 import uuid
@@ -114,11 +113,14 @@ class Dialer:
         ]
 
     async def stop(self) -> None:
+        """Cancel the loops and close the link; never hangs on a stuck task."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=5.0)
+            if stuck:
+                _log.error("dialer_stop_stuck", tasks=sorted(t.get_name() for t in stuck))
+        self._tasks = []
         await self.link.stop()
 
     async def recover(self) -> int:

@@ -224,7 +224,7 @@ class DialerStore:
         async for key in self.redis.scan_iter(match=keys.dialer_contact_key("*"), count=1000):
             state, attempt = await self.redis.hmget(key, ["state", "attempt"])
             if state == ContactState.IN_FLIGHT.value:
-                out.append((key.rsplit(":", 1)[1], attempt or ""))
+                out.append((key.removeprefix(keys.dialer_contact_key("")), attempt or ""))
         return out
 
     # -- campaigns -------------------------------------------------------------
