@@ -81,6 +81,7 @@ def make_dialer(
     cfg: DialerConfig,
     ami: ReplayAMI,
     live: LiveStub,
+    *,
     customers: Customers | None = None,
     name: str = "",
 ) -> Dialer:

@@ -108,7 +108,8 @@ class TestCampaign:
         due = await redis_client.zscore(
             keys.dialer_due_key("remind|outbound_q|0"), "remind:13900000001"
         )
-        assert due is not None and due > datetime.now(UTC).timestamp() + 30
+        assert due is not None
+        assert due > datetime.now(UTC).timestamp() + 30
 
     async def test_one_call_per_free_agent(
         self, redis_client: Redis, cfg: DialerConfig, ami: ReplayAMI
@@ -162,7 +163,7 @@ class TestRules:
         await store.dnc_add(["13900000001"])
         people = Customers({"C02": Customer("C02", list=CustomerList.BLACK)})
         await add(redis_client, cfg, "promo", "13900000001", "13900000002")
-        async with running(make_dialer(redis_client, cfg, ami, LiveStub(), people)):
+        async with running(make_dialer(redis_client, cfg, ami, LiveStub(), customers=people)):
             await wait_for(lambda: _refused(redis_client, 2))
         assert ami.originates() == []
         assert sorted(r["reason"] for r in await refusals(redis_client)) == ["black_list", "dnc"]
@@ -235,7 +236,7 @@ class TestFaults:
     async def test_killed_dialer_resumes_without_double_call(
         self, redis_client: Redis, cfg: DialerConfig, ami: ReplayAMI
     ) -> None:
-        """Kill mid-call, restart: the in-flight contact is closed unknown, the others dialled once."""
+        """Kill mid-call, restart: the in-flight contact closes unknown, the rest dialled once."""
         ami.hold = True
         await add(redis_client, cfg, "remind", "13900000042")
         first = make_dialer(redis_client, cfg, ami, LiveStub(), name="A")
@@ -278,7 +279,7 @@ class TestCallbacks:
         await feeder.ensure_group()
         assert await feeder.pump() == 0  # no backlog of this consumer
         assert await feeder.pump(block_ms=10) == 2
-        async with running(make_dialer(redis_client, cfg, ami, LiveStub(), people)):
+        async with running(make_dialer(redis_client, cfg, ami, LiveStub(), customers=people)):
             await wait_for(lambda: _count(redis_client, 2))
         order = [o["Channel"] for o in ami.originates()]
         assert order == ["Local/13900000042@callee", "Local/13900000003@callee"]
