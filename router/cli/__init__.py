@@ -12,7 +12,10 @@ import click
 from router import __version__
 from router.cli.asterisk_conf import asterisk_conf
 from router.cli.call import call
+from router.cli.campaigns import campaigns
 from router.cli.customers import customers
+from router.cli.dialer import dialer
+from router.cli.dnc import dnc
 from router.cli.flows import flows
 from router.cli.prompts import prompts
 from router.cli.report import report
@@ -38,6 +41,9 @@ cli.add_command(flows)
 cli.add_command(prompts)
 cli.add_command(simulate)
 cli.add_command(plan)
+cli.add_command(dialer)
+cli.add_command(campaigns)
+cli.add_command(dnc)
 
 
 def main() -> None:

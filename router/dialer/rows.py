@@ -22,7 +22,7 @@ from router.customers.phone import normalise_or_none
 from router.dialer.model import CALLBACK_CAMPAIGN, Campaign, Contact
 from router.errors import CampaignDataError, Problem
 
-__all__ = ["COLUMNS", "read_contacts"]
+__all__ = ["COLUMNS", "read_contact_rows", "read_contacts"]
 
 COLUMNS = ("campaign", "customer_id", "number", "offer", "due_from", "due_until", "timezone")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
@@ -126,8 +126,13 @@ def _contact(fields: Mapping[str, object], campaigns: Mapping[str, Campaign]) ->
 
 def read_contacts(path: Path, campaigns: Mapping[str, Campaign]) -> list[Contact]:
     """Every contact in ``path``; raises CampaignDataError listing every bad row."""
+    return [contact for _, contact in read_contact_rows(path, campaigns)]
+
+
+def read_contact_rows(path: Path, campaigns: Mapping[str, Campaign]) -> list[tuple[int, Contact]]:
+    """Every contact with the line it starts on; all or nothing (CampaignDataError)."""
     problems: list[Problem] = []
-    contacts: list[Contact] = []
+    contacts: list[tuple[int, Contact]] = []
     seen: dict[str, int] = {}
     try:
         for line, fields in _raw_rows(path):
@@ -148,7 +153,7 @@ def read_contacts(path: Path, campaigns: Mapping[str, Campaign]) -> list[Contact
                 )
                 continue
             seen[contact.contact_id] = line
-            contacts.append(contact)
+            contacts.append((line, contact))
     except _Located as bad:
         problems.append(Problem(str(path), bad.line, 0, f"{bad.field}: {bad}"))
     except (OSError, UnicodeDecodeError) as exc:

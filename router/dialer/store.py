@@ -24,7 +24,14 @@ from router.dialer.model import AttemptResult, CampaignState, Contact, ContactSt
 from router.dialer.rules import ContactLimits
 from router.storage import keys
 
-__all__ = ["DialerStore", "contact_from_hash", "contact_to_hash", "slot_of"]
+__all__ = ["DialerStore", "contact_from_hash", "contact_to_hash", "dialer_client", "slot_of"]
+
+
+def dialer_client(url: str, timeout_s: float = 5.0) -> Redis:
+    """A text client (every reply a str) with bounded waits."""
+    return Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
+    )
 
 
 def slot_of(campaign: str, lane: str, priority: int) -> str:
