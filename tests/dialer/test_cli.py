@@ -56,7 +56,7 @@ class TestImport:
         )
         result = campaigns(redis_url, "import", str(bad))
         assert result.exit_code == 1
-        lines = [l for l in result.output.splitlines() if l.startswith(str(bad))]
+        lines = [ln for ln in result.output.splitlines() if ln.startswith(str(bad))]
         assert lines == [
             f"{bad}:3: campaign: unknown campaign 'nosuch'",
             f"{bad}:4: number: '12ab' is not a valid phone number",
