@@ -74,17 +74,15 @@ def run(  # noqa: PLR0917 - one parameter per option
 
 async def _serve(cfg: DialerConfig, link: LinkConfig, url: str, name: str) -> None:
     from router.ami.store import RedisQueueState
-    from router.customers.store import RedisCustomerStore
     from router.dialer.callbacks import CallbackFeeder
     from router.dialer.service import Dialer
     from router.dialer.store import DialerStore, dialer_client
     from router.storage.client import bulk_client
 
     text, raw = dialer_client(url), bulk_client(url)
-    customers = RedisCustomerStore(raw)
     store = DialerStore(text, cfg.limits)
-    service = Dialer(cfg, store, RedisQueueState(raw), link, customers, name=name)
-    feeder = CallbackFeeder(text, store, cfg, customers, consumer=f"dialer-{service.name}")
+    service = Dialer(cfg, store, RedisQueueState(raw), link, name=name)
+    feeder = CallbackFeeder(text, store, cfg, consumer=f"dialer-{service.name}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

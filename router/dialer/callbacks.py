@@ -25,7 +25,7 @@ from router.customers.phone import normalise_or_none
 from router.dialer.config import DialerConfig
 from router.dialer.model import CALLBACK_CAMPAIGN, Contact, ContactState
 from router.dialer.rules import Refusal
-from router.dialer.service import CustomerSource
+from router.dialer.screen import CustomerSource
 from router.dialer.store import DialerStore, slot_of
 from router.logs import get_logger
 from router.storage import keys
@@ -90,7 +90,7 @@ class CallbackFeeder:
         self.redis = redis
         self.store = store
         self.config = config
-        self.customers = customers
+        self.customers: CustomerSource = customers or store
         self.consumer = consumer
         self._backlog = True  # first read this consumer's unacknowledged entries
 
@@ -131,8 +131,8 @@ class CallbackFeeder:
     async def _contact(self, entry_id: str, fields: dict[str, str]) -> Contact:
         customer = None
         cid = fields.get("customer_id", "")
-        if cid and self.customers is not None:
-            customer = await self.customers.customer_by_id(cid)
+        if cid:
+            customer = (await self.customers.customers([cid])).get(cid)
         return callback_contact(entry_id, fields, customer, self.config)
 
     async def _refuse(self, contact: Contact) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from router.dialer.rules import ContactLimits
 from router.storage import keys
 
-__all__ = ["CLAIM_LUA", "RELEASE_LUA", "ClaimArgs", "claim_call"]
+__all__ = ["CLAIM_LUA", "RELEASE_LUA", "UNCLAIM_LUA", "ClaimArgs", "claim_call"]
 
 CLAIM_LUA = """
 local now = tonumber(ARGV[5])
@@ -79,6 +79,17 @@ RELEASE_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+UNCLAIM_LUA = """
+if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
+redis.call('ZREM', KEYS[4], ARGV[4])
+redis.call('ZREM', KEYS[5], ARGV[4])
+if redis.call('HINCRBY', KEYS[6], ARGV[3], -1) <= 0 then redis.call('HDEL', KEYS[6], ARGV[3]) end
+redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])
+return 1
+"""
+"""Undo a claim whose Originate was never written (the AMI link was down):
+the attempt leaves the history and counters and the contact is due again."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,7 @@ class DialerLink:
         self._up = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.sessions = 0
+        self.last_write = 0.0  # perf_counter() when the last action was written
 
     @property
     def connected(self) -> bool:
@@ -103,6 +105,7 @@ class DialerLink:
     ) -> Any:
         act = Action(dict(fields), as_list=as_list)
         future = proto.send(act, as_list=as_list)
+        self.last_write = time.perf_counter()
         try:
             async with asyncio.timeout(self.config.action_timeout_s):
                 reply = await future

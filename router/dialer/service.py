@@ -17,19 +17,15 @@ left ``in_flight`` are closed the same way at start-up.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from router.ami.framing import Frame
 from router.channel_vars import screen_pop
-from router.customers.model import Customer
 from router.dialer.agents import MemberBook
-from router.dialer.claim import ClaimArgs
 from router.dialer.config import DialerConfig
 from router.dialer.link import DialerLink, LinkConfig
 from router.dialer.model import (
@@ -37,27 +33,22 @@ from router.dialer.model import (
     AttemptResult,
     Campaign,
     CampaignState,
-    Contact,
     ContactState,
     DialResult,
 )
 from router.dialer.originate import originate_fields
 from router.dialer.pacing import decide
-from router.dialer.retry import after_attempt, next_open
-from router.dialer.rules import FINAL_REFUSALS, Refusal, standing_refusal
+from router.dialer.retry import after_attempt
+from router.dialer.screen import CustomerSource, Ready, Screen, who
 from router.dialer.store import DialerStore, slot_of
 from router.dialer.tracker import AttemptTracker
 from router.errors import AMIActionError, AMIError, StoreError
 from router.logs import get_logger, mask_number
 from router.types import QueueSnapshot, QueueState
 
-__all__ = ["CustomerSource", "Dialer", "Placed"]
+__all__ = ["Dialer", "Placed"]
 
 _log = get_logger(__name__)
-
-
-class CustomerSource(Protocol):
-    async def customer_by_id(self, customer_id: str) -> Customer | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +83,12 @@ class Dialer:
         self.customers = customers
         self.tick_s = tick_s
         self.clock = clock
-        self.name = name or uuid.uuid4().hex[:8]
+        self.screen = Screen(config, store, customers, name)
+        self.name = self.screen.name
         self.book = MemberBook()
         self.tracker = AttemptTracker()
         self.placed: dict[str, Placed] = {}
         self.free_to_originate: list[float] = []  # agent seen free -> Originate sent (s)
-        self._seq = itertools.count(1)
         self._done: asyncio.Queue[AttemptResult] = asyncio.Queue()
         self._free_since: dict[str, float] = {}
         self.link = DialerLink(link_config, self._on_frame, self._on_up, self._on_lost)
@@ -139,7 +130,7 @@ class Dialer:
                 attempt,
                 campaign,
                 slot_of(contact.campaign, h.get("lane", ""), contact.priority),
-                _who(contact),
+                who(contact),
                 self.clock(),
             )
             await self._close(
@@ -229,96 +220,35 @@ class Dialer:
         if decision.allowed <= 0:
             return 0
         now = self.clock()
+        due = (await self.store.due(slots, now, decision.allowed))[: decision.allowed]
         sent = 0
-        for slot, contact_id in await self.store.due(slots, now, decision.allowed):
-            if sent >= decision.allowed or not self.link.connected:
-                break
-            rows = await self.store.contacts([contact_id])
-            if rows and await self._try(rows[0][0], slot, free, now):
-                sent += 1
+        for ready in await self.screen.screen(due, now, free):
+            sent += await self._send(ready)
         if sent:
             self._free_since.pop(lane, None)
         return sent
 
-    async def _try(self, contact: Contact, slot: str, free: list[str], now: float) -> bool:
-        campaign = self.config.campaigns.get(contact.campaign)
-        if campaign is None:
-            return False
-        at = datetime.fromtimestamp(now, UTC)
-        if await self._out_of_window(contact, campaign, slot, at):
-            return False
-        customer = (
-            await self.customers.customer_by_id(contact.customer_id)
-            if self.customers and contact.customer_id
-            else None
-        )
-        number = contact.number or (customer.phones[0] if customer and customer.phones else "")
-        standing = standing_refusal(campaign, customer, self.config.limits, contact.lane)
-        if standing is not None or not number:
-            await self._refused(contact, standing or Refusal.NO_NUMBER, slot, True, now)
-            return False
-        attempt_id = f"{self.name}-{next(self._seq)}-{uuid.uuid4().hex[:6]}"
-        args = ClaimArgs(
-            slot,
-            contact.contact_id,
-            number,
-            _who(contact),
-            contact.campaign,
-            attempt_id,
-            now,
-            campaign.kind.marketing,
-            campaign.kind.value == "callback",
-        )
-        verdict, _retry_at = await self.store.claim(args)
-        if verdict == "taken":
-            return False
-        if verdict != "ok":
-            await self._refused(
-                contact, Refusal(verdict), slot, Refusal(verdict) in FINAL_REFUSALS, now
-            )
-            return False
-        agent = free[0] if free and campaign.mode.value == "preview" else ""
-        dialled = Contact(
-            **{**_fields(contact), "number": number, "attempts": contact.attempts + 1}
-        )
-        attempt = Attempt(attempt_id, dialled, dialled.attempts, action_id=attempt_id, agent=agent)
-        await self._send(Placed(attempt, campaign, slot, _who(contact), now), customer)
-        return True
-
-    async def _out_of_window(
-        self, contact: Contact, campaign: Campaign, slot: str, at: datetime
-    ) -> bool:
-        ends = [t for t in (campaign.expires_at, contact.due_until) if t is not None]
-        if any(at >= end for end in ends):
-            await self.store.end_contact(contact.contact_id, slot, ContactState.EXPIRED)
-            return True
-        opens = next_open(campaign.hours, at, contact.timezone)
-        if opens == at:
-            return False
-        if opens is None or any(opens >= end for end in ends):
-            await self.store.end_contact(contact.contact_id, slot, ContactState.EXPIRED)
-        else:
-            await self.store.reschedule(slot, contact.contact_id, opens.timestamp())
-        return True
-
-    async def _send(self, placed: Placed, customer: Customer | None) -> None:
-        attempt = placed.attempt
+    async def _send(self, ready: Ready) -> int:
+        """Originate one claimed contact; 1 when it went out (or may have)."""
+        attempt = ready.attempt
+        if not self.link.connected:
+            # Nothing was written (no await since the check): give the claim back.
+            await self.store.unclaim(ready.claim)
+            return 0
         await self.store.mark_in_flight(
             attempt.contact.contact_id, attempt.attempt_id, attempt.number
         )
+        placed = Placed(attempt, ready.campaign, ready.slot, ready.who, self.clock())
         self.placed[attempt.attempt_id] = placed
         deadline = self.config.plan.timeout_ms / 1000 + 3600.0
         self.tracker.start(attempt.attempt_id, attempt.action_id, self.clock(), deadline)
         fields: dict[str, Any] = originate_fields(
-            attempt, placed.campaign, self.config.plan, screen_pop(customer)
+            attempt, ready.campaign, self.config.plan, screen_pop(ready.customer)
         )
         fields["ActionID"] = attempt.action_id
-        since = self._free_since.get(placed.campaign.lane)
+        since = self._free_since.get(ready.slot.split("|")[1])
         try:
-            send = asyncio.ensure_future(self.link.action(fields))
-            if since is not None:
-                self.free_to_originate.append(time.perf_counter() - since)
-            await send
+            await self.link.action(fields)
         except AMIActionError as exc:
             result = self.tracker.rejected(attempt.attempt_id, str(exc))
             if result is not None:
@@ -326,27 +256,15 @@ class Dialer:
         except AMIError as exc:
             # Maybe sent: the events, the link loss or the deadline resolve it; never re-sent.
             _log.warning("dialer_originate_unconfirmed", attempt=attempt.attempt_id, error=str(exc))
+        if since is not None:
+            self.free_to_originate.append(self.link.last_write - since)
         _log.info(
             "dialer_originate",
             attempt=attempt.attempt_id,
-            campaign=placed.campaign.name,
+            campaign=ready.campaign.name,
             number=mask_number(attempt.contact.number),
         )
-
-    async def _refused(
-        self, contact: Contact, reason: Refusal, slot: str, final: bool, now: float
-    ) -> None:
-        record = {
-            "campaign": contact.campaign,
-            "contact": contact.contact_id,
-            "customer": contact.customer_id,
-            "reason": reason.value,
-            "final": str(int(final)),
-            "at": repr(now),
-        }
-        if final:
-            await self.store.end_contact(contact.contact_id, slot, ContactState.REFUSED)
-        await self.store.refuse(contact, reason.value, final, record)
+        return 1
 
     # -- closing an attempt ------------------------------------------------------
     async def _close(self, placed: Placed, result: AttemptResult) -> None:
@@ -367,16 +285,8 @@ class Dialer:
         await self.store.finish(contact, placed.who, result, step.state, due, placed.slot, record)
 
 
-def _who(contact: Contact) -> str:
-    return f"c:{contact.customer_id}" if contact.customer_id else f"n:{contact.number}"
-
-
 def _default_state(name: str) -> CampaignState:
     return CampaignState.RUNNING if name == "callbacks" else CampaignState.PAUSED
-
-
-def _fields(contact: Contact) -> dict[str, Any]:
-    return {f: getattr(contact, f) for f in contact.__dataclass_fields__}
 
 
 def _record(placed: Placed, r: AttemptResult, state: ContactState, now: float) -> dict[str, str]:

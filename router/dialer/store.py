@@ -19,7 +19,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from router.dialer.claim import CLAIM_LUA, RELEASE_LUA, ClaimArgs, claim_call
+from router.customers.codec import decode
+from router.customers.model import Customer
+from router.dialer.claim import CLAIM_LUA, RELEASE_LUA, UNCLAIM_LUA, ClaimArgs, claim_call
 from router.dialer.model import AttemptResult, CampaignState, Contact, ContactState
 from router.dialer.rules import ContactLimits
 from router.storage import keys
@@ -91,6 +93,7 @@ class DialerStore:
         self.limits = limits or ContactLimits()
         self._claim = redis.register_script(CLAIM_LUA)
         self._release = redis.register_script(RELEASE_LUA)
+        self._unclaim = redis.register_script(UNCLAIM_LUA)
 
     # -- contacts ------------------------------------------------------------
     async def add_contacts(self, contacts: Sequence[Contact], lanes: Mapping[str, str]) -> int:
@@ -155,6 +158,25 @@ class DialerStore:
             script_keys, argv = claim_call(args, self.limits)
             await self._claim(keys=script_keys, args=argv, client=pipe)
         return [(str(v), float(t)) for v, t in await pipe.execute()]
+
+    async def unclaim(self, args: ClaimArgs) -> None:
+        """Give back a claim whose Originate was never sent (counts and lock undone)."""
+        script_keys, argv = claim_call(args, self.limits)
+        await self._unclaim(keys=script_keys, args=argv)
+
+    async def customers(self, ids: Sequence[str]) -> dict[str, Customer]:
+        """Customer records by id in one pipeline (``screen.CustomerSource``)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for cid in ids:
+            pipe.hmget(keys.customer_key(cid), ["rec", "phones"])
+        out: dict[str, Customer] = {}
+        for cid, (rec, phones) in zip(ids, await pipe.execute(), strict=True):
+            if rec:
+                try:
+                    out[cid] = decode(rec, phones or "")
+                except (KeyError, ValueError, TypeError):
+                    continue  # a corrupt record: dialled as an unknown customer
+        return out
 
     async def mark_in_flight(self, contact_id: str, attempt_id: str, attempts: int) -> None:
         await self.redis.hset(

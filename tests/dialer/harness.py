@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,8 +72,8 @@ class LiveStub:
 class Customers:
     by_id: dict[str, Customer] = field(default_factory=dict)
 
-    async def customer_by_id(self, customer_id: str) -> Customer | None:
-        return self.by_id.get(customer_id)
+    async def customers(self, ids: Sequence[str]) -> dict[str, Customer]:
+        return {i: self.by_id[i] for i in ids if i in self.by_id}
 
 
 def make_dialer(

@@ -163,3 +163,41 @@ class TestRaces:
         released = await store._release(keys=[keys.dialer_inflight_key("c:1")], args=["older"])
         assert released == 0
         assert await redis_client.get(keys.dialer_inflight_key("c:1")) == "newer"
+
+
+class TestUnclaim:
+    async def test_unsent_originate_gives_the_claim_back(
+        self, store: DialerStore, redis_client: Redis
+    ) -> None:
+        """AMI down after the claim: lock, history and counter undone, contact due again."""
+        await due(redis_client)
+        claim = args()
+        assert (await store.claim(claim))[0] == "ok"
+        await store.unclaim(claim)
+        assert await redis_client.exists(keys.dialer_inflight_key("c:1")) == 0
+        assert await redis_client.zcard(keys.dialer_history_key("c:1")) == 0
+        assert await redis_client.hget(keys.dialer_campaign_attempts_key("c1"), "c:1") is None
+        assert await redis_client.zscore(keys.dialer_due_key("c1|q|0"), "c1:1") == T0
+        assert (await store.claim(args(attempt="a2")))[0] == "ok"
+
+
+class TestCustomers:
+    async def test_reads_the_customer_store_records(self, redis_url: str) -> None:
+        """The batch customer read decodes what `tierline customers import` wrote."""
+        from pathlib import Path
+
+        from click.testing import CliRunner
+
+        from router.cli import cli
+
+        sample = Path(__file__).resolve().parents[2] / "samples" / "customers.csv"
+        result = CliRunner().invoke(cli, ["customers", "import", str(sample), "--redis", redis_url])
+        assert result.exit_code == 0
+        client = Redis.from_url(redis_url, decode_responses=True)
+        try:
+            found = await DialerStore(client).customers(["C00001", "NOPE"])
+        finally:
+            await client.aclose()
+        assert list(found) == ["C00001"]
+        assert found["C00001"].list.value == "red"
+        assert found["C00001"].phones
