@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from redis.asyncio import Redis
 
+from router.cli import cli
+from router.customers.model import Customer
 from router.dialer.claim import ClaimArgs
 from router.dialer.rules import ContactLimits
 from router.dialer.store import DialerStore
 from router.storage import keys
 
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "customers.csv"
 DAY = 86400.0
 T0 = 1_800_000_000.0
 
@@ -182,22 +187,19 @@ class TestUnclaim:
 
 
 class TestCustomers:
-    async def test_reads_the_customer_store_records(self, redis_url: str) -> None:
+    def test_reads_the_customer_store_records(self, redis_url: str) -> None:
         """The batch customer read decodes what `tierline customers import` wrote."""
-        from pathlib import Path
-
-        from click.testing import CliRunner
-
-        from router.cli import cli
-
-        sample = Path(__file__).resolve().parents[2] / "samples" / "customers.csv"
-        result = CliRunner().invoke(cli, ["customers", "import", str(sample), "--redis", redis_url])
+        result = CliRunner().invoke(cli, ["customers", "import", str(SAMPLE), "--redis", redis_url])
         assert result.exit_code == 0
-        client = Redis.from_url(redis_url, decode_responses=True)
-        try:
-            found = await DialerStore(client).customers(["C00001", "NOPE"])
-        finally:
-            await client.aclose()
+
+        async def read() -> dict[str, Customer]:
+            client = Redis.from_url(redis_url, decode_responses=True)
+            try:
+                return await DialerStore(client).customers(["C00001", "NOPE"])
+            finally:
+                await client.aclose()
+
+        found = asyncio.run(read())
         assert list(found) == ["C00001"]
         assert found["C00001"].list.value == "red"
         assert found["C00001"].phones
