@@ -23,7 +23,7 @@ from redis.exceptions import ResponseError
 from router.customers.model import Customer, CustomerList
 from router.customers.phone import normalise_or_none
 from router.dialer.config import DialerConfig
-from router.dialer.model import CALLBACK_CAMPAIGN, Contact, ContactState
+from router.dialer.model import CALLBACK_CAMPAIGN, Contact
 from router.dialer.rules import Refusal
 from router.dialer.screen import CustomerSource
 from router.dialer.store import DialerStore, slot_of
@@ -137,7 +137,6 @@ class CallbackFeeder:
 
     async def _refuse(self, contact: Contact) -> None:
         slot = slot_of(contact.campaign, contact.lane, contact.priority)
-        await self.store.end_contact(contact.contact_id, slot, ContactState.REFUSED)
         record = {
             "campaign": contact.campaign,
             "contact": contact.contact_id,
@@ -145,5 +144,5 @@ class CallbackFeeder:
             "reason": Refusal.NO_NUMBER.value,
             "final": "1",
         }
-        await self.store.refuse(contact, Refusal.NO_NUMBER.value, True, record)
+        await self.store.refuse_many([(contact.contact_id, slot, True, record)])
         _log.warning("dialer_callback_undiallable", contact=contact.contact_id)

@@ -70,6 +70,7 @@ class Screen:
         self.name = name or uuid.uuid4().hex[:8]
         self._seq = itertools.count(1)
         self.refused: dict[str, int] = {}
+        self._refusals: list[tuple[str, str, bool, dict[str, str]]] = []
 
     async def screen(
         self, due: Sequence[tuple[str, str]], now: float, agents: Sequence[str] = ()
@@ -91,6 +92,7 @@ class Screen:
             args = await self._standing(contact, campaign, customer, slot, now)
             if args is not None:
                 pending.append((args, contact, campaign, customer))
+        await self.flush()  # standing refusals before the claims: nothing lost if they fail
         verdicts = await self.store.claim_many([p[0] for p in pending])
         ready = []
         free = list(agents)
@@ -101,7 +103,8 @@ class Screen:
                 ready.append(self._ready(args, contact, campaign, customer, free))
             elif verdict != "taken":
                 final = Refusal(verdict) in FINAL_REFUSALS
-                await self.refuse(contact, Refusal(verdict), args.slot, final, now)
+                self.refuse(contact, Refusal(verdict), args.slot, final, now)
+        await self.flush()
         return ready
 
     async def _standing(
@@ -110,7 +113,7 @@ class Screen:
         number = contact.number or (customer.phones[0] if customer and customer.phones else "")
         standing = standing_refusal(campaign, customer, self.config.limits, contact.lane)
         if standing is not None or not number:
-            await self.refuse(contact, standing or Refusal.NO_NUMBER, slot, True, now)
+            self.refuse(contact, standing or Refusal.NO_NUMBER, slot, True, now)
             return None
         attempt_id = f"{self.name}-{next(self._seq)}-{uuid.uuid4().hex[:6]}"
         return ClaimArgs(
@@ -156,10 +159,8 @@ class Screen:
             await self.store.reschedule(slot, contact.contact_id, opens.timestamp())
         return True
 
-    async def refuse(
-        self, contact: Contact, reason: Refusal, slot: str, final: bool, now: float
-    ) -> None:
-        """Record a refusal with its reason; a final one ends the contact as ``refused``."""
+    def refuse(self, contact: Contact, reason: Refusal, slot: str, final: bool, now: float) -> None:
+        """Queue a refusal with its reason (written with the batch, see ``flush``)."""
         self.refused[reason.value] = self.refused.get(reason.value, 0) + 1
         record = {
             "campaign": contact.campaign,
@@ -169,6 +170,9 @@ class Screen:
             "final": str(int(final)),
             "at": repr(now),
         }
-        if final:
-            await self.store.end_contact(contact.contact_id, slot, ContactState.REFUSED)
-        await self.store.refuse(contact, reason.value, final, record)
+        self._refusals.append((contact.contact_id, slot, final, record))
+
+    async def flush(self) -> None:
+        """Write the queued refusals in one pipeline."""
+        batch, self._refusals = self._refusals, []
+        await self.store.refuse_many(batch)

@@ -17,6 +17,7 @@ left ``in_flight`` are closed the same way at start-up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -91,6 +92,8 @@ class Dialer:
         self.free_to_originate: list[float] = []  # agent seen free -> Originate sent (s)
         self._done: asyncio.Queue[AttemptResult] = asyncio.Queue()
         self._free_since: dict[str, float] = {}
+        self._free_count: dict[str, int] = {}
+        self._wake = asyncio.Event()
         self.link = DialerLink(link_config, self._on_frame, self._on_up, self._on_lost)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -148,28 +151,40 @@ class Dialer:
                 _log.warning("dialer_tick_failed", error=str(exc))
             except Exception:
                 _log.exception("dialer_tick_crashed")
-            await asyncio.sleep(self.tick_s)
+            # An agent turning free or an attempt closing wakes the loop at once;
+            # otherwise the live inbound state is re-read every tick.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.tick_s):
+                    await self._wake.wait()
+            self._wake.clear()
 
     async def _closer(self) -> None:
         while True:
             result = await self._done.get()
-            placed = self.placed.pop(result.attempt_id, None)
+            placed = self.placed.get(result.attempt_id)
             if placed is None:
                 continue
-            for _ in range(50):  # Redis down: keep the outcome until it can be written
+            delay = 0.1
+            while True:  # Redis down: the outcome waits here until it can be written
                 try:
                     await self._close(placed, result)
                     break
                 except Exception as exc:
-                    _log.warning("dialer_close_retry", error=str(exc))
-                    await asyncio.sleep(0.5)
+                    _log.warning("dialer_close_retry", error=str(exc) or type(exc).__name__)
+                    await asyncio.sleep(delay)
+                    delay = min(5.0, delay * 2)
+            self.placed.pop(result.attempt_id, None)
+            self._wake.set()
 
     # -- AMI events ----------------------------------------------------------
     def _on_frame(self, frame: Frame) -> None:
         if self.book.apply(frame):
             queue = frame.get("Queue", "")
-            if self.book.free(queue):
-                self._free_since.setdefault(queue, time.perf_counter())
+            free = len(self.book.free(queue))
+            if free > self._free_count.get(queue, 0):
+                self._free_since[queue] = time.perf_counter()
+                self._wake.set()
+            self._free_count[queue] = free
         result = self.tracker.feed(frame)
         if result is not None:
             self._done.put_nowait(result)

@@ -29,6 +29,10 @@ from router.storage import keys
 __all__ = ["DialerStore", "contact_from_hash", "contact_to_hash", "dialer_client", "slot_of"]
 
 
+Refused = tuple[str, str, bool, Mapping[str, str]]
+"""A refusal to record: contact id, due slot, final or not, the stream record."""
+
+
 def dialer_client(url: str, timeout_s: float = 5.0) -> Redis:
     """A text client (every reply a str) with bounded waits."""
     return Redis.from_url(
@@ -223,22 +227,29 @@ class DialerStore:
         )
         await pipe.execute()
 
-    async def refuse(
-        self, contact: Contact, reason: str, final: bool, record: Mapping[str, str]
+    async def refuse_many(
+        self, refusals: Sequence[tuple[str, str, bool, Mapping[str, str]]]
     ) -> None:
-        """Record a refusal; a final one ends the contact in the reported ``refused`` state."""
-        pipe = self.redis.pipeline(transaction=True)
-        if final:
-            pipe.hset(
-                keys.dialer_contact_key(contact.contact_id),
-                mapping={"state": ContactState.REFUSED.value, "refusal": reason},
+        """Record refusals ``(contact id, slot, final, record)`` in one pipeline.
+
+        A final one ends its contact in the reported ``refused`` state.
+        """
+        if not refusals:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for contact_id, slot, final, record in refusals:
+            if final:
+                pipe.zrem(keys.dialer_due_key(slot), contact_id)
+                pipe.hset(
+                    keys.dialer_contact_key(contact_id),
+                    mapping={"state": ContactState.REFUSED.value, "refusal": record["reason"]},
+                )
+            pipe.xadd(
+                keys.DIALER_REFUSALS_STREAM,
+                dict(record),
+                maxlen=keys.DIALER_STREAM_MAXLEN,
+                approximate=True,
             )
-        pipe.xadd(
-            keys.DIALER_REFUSALS_STREAM,
-            dict(record),
-            maxlen=keys.DIALER_STREAM_MAXLEN,
-            approximate=True,
-        )
         await pipe.execute()
 
     async def end_contact(self, contact_id: str, slot: str, state: ContactState) -> None:
