@@ -25,7 +25,7 @@ from router.dialer.claim import ClaimArgs
 from router.dialer.config import DialerConfig
 from router.dialer.model import Attempt, Campaign, CampaignKind, Contact, ContactState, DialMode
 from router.dialer.retry import next_open
-from router.dialer.rules import FINAL_REFUSALS, Refusal, standing_refusal
+from router.dialer.rules import Refusal, standing_refusal
 from router.dialer.store import DialerStore
 
 __all__ = ["CustomerSource", "Ready", "Screen", "who"]
@@ -101,10 +101,8 @@ class Screen:
         ):
             if verdict == "ok":
                 ready.append(self._ready(args, contact, campaign, customer, free))
-            elif verdict != "taken":
-                final = Refusal(verdict) in FINAL_REFUSALS
-                self.refuse(contact, Refusal(verdict), args.slot, final, now)
-        await self.flush()
+            elif verdict != "taken":  # recorded by the claim script itself
+                self.refused[verdict] = self.refused.get(verdict, 0) + 1
         return ready
 
     async def _standing(

@@ -21,13 +21,31 @@ from redis.asyncio import Redis
 
 from router.customers.codec import decode
 from router.customers.model import Customer
-from router.dialer.claim import CLAIM_LUA, RELEASE_LUA, UNCLAIM_LUA, ClaimArgs, claim_call
+from router.dialer.claim import (
+    CLAIM_LUA,
+    RELEASE_LUA,
+    UNCLAIM_LUA,
+    ClaimArgs,
+    claim_batch,
+    claim_keys,
+)
 from router.dialer.model import AttemptResult, CampaignState, Contact, ContactState
 from router.dialer.rules import ContactLimits
 from router.storage import keys
 
 __all__ = ["DialerStore", "contact_from_hash", "contact_to_hash", "dialer_client", "slot_of"]
 
+
+_HGETALL_LUA = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
+"""
+_RECORDS_LUA = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HMGET', key, 'rec', 'phones') end
+return out
+"""
 
 Refused = tuple[str, str, bool, Mapping[str, str]]
 """A refusal to record: contact id, due slot, final or not, the stream record."""
@@ -98,6 +116,8 @@ class DialerStore:
         self._claim = redis.register_script(CLAIM_LUA)
         self._release = redis.register_script(RELEASE_LUA)
         self._unclaim = redis.register_script(UNCLAIM_LUA)
+        self._hgetall = redis.register_script(_HGETALL_LUA)
+        self._records = redis.register_script(_RECORDS_LUA)
 
     # -- contacts ------------------------------------------------------------
     async def add_contacts(self, contacts: Sequence[Contact], lanes: Mapping[str, str]) -> int:
@@ -128,11 +148,16 @@ class DialerStore:
         return added
 
     async def contacts(self, ids: Sequence[str]) -> list[tuple[Contact, dict[str, str]]]:
-        pipe = self.redis.pipeline(transaction=False)
-        for cid in ids:
-            pipe.hgetall(keys.dialer_contact_key(cid))
-        rows = await pipe.execute()
-        return [(contact_from_hash(cid, h), h) for cid, h in zip(ids, rows, strict=True) if h]
+        """Contacts by id in one EVALSHA (missing ones are left out)."""
+        if not ids:
+            return []
+        rows = await self._hgetall(keys=[keys.dialer_contact_key(cid) for cid in ids])
+        out = []
+        for cid, flat in zip(ids, rows, strict=True):
+            if flat:
+                h = dict(zip(flat[::2], flat[1::2], strict=True))
+                out.append((contact_from_hash(cid, h), h))
+        return out
 
     async def due(self, slots: Sequence[str], now: float, limit: int) -> list[tuple[str, str]]:
         """Up to ``limit`` due (slot, contact id) pairs from each slot, slots in the given order."""
@@ -150,31 +175,29 @@ class DialerStore:
 
     # -- the atomic rule check ----------------------------------------------
     async def claim(self, args: ClaimArgs) -> tuple[str, float]:
-        """One EVALSHA: every history rule checked and the attempt recorded, or refused."""
-        script_keys, argv = claim_call(args, self.limits)
-        verdict, retry_at = await self._claim(keys=script_keys, args=argv)
-        return str(verdict), float(retry_at)
+        """One contact: every history rule checked and the attempt recorded, or refused."""
+        return (await self.claim_many([args]))[0]
 
-    async def claim_many(self, batch: Iterable[ClaimArgs]) -> list[tuple[str, float]]:
-        """Many claims in one pipeline: one round trip for the whole batch."""
-        pipe = self.redis.pipeline(transaction=False)
-        for args in batch:
-            script_keys, argv = claim_call(args, self.limits)
-            await self._claim(keys=script_keys, args=argv, client=pipe)
-        return [(str(v), float(t)) for v, t in await pipe.execute()]
+    async def claim_many(self, batch: Sequence[ClaimArgs]) -> list[tuple[str, float]]:
+        """A batch in one EVALSHA (one round trip); refusals are recorded by the script."""
+        if not batch:
+            return []
+        script_keys, argv = claim_batch(batch, self.limits, batch[0].now)
+        flat = await self._claim(keys=script_keys, args=argv)
+        return [(str(v), float(t)) for v, t in zip(flat[::2], flat[1::2], strict=True)]
 
     async def unclaim(self, args: ClaimArgs) -> None:
         """Give back a claim whose Originate was never sent (counts and lock undone)."""
-        script_keys, argv = claim_call(args, self.limits)
-        await self._unclaim(keys=script_keys, args=argv)
+        argv = [args.contact_id, args.number, args.who, args.attempt_id, repr(args.now)]
+        await self._unclaim(keys=claim_keys(args), args=argv)
 
     async def customers(self, ids: Sequence[str]) -> dict[str, Customer]:
-        """Customer records by id in one pipeline (``screen.CustomerSource``)."""
-        pipe = self.redis.pipeline(transaction=False)
-        for cid in ids:
-            pipe.hmget(keys.customer_key(cid), ["rec", "phones"])
+        """Customer records by id in one EVALSHA over the ``{c}`` family."""
+        if not ids:
+            return {}
+        rows = await self._records(keys=[keys.customer_key(cid) for cid in ids])
         out: dict[str, Customer] = {}
-        for cid, (rec, phones) in zip(ids, await pipe.execute(), strict=True):
+        for cid, (rec, phones) in zip(ids, rows, strict=True):
             if rec:
                 try:
                     out[cid] = decode(rec, phones or "")
