@@ -69,6 +69,7 @@ class Screen:
         self.customers: CustomerSource = customers or store
         self.name = name or uuid.uuid4().hex[:8]
         self._seq = itertools.count(1)
+        self._run = uuid.uuid4().hex[:6]  # a restarted dialer of the same name never reuses an id
         self.refused: dict[str, int] = {}
         self._refusals: list[tuple[str, str, bool, dict[str, str]]] = []
 
@@ -113,7 +114,7 @@ class Screen:
         if standing is not None or not number:
             self.refuse(contact, standing or Refusal.NO_NUMBER, slot, True, now)
             return None
-        attempt_id = f"{self.name}-{next(self._seq)}-{uuid.uuid4().hex[:6]}"
+        attempt_id = f"{self.name}-{self._run}-{next(self._seq)}"
         return ClaimArgs(
             slot,
             contact.contact_id,
