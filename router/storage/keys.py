@@ -96,8 +96,8 @@ def ivr_path_key(uniqueid: str) -> str:
 DIALER_PREFIX = f"{PREFIX}:{{d}}:"  # scripts build per-customer keys from this prefix
 DNC = f"{PREFIX}:{{d}}:dnc"  # SET of normalised numbers never to be called
 DIALER_CAMPAIGNS = f"{PREFIX}:{{d}}:campaigns"  # HASH campaign -> state (running, paused, ...)
-DIALER_ATTEMPTS_STREAM = f"{PREFIX}:dialer:attempts"  # STREAM: one entry per attempt outcome
-DIALER_REFUSALS_STREAM = f"{PREFIX}:{{d}}:refusals"  # STREAM: every refusal (the claim script appends)
+DIALER_ATTEMPTS_STREAM = f"{PREFIX}:{{d}}:attempts"  # STREAM: one entry per attempt outcome
+DIALER_REFUSALS_STREAM = f"{PREFIX}:{{d}}:refusals"  # STREAM: every refusal, with its reason
 DIALER_STREAM_MAXLEN = 1_000_000
 DIALER_CALLBACK_GROUP = "dialer"  # consumer group on CALLBACKS
 DIALER_INFLIGHT_TTL_S = 2 * 3600  # an in-flight lock outlives any call; a crash frees it
