@@ -26,6 +26,7 @@ __all__ = ["COLUMNS", "read_contact_rows", "read_contacts"]
 
 COLUMNS = ("campaign", "customer_id", "number", "offer", "due_from", "due_until", "timezone")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+_ERROR = "\x00error"  # a JSON line that is not an object (never a real column name)
 _OFFER_RE = re.compile(r"[^\x00-\x1f\x7f]{0,80}")
 
 
@@ -44,10 +45,12 @@ def _raw_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
                 try:
                     obj = orjson.loads(raw)
                 except orjson.JSONDecodeError as exc:
-                    raise _Located(line, "json", str(exc)) from None
-                if not isinstance(obj, dict):
-                    raise _Located(line, "json", "each line must be a JSON object")
-                yield line, obj
+                    yield line, {_ERROR: str(exc)}
+                    continue
+                yield (
+                    line,
+                    obj if isinstance(obj, dict) else {_ERROR: "each line must be an object"},
+                )
         return
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
@@ -83,6 +86,8 @@ def _when(fields: Mapping[str, object], name: str, zone: str) -> datetime | None
 
 
 def _contact(fields: Mapping[str, object], campaigns: Mapping[str, Campaign]) -> Contact:
+    if _ERROR in fields:
+        raise _Bad("json", str(fields[_ERROR]))
     unknown = sorted(set(fields) - set(COLUMNS))
     if unknown:
         raise _Bad(unknown[0], "unknown field")
