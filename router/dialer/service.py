@@ -174,6 +174,8 @@ class Dialer:
                     await asyncio.sleep(delay)
                     delay = min(5.0, delay * 2)
             self.placed.pop(result.attempt_id, None)
+            if placed.attempt.agent:
+                self.book.release(_lane(placed.slot), placed.attempt.agent)
             self._wake.set()
 
     # -- AMI events ----------------------------------------------------------
@@ -225,7 +227,8 @@ class Dialer:
         return sent
 
     def _in_flight(self, lane: str) -> int:
-        return sum(1 for p in self.placed.values() if p.slot.split("|")[1] == lane)
+        # Preview attempts hold their agent in the book already: not counted twice.
+        return sum(1 for p in self.placed.values() if _lane(p.slot) == lane and not p.attempt.agent)
 
     async def _dial_lane(
         self, lane: str, slots: list[str], live: Mapping[str, QueueSnapshot]
@@ -255,13 +258,15 @@ class Dialer:
         )
         placed = Placed(attempt, ready.campaign, ready.slot, ready.who, self.clock())
         self.placed[attempt.attempt_id] = placed
+        if attempt.agent:  # preview: this agent is ours until the attempt closes
+            self.book.hold(_lane(ready.slot), attempt.agent)
         deadline = self.config.plan.timeout_ms / 1000 + 3600.0
         self.tracker.start(attempt.attempt_id, attempt.action_id, self.clock(), deadline)
         fields: dict[str, Any] = originate_fields(
             attempt, ready.campaign, self.config.plan, screen_pop(ready.customer)
         )
         fields["ActionID"] = attempt.action_id
-        since = self._free_since.get(ready.slot.split("|")[1])
+        since = self._free_since.get(_lane(ready.slot))
         try:
             await self.link.action(fields)
         except AMIActionError as exc:
@@ -298,6 +303,10 @@ class Dialer:
         record = _record(placed, result, step.state, now)
         due = step.due.timestamp() if step.due else None
         await self.store.finish(contact, placed.who, result, step.state, due, placed.slot, record)
+
+
+def _lane(slot: str) -> str:
+    return slot.split("|")[1]
 
 
 def _default_state(name: str) -> CampaignState:

@@ -39,6 +39,8 @@ def routes(shared: Path) -> dict[str, Segment]:
     for number, (prefix, channel) in NUMBERS.items():
         path = next((shared / "ami").glob(f"{prefix}-*.txt"))
         out[f"Local/{number}@callee"] = originate(path, channel)
+    for agent in ("agent1", "agent2", "agent3"):  # preview dials the agent first
+        out[f"Local/{agent}@agents/n"] = out["Local/13900000003@callee"]
     return out
 
 

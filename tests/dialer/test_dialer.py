@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from router.customers.model import Customer, CustomerList
 from router.dialer.callbacks import CallbackFeeder
 from router.dialer.config import DialerConfig
-from router.dialer.model import CampaignState, Contact
+from router.dialer.model import CampaignState, Contact, DialMode
 from router.dialer.service import Dialer
 from router.dialer.store import DialerStore
 from router.flows.callbacks import CallbackRequest
@@ -152,6 +152,26 @@ class TestCampaign:
             assert ami.originates() == []
             live.queues["vip"] = QueueSnapshot("vip", waiting=0, agents_logged_in=4)
             await wait_for(lambda: len(ami.originates()) == 1)
+
+    async def test_preview_rings_each_free_agent_once(
+        self, redis_client: Redis, cfg: DialerConfig, ami: ReplayAMI
+    ) -> None:
+        """Preview: the agent is dialled first, each free agent at most once, paused ones never."""
+        ami.hold = True
+        promo = replace(cfg.campaigns["promo"], mode=DialMode.PREVIEW)
+        cfg = replace(cfg, campaigns={**cfg.campaigns, "promo": promo})
+        await add(redis_client, cfg, "promo", "13900000001", "13900000002", "13900000003")
+        async with running(make_dialer(redis_client, cfg, ami, LiveStub())) as d:
+            await wait_for(lambda: len(ami.originates()) >= 2)
+            for _ in range(10):
+                await d.tick()
+        sent = ami.originates()
+        assert sorted(o["Channel"] for o in sent) == [
+            "Local/agent1@agents/n",
+            "Local/agent2@agents/n",
+        ]
+        assert {o["Context"] for o in sent} == {"tierline-preview"}
+        assert {o["Exten"] for o in sent} < {"13900000001", "13900000002", "13900000003"}
 
 
 class TestRules:
