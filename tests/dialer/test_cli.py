@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
 from click.testing import CliRunner, Result
+from redis.asyncio import Redis
 
 from router.cli import cli
+from router.flows.callbacks import CallbackRequest
 from router.storage import keys
+from router.storage.callback_stream import RedisCallbackStore
+from tests.dialer.fake_ami import ReplayAMI
+from tests.dialer.harness import SECRET, member, routes, wait_for
+from tests.dialer.helpers import ALWAYS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "samples" / "dialer.yaml"
 CONTACTS = ROOT / "samples" / "campaign.csv"
+CONFIG_TEXT = f"""
+dial: {{customer_channel: "Local/{{number}}@callee"}}
+callbacks: {{lane: outbound_q, hours: {ALWAYS}}}
+"""
 
 
 def run(redis_url: str, *args: str) -> Result:
@@ -180,3 +195,64 @@ class TestDnc:
         result = run(redis_url, "dnc", "add", "abc")
         assert result.exit_code == 2
         assert "not a valid phone number" in result.output
+
+
+class TestDialerRun:
+    def test_missing_secret_is_a_config_error(self, redis_url: str) -> None:
+        """Without the dialer's AMI secret file the service does not start."""
+        result = CliRunner().invoke(
+            cli,
+            ["dialer", "run", "--config", str(CONFIG), "--redis", redis_url],
+            env={"TIERLINE_DIALER_AMI_SECRET_FILE": ""},
+        )
+        assert result.exit_code != 0
+        assert "TIERLINE_DIALER_AMI_SECRET_FILE" in str(result.exception)
+
+    async def test_service_dials_a_callback_and_stops_on_sigterm(
+        self, redis_url: str, redis_client: Redis, shared_dir: Path, tmp_path: Path
+    ) -> None:
+        """`tierline dialer run` as a process: a callback request is dialled, SIGTERM stops it."""
+        ami = ReplayAMI(routes(shared_dir), SECRET)
+        ami.queue_status = [member("agent1")]
+        await ami.start()
+        cfg = tmp_path / "dialer.yaml"
+        cfg.write_text(CONFIG_TEXT)
+        secret = tmp_path / "secret"
+        secret.write_text(SECRET + "\n")
+        await RedisCallbackStore(redis_client).add(
+            CallbackRequest(
+                "13900000003", "", "normal", "billing", datetime.now(UTC), "u1", "telecom"
+            )
+        )
+        env = {**os.environ, "TIERLINE_DIALER_AMI_SECRET_FILE": str(secret)}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "router",
+            "dialer",
+            "run",
+            "--config",
+            str(cfg),
+            "--redis",
+            redis_url,
+            "--ami-port",
+            str(ami.port),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await wait_for(lambda: _attempts(redis_client), within_s=60)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), 30)
+            await ami.close()
+        assert proc.returncode == 0, err.decode()[-2000:]
+        (rec,) = [dict(f) for _, f in await redis_client.xrange(keys.DIALER_ATTEMPTS_STREAM)]
+        assert (rec["campaign"], rec["result"], rec["state"]) == ("callbacks", "answered", "done")
+        assert [o["Channel"] for o in ami.originates()] == ["Local/13900000003@callee"]
+
+
+async def _attempts(redis: Redis) -> bool:
+    return bool(await redis.xlen(keys.DIALER_ATTEMPTS_STREAM))
