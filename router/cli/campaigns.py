@@ -22,7 +22,7 @@ from router.storage import keys
 __all__ = ["campaigns", "config_option"]
 
 config_option = click.option(
-    "--config",
+    "--dialer-config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default="dialer.yaml",

@@ -37,7 +37,7 @@ def run(redis_url: str, *args: str) -> Result:
 
 def campaigns(redis_url: str, *args: str) -> Result:
     return run(
-        redis_url, "campaigns", *args, *(["--config", str(CONFIG)] if args[0] != "report" else [])
+        redis_url, "campaigns", *args, *(["--dialer-config", str(CONFIG)] if args[0] != "report" else [])
     )
 
 
@@ -101,7 +101,7 @@ class TestImport:
         cfg = tmp_path / "d.yaml"
         cfg.write_text("campaigns:\n  x:\n    kind: telemarketing\n    lane: q\n    colour: red\n")
         result = CliRunner().invoke(
-            cli, ["campaigns", "start", "x", "--config", str(cfg), "--redis", redis_url]
+            cli, ["campaigns", "start", "x", "--dialer-config", str(cfg), "--redis", redis_url]
         )
         assert result.exit_code != 0
         assert f"{cfg}:5:" in str(result.exception or "") + result.output
@@ -202,7 +202,7 @@ class TestDialerRun:
         """Without the dialer's AMI secret file the service does not start."""
         result = CliRunner().invoke(
             cli,
-            ["dialer", "run", "--config", str(CONFIG), "--redis", redis_url],
+            ["dialer", "run", "--dialer-config", str(CONFIG), "--redis", redis_url],
             env={"TIERLINE_DIALER_AMI_SECRET_FILE": ""},
         )
         assert result.exit_code != 0
@@ -231,7 +231,7 @@ class TestDialerRun:
             "router",
             "dialer",
             "run",
-            "--config",
+            "--dialer-config",
             str(cfg),
             "--redis",
             redis_url,
