@@ -5,7 +5,13 @@ in-process. Start-up fails fast on a broken routing file or flow directory
 (a broken edit must never reach a call); afterwards flow edits are hot
 reloaded and a broken one keeps the previous version serving. On
 SIGTERM/SIGINT the FastAGI server stops accepting and the calls in flight
-are drained (each still gets its route) before Redis closes.
+are drained for ``TIERLINE_DRAIN_S`` before Redis closes; a call still in
+its IVR then leaves with its best route so far (``AGISession.on_cut``).
+
+Under systemd (``deploy/tierline.service``) the service says ``READY=1``
+once it accepts calls, ``STOPPING=1`` when the drain starts, and feeds the
+watchdog from its event loop (``router.watchdog``): a frozen router is
+killed, its sockets close, and Asterisk's dialplan fallback takes the calls.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from redis.asyncio import Redis
 
 from router.agi import AGIServer
+from router.agi.peers import allow_list
 from router.ami import AMIListener, RedisQueueState, start_listener
 from router.ami.aging import Rule
 from router.calls import CallRouter
@@ -28,13 +35,12 @@ from router.policy import TieredPolicy, WaitingCaller, load_routing
 from router.settings import Settings
 from router.storage.callback_stream import RedisCallbackStore
 from router.storage.client import bulk_client, call_path_client, warm_pool
+from router.watchdog import Notifier, feed_watchdog, watchdog_interval
 
-__all__ = ["DRAIN_S", "run"]
+__all__ = ["run"]
 
 log = get_logger("tierline.service")
 
-DRAIN_S = 10.0
-"""How long calls in flight may take to finish after SIGTERM."""
 WARM_CONNECTIONS = 16
 
 
@@ -70,6 +76,7 @@ async def run(
             sharing a process leave the collector alone).
     """
     stop = stop or asyncio.Event()
+    allow = allow_list(settings.agi_host, settings.agi_allow)  # a bad list stops us here
     policy = TieredPolicy(load_routing(settings.routing_config))
     flows = FlowRegistry(settings.flows_dir, policy.services)
     loop = asyncio.get_running_loop()
@@ -82,15 +89,21 @@ async def run(
         store, policy, flows, RedisCallbackStore(client), policy.default_queue,
         RedisQueueState(client), client,
     )  # fmt: skip
-    agi = AGIServer({"inbound": inbound}, host=settings.agi_host, port=settings.agi_port)
+    agi = AGIServer(
+        {"inbound": inbound}, host=settings.agi_host, port=settings.agi_port, allow=allow
+    )
     watcher = asyncio.create_task(flows.watch(stop))
     listener: AMIListener | None = None
+    systemd = Notifier.from_env()
+    watchdog: asyncio.Task[None] | None = None
+    web: asyncio.Task[None] | None = None
     try:
         want = min(WARM_CONNECTIONS, settings.redis_pool_size)
         opened = await warm_pool(client, want)
         if opened < want:
             log.warning("store_unreachable_at_start", opened=opened, wanted=want)
         listener = await _start_ami(settings, background, policy)
+        web = _start_web(settings, background, flows, listener, stop)
         if on_ready is not None:
             on_ready()
         await agi.start()
@@ -101,18 +114,74 @@ async def run(
             flows=flows.current.version,
             loop=type(loop).__module__.partition(".")[0],  # uvloop or asyncio
         )
+        watchdog = _tell_systemd_ready(systemd)
         await stop.wait()
-        await agi.stop(drain_s=DRAIN_S)
+        if systemd is not None:
+            systemd.send("STOPPING=1")
+        await agi.stop(drain_s=settings.drain_s)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-        if listener is not None:
-            await listener.stop()
-        await background.aclose()
-        await client.aclose()
-        # The pool was passed in explicitly, so aclose() leaves it open.
-        await client.connection_pool.disconnect()
+        await _close(watchdog, systemd, watcher, web, listener, (background, client))
         log.info("stopped")
+
+
+async def _close(  # noqa: PLR0917 - everything run() started, stopped in order
+    watchdog: asyncio.Task[None] | None,
+    systemd: Notifier | None,
+    watcher: asyncio.Task[None],
+    web: asyncio.Task[None] | None,
+    listener: AMIListener | None,
+    clients: tuple[Redis, Redis],
+) -> None:
+    """Stop what ``run`` started, newest first; the call-path pool closes last."""
+    if watchdog is not None:
+        watchdog.cancel()
+    if systemd is not None:
+        systemd.close()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
+    if web is not None:
+        await asyncio.wait([web], timeout=5.0)
+    if listener is not None:
+        await listener.stop()
+    background, client = clients
+    await background.aclose()
+    await client.aclose()
+    # The pool was passed in explicitly, so aclose() leaves it open.
+    await client.connection_pool.disconnect()
+
+
+def _start_web(
+    settings: Settings,
+    redis: Redis,
+    flows: FlowRegistry,
+    listener: AMIListener | None,
+    stop: asyncio.Event,
+) -> asyncio.Task[None] | None:
+    """The web service in this process when ``TIERLINE_WEB=1`` (starlette is an extra)."""
+    if not settings.web:
+        return None
+    from router.web.service import redis_check, web_in_router  # noqa: PLC0415 - an extra
+
+    async def flows_loaded() -> bool:
+        return flows.current is not None
+
+    async def ami_up() -> bool:
+        return listener is None or listener.connected
+
+    checks = {"redis": redis_check(redis), "flows": flows_loaded, "ami": ami_up}
+    return web_in_router(settings, redis, stop, checks)
+
+
+def _tell_systemd_ready(systemd: Notifier | None) -> asyncio.Task[None] | None:
+    """READY=1, then the watchdog task when the unit has ``WatchdogSec=``."""
+    if systemd is None:
+        return None
+    systemd.send("READY=1")
+    interval = watchdog_interval()
+    if interval is None:
+        return None
+    log.info("watchdog.fed", every_s=interval)
+    return asyncio.create_task(feed_watchdog(systemd, interval))

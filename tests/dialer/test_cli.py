@@ -37,7 +37,10 @@ def run(redis_url: str, *args: str) -> Result:
 
 def campaigns(redis_url: str, *args: str) -> Result:
     return run(
-        redis_url, "campaigns", *args, *(["--dialer-config", str(CONFIG)] if args[0] != "report" else [])
+        redis_url,
+        "campaigns",
+        *args,
+        *(["--dialer-config", str(CONFIG)] if args[0] != "report" else []),
     )
 
 
