@@ -96,31 +96,22 @@ def _set_state(name: str, state: CampaignState, config_path: Path, redis_url: st
     click.echo(f"{name}: {state.value}")
 
 
-@campaigns.command()
-@click.argument("name")
-@config_option
-@redis_option
-def start(name: str, config_path: Path, redis_url: str | None) -> None:
-    """Start dialling campaign NAME."""
-    _set_state(name, CampaignState.RUNNING, config_path, redis_url)
+def _state_command(verb: str, state: CampaignState, doc: str) -> click.Command:
+    """``start``, ``pause`` and ``resume``: the same command with another state."""
+
+    @campaigns.command(verb, help=doc)
+    @click.argument("name")
+    @config_option
+    @redis_option
+    def command(name: str, config_path: Path, redis_url: str | None) -> None:
+        _set_state(name, state, config_path, redis_url)
+
+    return command
 
 
-@campaigns.command()
-@click.argument("name")
-@config_option
-@redis_option
-def pause(name: str, config_path: Path, redis_url: str | None) -> None:
-    """Stop new attempts of NAME; calls in progress finish."""
-    _set_state(name, CampaignState.PAUSED, config_path, redis_url)
-
-
-@campaigns.command()
-@click.argument("name")
-@config_option
-@redis_option
-def resume(name: str, config_path: Path, redis_url: str | None) -> None:
-    """Resume a paused campaign NAME."""
-    _set_state(name, CampaignState.RUNNING, config_path, redis_url)
+start = _state_command("start", CampaignState.RUNNING, "Start dialling campaign NAME.")
+pause = _state_command("pause", CampaignState.PAUSED, "Stop new attempts of NAME; calls finish.")
+resume = _state_command("resume", CampaignState.RUNNING, "Resume a paused campaign NAME.")
 
 
 @campaigns.command()
