@@ -31,6 +31,7 @@ from router.calls import CallRouter
 from router.customers.store import RedisCustomerStore
 from router.flows.registry import FlowRegistry
 from router.logs import get_logger
+from router.metrics import RouterCollector
 from router.policy import TieredPolicy, WaitingCaller, load_routing
 from router.settings import Settings
 from router.storage.callback_stream import RedisCallbackStore
@@ -103,7 +104,7 @@ async def run(
         if opened < want:
             log.warning("store_unreachable_at_start", opened=opened, wanted=want)
         listener = await _start_ami(settings, background, policy)
-        web = _start_web(settings, background, flows, listener, stop)
+        web = _start_web(settings, background, flows, listener, stop, agi)
         if on_ready is not None:
             on_ready()
         await agi.start()
@@ -153,12 +154,13 @@ async def _close(  # noqa: PLR0917 - everything run() started, stopped in order
     await client.connection_pool.disconnect()
 
 
-def _start_web(
+def _start_web(  # noqa: PLR0917 - what the web service reads, all from run()
     settings: Settings,
     redis: Redis,
     flows: FlowRegistry,
     listener: AMIListener | None,
     stop: asyncio.Event,
+    agi: AGIServer,
 ) -> asyncio.Task[None] | None:
     """The web service in this process when ``TIERLINE_WEB=1`` (starlette is an extra)."""
     if not settings.web:
@@ -172,7 +174,8 @@ def _start_web(
         return listener is None or listener.connected
 
     checks = {"redis": redis_check(redis), "flows": flows_loaded, "ami": ami_up}
-    return web_in_router(settings, redis, stop, checks)
+    mine = RouterCollector(agi, listener, lambda: flows.current.version)
+    return web_in_router(settings, redis, stop, checks, [mine])
 
 
 def _tell_systemd_ready(systemd: Notifier | None) -> asyncio.Task[None] | None:

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 
 import uvicorn
+from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
 from router.errors import TierlineError
@@ -48,11 +49,12 @@ async def run_web(
     token: str | None,
     stop: asyncio.Event,
     checks: Mapping[str, Check] | None = None,
+    collectors: Sequence[Collector] = (),
 ) -> None:
     """Serve until ``stop`` is set; a non-loopback bind needs a token."""
     check_bind(host, token)
     board = Wallboard(StateSource(redis), config, tiers)
-    app = create_app(board, {"redis": redis_check(redis), **(checks or {})}, token)
+    app = create_app(board, {"redis": redis_check(redis), **(checks or {})}, token, collectors)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -77,6 +79,7 @@ def web_in_router(
     redis: Redis,
     stop: asyncio.Event,
     checks: Mapping[str, Check],
+    collectors: Sequence[Collector] = (),
 ) -> asyncio.Task[None] | None:
     """``tierline serve`` with ``TIERLINE_WEB=1``: the web service in the router's process.
 
@@ -105,5 +108,6 @@ def web_in_router(
             token=token,
             stop=stop,
             checks=checks,
+            collectors=collectors,
         )
     )

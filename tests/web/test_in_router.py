@@ -30,8 +30,12 @@ class TestWebInRouter:
             metrics = await get(f"http://127.0.0.1:{port}/metrics")
         assert ready.status_code == 200, ready.text
         assert ready.json() == {"redis": True, "flows": True, "ami": True}
-        names = {f.name for f in text_string_to_metric_families(metrics.text)}
-        assert "tierline_state_age_seconds" in names
+        families = {f.name: f for f in text_string_to_metric_families(metrics.text)}
+        assert "tierline_state_age_seconds" in families
+        assert families["tierline_agi_sessions_active"].samples[0].value == 0.0
+        assert families["tierline_agi_calls"].type == "counter"
+        [info] = families["tierline_flows"].samples
+        assert len(info.labels["version"]) >= 8
 
     async def test_a_bad_wallboard_file_never_stops_routing(
         self, redis_url: str, tmp_path: object
