@@ -103,6 +103,7 @@ async def run(
         )
         await stop.wait()
         await agi.stop(drain_s=DRAIN_S)
+        await inbound.aclose()  # the paths of the last calls, before Redis closes
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

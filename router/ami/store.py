@@ -127,7 +127,22 @@ class RedisQueueState:
 
     async def snapshot(self) -> Mapping[str, QueueSnapshot]:
         """Every known queue, read in one round trip (EVALSHA)."""
-        raw = await self._script(keys=[keys.QUEUE_INDEX], args=[keys.QUEUE_KEY_PREFIX])
+        return self.parse(await self._script(keys=[keys.QUEUE_INDEX], args=[keys.QUEUE_KEY_PREFIX]))
+
+    @property
+    def client(self) -> Redis:
+        return self._redis
+
+    def command(self) -> tuple[str, ...]:
+        """The snapshot as one ``EVALSHA``, for a caller pipelining it with other reads."""
+        return ("EVALSHA", self._script.sha, "1", keys.QUEUE_INDEX, keys.QUEUE_KEY_PREFIX)
+
+    async def load_script(self) -> None:
+        """Load the snapshot script (after a Redis restart or ``SCRIPT FLUSH``)."""
+        await self._redis.script_load(_SNAPSHOT_LUA)
+
+    def parse(self, raw: Any) -> dict[str, QueueSnapshot]:
+        """The script's reply as snapshots, as fresh as this reader's clock."""
         now = self._clock()
         out: dict[str, QueueSnapshot] = {}
         for name, flat in zip(raw[::2], raw[1::2], strict=True):
