@@ -7,7 +7,7 @@ from datetime import datetime
 from router.flows import actions as a
 from router.flows.engine import Engine
 from router.flows.trace import SimplePolicy, trace_call
-from router.types import QueueSnapshot
+from router.types import QueueSnapshot, RouteDecision
 from tests.flows.helpers import SHANGHAI, call, customer, flows
 
 MENU = """\
@@ -292,7 +292,7 @@ class TestEngineContract:
         assert engine.step(state, a.Digits("1")) == (state, ())
 
     def test_loop_guard(self) -> None:
-        """A loop whose exit never opens is cut by the step budget."""
+        """A loop whose exit never opens is cut by the step budget: routed, never hung up."""
         text = """\
         flow: main
         serves: {dnis: ["100"]}
@@ -308,7 +308,8 @@ class TestEngineContract:
           out: {type: hangup}
         """
         t = trace_call(flows(text), "main", call(), None, [])
-        assert t.state.result == a.HangUp("loop_guard")
+        assert isinstance(t.state.result, a.Route)
+        assert t.state.result.decision == RouteDecision("general", 0, "loop_guard")
 
 
 class TestPlan:
