@@ -56,6 +56,10 @@ class RedisInputs:
         self._queues = queues
         self._pool = store.client.connection_pool
         self._deadline = deadline_ms / 1000
+        self._texts = dict([store.lookup_script, *([queues.script] if queues else [])])
+
+    def _as_eval(self, command: tuple[str, ...]) -> tuple[str, ...]:
+        return ("EVAL", self._texts[command[1]], *command[2:])
 
     async def read(self, number: str) -> CallInputs:
         start = time.perf_counter()
@@ -71,11 +75,8 @@ class RedisInputs:
             async with asyncio.timeout(self._deadline):
                 await self._exchange(commands, replies)
                 if any(isinstance(r, NoScriptError) for r in replies):  # Redis restarted
-                    await self._store.load_scripts()
-                    if self._queues is not None:
-                        await self._queues.load_script()
-                    replies.clear()
-                    await self._exchange(commands, replies)
+                    replies.clear()  # EVAL runs the text and caches it for the next EVALSHA
+                    await self._exchange([self._as_eval(c) for c in commands], replies)
         except (TimeoutError, RedisTimeoutError):
             why = "timeout"
         except (RedisError, OSError):

@@ -137,9 +137,10 @@ class RedisQueueState:
         """The snapshot as one ``EVALSHA``, for a caller pipelining it with other reads."""
         return ("EVALSHA", self._script.sha, "1", keys.QUEUE_INDEX, keys.QUEUE_KEY_PREFIX)
 
-    async def load_script(self) -> None:
-        """Load the snapshot script (after a Redis restart or ``SCRIPT FLUSH``)."""
-        await self._redis.script_load(_SNAPSHOT_LUA)
+    @property
+    def script(self) -> tuple[str, str]:
+        """The snapshot script's SHA1 and text (a pipeline falls back to EVAL on NOSCRIPT)."""
+        return self._script.sha, _SNAPSHOT_LUA
 
     def parse(self, raw: Any) -> dict[str, QueueSnapshot]:
         """The script's reply as snapshots, as fresh as this reader's clock."""

@@ -178,9 +178,10 @@ class RedisCustomerStore:
             return None
         return norm, ("EVALSHA", self._lookup.sha, "1", keys.number_key(norm), _CUST_PREFIX)
 
-    async def load_scripts(self) -> None:
-        """Load the lookup script (after a Redis restart or ``SCRIPT FLUSH``)."""
-        await self._r.script_load(_LOOKUP)
+    @property
+    def lookup_script(self) -> tuple[str, str]:
+        """The lookup script's SHA1 and text (a pipeline falls back to EVAL on NOSCRIPT)."""
+        return self._lookup.sha, _LOOKUP
 
     async def lookup(self, number: str) -> LookupResult:
         """Find the caller in one round trip; never raises."""

@@ -7,9 +7,10 @@ itself, so a router restart never holds a caller hostage.
 Every AGI round trip before the route is set-up time the caller waits in
 silence, so nothing is sent before it is needed: the channel is answered
 only before the first prompt, and the variables of ``set`` nodes ride on
-the route's single ``MSet`` (or on one ``MSet`` just before the first
-prompt, so a ``language:`` is in force when the prompt plays). A caller
-routed at once therefore costs exactly one AGI command.
+the route's single ``MSet`` (a ``language:`` goes in one ``MSet`` just
+before the next prompt, so that prompt plays in it). A caller routed at
+once therefore costs exactly one AGI command. A caller who hangs up in the
+IVR leaves without the pending variables: the dialplan does not go on.
 """
 
 from __future__ import annotations
@@ -110,11 +111,15 @@ class _Call:
     answered: bool = False
 
     async def ready_for_media(self) -> None:
-        """Answer, and send what set nodes left pending (a language must apply to the prompt)."""
+        """Answer; and if a set node wrote a function (a language), send it before the prompt.
+
+        Plain variables keep waiting for the route: only the dialplan reads
+        them, after the AGI returns.
+        """
         if not self.answered:
             await self.session.answer()
             self.answered = True
-        if self.pending:
+        if any(name.endswith(")") for name in self.pending):
             values, self.pending = self.pending, {}
             await self.session.set_vars(values)
 
