@@ -98,9 +98,7 @@ def no_flow_router(store: MemoryStore, flows_dir: Path) -> CallRouter:
 
 
 @pytest.fixture
-async def server(
-    logs: LogCapture, store: MemoryStore, tmp_path: Path
-) -> AsyncIterator[AGIServer]:
+async def server(logs: LogCapture, store: MemoryStore, tmp_path: Path) -> AsyncIterator[AGIServer]:
     srv = AGIServer(
         {"inbound": no_flow_router(store, tmp_path), "ivr": ivr, "echo": echo},
         host="127.0.0.1",
