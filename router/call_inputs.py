@@ -83,7 +83,7 @@ class RedisInputs:
             why = "store_down"
         found = ANONYMOUS
         if lookup is not None:
-            found = _lookup(lookup[0], replies[0] if replies else None, why, start)
+            found = _lookup(lookup[0], replies, why, start)
         if self._queues is None:
             return CallInputs(found, {}, "none")
         if len(replies) < len(commands):
@@ -117,9 +117,11 @@ def _snapshot(queues: RedisQueueState, found: LookupResult, raw: Any) -> CallInp
         return CallInputs(found, {}, "bad_reply")
 
 
-def _lookup(number: str, reply: Any, why: str, start: float) -> LookupResult:
-    if reply is None:
+def _lookup(number: str, replies: list[Any], why: str, start: float) -> LookupResult:
+    """The lookup's result from the first reply, or why there is none."""
+    if not replies:
         return miss(number, why, start)
+    reply = replies[0]
     if isinstance(reply, Exception):
         return miss(number, "store_down", start)
     return lookup_result(number, reply, start)

@@ -54,7 +54,8 @@ async def running(flows_dir: Path, redis_url: str) -> AsyncIterator[Settings]:
 
 async def call(settings: Settings, caller: str, dnis: str, digit: str = "") -> CallTranscript:
     env = environment(caller, dnis=dnis, uniqueid=UNIQUEID)
-    script = CallerScript(digits=[(100.0, digit)] if digit else [], prompts={"main_menu": 2000})
+    # Typed well after set-up (150 ms real time at speed 10), inside the menu's 5 s wait.
+    script = CallerScript(digits=[(1500.0, digit)] if digit else [], prompts={"main_menu": 2000})
     return await place_call("127.0.0.1", settings.agi_port, env, script, speed=10.0, max_s=5)
 
 
@@ -91,3 +92,39 @@ class TestService:
         v = record.variables
         assert (v["TIERLINE_ACTION"], v["TIERLINE_QUEUE"]) == ("queue", "billing")
         assert v["TIERLINE_CUSTOMER"] == ""
+
+
+LANGUAGE_FLOW = """\
+flow: hotline
+serves: {dnis: ["4008001234"]}
+start: zh
+nodes:
+  zh: {type: set, language: zh, vars: {TL_LANG: "zh"}, next: menu}
+  menu:
+    type: menu
+    prompt: main_menu
+    options: {"1": billing}
+    fallback: billing
+  billing: {type: queue, service: billing}
+"""
+
+
+class TestSetNodeLanguage:
+    async def test_language_is_set_before_the_prompt_and_the_call_routes(
+        self, tmp_path: Path, redis_url: str
+    ) -> None:
+        """A set node with ``language:`` runs: CHANNEL(language) is written before the first
+        prompt and the flow's own route is set (it used to fail every call reaching it)."""
+        shutil.copy(IVR / "routing.yaml", tmp_path / "routing.yaml")
+        (tmp_path / "hotline.yaml").write_text(LANGUAGE_FLOW)
+        both = PROMPTS.replace("[en]", "[en, zh]").replace('1."}', '1.", zh: "账单请按1。"}')
+        (tmp_path / "prompts.yaml").write_text(both)
+        async with serving(tmp_path, redis_url) as settings:
+            record = await call(settings, "13912345678", "4008001234", "1")
+        sent = [line for _, who, line in record.exchange if who == "S"]
+        assert sent[0] == "ANSWER"
+        assert sent[1] == 'EXEC MSet "TL_LANG=zh,CHANNEL(language)=zh"'
+        assert sent[2].startswith("GET DATA ")
+        v = record.variables
+        assert (v["TIERLINE_ACTION"], v["TIERLINE_QUEUE"]) == ("queue", "billing")
+        assert v["CHANNEL(language)"] == "zh"
