@@ -4,12 +4,13 @@ For each sample path, one call through the production handler (``CallRouter``
 wired as ``tierline serve`` wires it, on ``ivr_flows/``) and a real Redis,
 counted from the environment written to the route reaching Asterisk (the
 ``MSet`` carrying ``TIERLINE_QUEUE``): AGI commands, Redis round trips (each
-write to Redis that then waits for its replies) and Redis commands. What
-happens after the route (the IVR path write) is counted apart.
+write to Redis that then waits for its replies, on the shared pipelined
+connection or through redis-py's pool) and Redis commands. What happens
+after the route (the IVR path write) is counted apart.
 
-The event order is exact: Asterisk's side, the router and the Redis client
-share one event loop, so a Redis write before the route is seen before the
-route line arrives. ``tests/agi/test_round_trips.py`` asserts these counts.
+The split is exact: Asterisk's side, the router and the Redis client share
+one event loop, and the counters are read when the environment is written
+and when the route line arrives. ``tests/agi/test_round_trips.py`` asserts these counts.
 
     python benchmarks/round_trips.py [--redis URL]
 """
@@ -20,7 +21,7 @@ import argparse
 import asyncio
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +34,12 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from router.agi import AGIServer
 from router.agi.double import environment
 from router.ami.store import RedisQueueState
+from router.call_inputs import RedisInputs
 from router.calls import CallRouter
 from router.customers.model import Customer, CustomerList
 from router.customers.store import RedisCustomerStore
 from router.flows.registry import FlowRegistry
+from router.ivr_paths import GATHER_S
 from router.logs import configure_logging
 from router.policy import TieredPolicy, load_routing
 from router.storage.callback_stream import RedisCallbackStore
@@ -84,25 +87,32 @@ class Budget:
     agi: list[str] = field(default_factory=list)
     redis_round_trips: int = 0
     redis_commands: int = 0
-    routed: bool = False
     after_route_redis_round_trips: int = 0
 
 
-def counting_client(url: str, trace: list[tuple[str, str]]) -> Redis:
-    """The call-path client, with every write to Redis noted in ``trace``."""
+@dataclass
+class Sent:
+    """Writes to Redis (each then waits for its replies) and the commands they carried."""
+
+    round_trips: int = 0
+    commands: int = 0
+
+
+Probe = Callable[[], tuple[int, int]]
+
+
+def counting_client(url: str, sent: Sent) -> Redis:
+    """A call-path client counting every write to Redis through redis-py's pool."""
 
     class Counting(CallPathConnection):
-        packed = 0
-
         def pack_command(self, *args: Any) -> list[bytes]:
-            self.packed += 1
+            sent.commands += 1
             return cast(list[bytes], super().pack_command(*args))
 
         async def send_packed_command(
             self, command: bytes | str | Iterable[bytes], check_health: bool = True
         ) -> None:
-            trace.append(("redis", str(self.packed)))
-            self.packed = 0
+            sent.round_trips += 1
             await super().send_packed_command(command, check_health)
 
     pool = BlockingConnectionPool.from_url(
@@ -112,19 +122,25 @@ def counting_client(url: str, trace: list[tuple[str, str]]) -> Redis:
 
 
 class Asterisk(asyncio.Protocol):
-    """Asterisk's side of one call: the environment, then a 200 reply to each command."""
+    """Asterisk's side of one call: the environment, then a 200 reply to each command.
 
-    def __init__(self, path: SamplePath, trace: list[tuple[str, str]]) -> None:
-        self.path, self.trace = path, trace
+    ``probe`` reads the Redis counters when the environment is written and
+    when the route arrives: all in one event loop, so the split is exact.
+    """
+
+    def __init__(self, path: SamplePath, probe: Probe) -> None:
+        self.path, self.probe = path, probe
         self.digits = list(path.digits)
         self.buf = b""
         self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
+        self.agi: list[str] = []
+        self.at_env = self.at_route = (0, 0)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         env = environment(self.path.caller, dnis=self.path.dnis, script=self.path.script)
-        self.trace.append(("env", ""))
+        self.at_env = self.probe()
         tail = b"HANGUP\n" if self.path.hangup_with_env else b""
         self.transport.write("\n".join(env).encode() + b"\n" + tail)
 
@@ -133,7 +149,10 @@ class Asterisk(asyncio.Protocol):
         while b"\n" in self.buf:
             line, _, self.buf = self.buf.partition(b"\n")
             text = line.decode()
-            self.trace.append(("agi", text))
+            if self.at_route == (0, 0):
+                self.agi.append(_verb(text))
+                if "TIERLINE_QUEUE=" in text:
+                    self.at_route = self.probe()
             assert self.transport is not None
             self.transport.write(self.reply(text).encode() + b"\n")
 
@@ -148,21 +167,14 @@ class Asterisk(asyncio.Protocol):
         if not self.ended.done():
             self.ended.set_result(None)
 
-
-def budget_of(trace: list[tuple[str, str]]) -> Budget:
-    """Split one call's trace at the route line."""
-    out = Budget()
-    for kind, what in trace:
-        if kind == "redis":
-            if out.routed:
-                out.after_route_redis_round_trips += 1
-            else:
-                out.redis_round_trips += 1
-                out.redis_commands += int(what)
-        elif kind == "agi" and not out.routed:
-            out.agi.append(_verb(what))
-            out.routed = "TIERLINE_QUEUE=" in what
-    return out
+    def budget(self, at_end: tuple[int, int]) -> Budget:
+        route = self.at_route if self.at_route != (0, 0) else at_end
+        return Budget(
+            self.agi,
+            route[0] - self.at_env[0],
+            route[1] - self.at_env[1],
+            at_end[0] - route[0],
+        )
 
 
 def _verb(line: str) -> str:
@@ -172,11 +184,10 @@ def _verb(line: str) -> str:
 
 
 @asynccontextmanager
-async def production_router(
-    url: str, trace: list[tuple[str, str]]
-) -> AsyncIterator[tuple[int, Redis]]:
-    """The shipped flows and routing behind a FastAGI server; yields its port."""
-    client = counting_client(url, trace)
+async def production_router(url: str) -> AsyncIterator[tuple[int, Redis, Probe]]:
+    """The shipped flows and routing behind a FastAGI server: its port, client and counters."""
+    sent = Sent()
+    client = counting_client(url, sent)
     await warm_pool(client, POOL)  # no connection handshake inside a measured call
     store = RedisCustomerStore(client)
     await store.upsert_many(CUSTOMERS)
@@ -186,10 +197,16 @@ async def production_router(
         store, policy, flows, RedisCallbackStore(client), policy.default_queue,
         RedisQueueState(client), client,
     )  # fmt: skip
+    pipe = router.inputs.pipe if isinstance(router.inputs, RedisInputs) else None
+
+    def probe() -> tuple[int, int]:
+        shared = (pipe.writes, pipe.commands) if pipe is not None else (0, 0)
+        return sent.round_trips + shared[0], sent.commands + shared[1]
+
     server = AGIServer({"inbound": router, NO_FLOW: router}, port=0)
     await server.start()
     try:
-        yield server.port, client
+        yield server.port, client, probe
     finally:
         await server.stop(drain_s=1.0)
         await router.aclose()
@@ -197,27 +214,25 @@ async def production_router(
         await client.connection_pool.disconnect()
 
 
-async def one_call(port: int, path: SamplePath, trace: list[tuple[str, str]]) -> None:
+async def one_call(port: int, path: SamplePath, probe: Probe) -> Budget:
     loop = asyncio.get_running_loop()
-    transport, side = await loop.create_connection(lambda: Asterisk(path, trace), "127.0.0.1", port)
+    transport, side = await loop.create_connection(lambda: Asterisk(path, probe), "127.0.0.1", port)
     async with asyncio.timeout(5):
         await side.ended
     transport.close()
-    await asyncio.sleep(0.05)  # let the path write after the route happen
+    await asyncio.sleep(GATHER_S + 0.05)  # the path write after the route is done
+    return side.budget(probe())
 
 
 async def measure(url: str) -> dict[str, Budget]:
     """One call per sample path, after one unmeasured call (Redis caches our scripts)."""
-    trace: list[tuple[str, str]] = []
     out: dict[str, Budget] = {}
-    async with production_router(url, trace) as (port, client):
-        await one_call(port, PATHS[0], trace)
+    async with production_router(url) as (port, client, probe):
+        await one_call(port, PATHS[0], probe)
         for path in PATHS:
             if path.scripts_flushed:
                 await client.script_flush()
-            trace.clear()
-            await one_call(port, path, trace)
-            out[path.name] = budget_of(list(trace))
+            out[path.name] = await one_call(port, path, probe)
     return out
 
 

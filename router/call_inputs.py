@@ -21,17 +21,20 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.asyncio.connection import SSLConnection
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.ami.store import RedisQueueState
 from router.customers.model import LookupResult
 from router.customers.store import RedisCustomerStore, lookup_result, miss
+from router.storage.pipelined import PipelinedRedis
 from router.types import CallInputs, CustomerStore, InputReader, QueueSnapshot, QueueState
 
 __all__ = ["RedisInputs", "SeparateInputs", "input_reader"]
 
 ANONYMOUS = LookupResult(number="", reason="anonymous")
+CONNECT_TIMEOUT_S = 0.1
 
 
 def input_reader(
@@ -46,16 +49,27 @@ def input_reader(
 
 
 class RedisInputs:
-    """Lookup and snapshot pipelined on one pooled connection (no redis-py pipeline object:
-    its ``SCRIPT EXISTS`` check would cost a second round trip per call)."""
+    """Lookup and snapshot written together, replies read back in order.
+
+    On the router's one shared connection (:mod:`router.storage.pipelined`),
+    so calls asking at the same moment also share the write; over TLS on a
+    pooled connection instead (no redis-py pipeline object either way: its
+    ``SCRIPT EXISTS`` check would cost a second round trip per call).
+    """
 
     def __init__(
         self, store: RedisCustomerStore, queues: RedisQueueState | None, deadline_ms: float
     ) -> None:
         self._store = store
         self._queues = queues
-        self._pool = store.client.connection_pool
+        self._pool = pool = store.client.connection_pool
         self._deadline = deadline_ms / 1000
+        address = pool.connection_kwargs
+        ssl = issubclass(pool.connection_class, SSLConnection)
+        self.pipe = None
+        if PipelinedRedis.supports(address, ssl):
+            connect_s = address.get("socket_connect_timeout") or CONNECT_TIMEOUT_S
+            self.pipe = PipelinedRedis(address, connect_s)
         self._texts = dict([store.lookup_script, *([queues.script] if queues else [])])
 
     def _as_eval(self, command: tuple[str, ...]) -> tuple[str, ...]:
@@ -74,7 +88,7 @@ class RedisInputs:
         try:
             async with asyncio.timeout(self._deadline):
                 await self._exchange(commands, replies)
-                if any(isinstance(r, NoScriptError) for r in replies):  # Redis restarted
+                if any(_noscript(r) for r in replies):  # Redis restarted
                     replies.clear()  # EVAL runs the text and caches it for the next EVALSHA
                     await self._exchange([self._as_eval(c) for c in commands], replies)
         except (TimeoutError, RedisTimeoutError):
@@ -90,8 +104,15 @@ class RedisInputs:
             return CallInputs(found, {}, why)
         return _snapshot(self._queues, found, replies[-1])
 
+    async def aclose(self) -> None:
+        if self.pipe is not None:
+            await self.pipe.aclose()
+
     async def _exchange(self, commands: Sequence[tuple[str, ...]], replies: list[Any]) -> None:
         """Write every command at once, then read one reply each (an error reply is kept)."""
+        if self.pipe is not None:
+            replies.extend(await self.pipe.request(commands))
+            return
         pool = self._pool
         conn = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
@@ -106,6 +127,10 @@ class RedisInputs:
             raise
         finally:
             await pool.release(conn)
+
+
+def _noscript(reply: Any) -> bool:
+    return isinstance(reply, Exception) and str(reply).startswith("NOSCRIPT")
 
 
 def _snapshot(queues: RedisQueueState, found: LookupResult, raw: Any) -> CallInputs:

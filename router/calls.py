@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from router.agi.session import AGISession
-from router.call_inputs import input_reader
+from router.call_inputs import RedisInputs, input_reader
 from router.channel_vars import route_variables
 from router.customers.model import Customer
 from router.customers.store import RedisCustomerStore
@@ -78,8 +78,10 @@ class CallRouter:
         self.paths = PathKeeper(self.redis)
 
     async def aclose(self) -> None:
-        """Finish writing the paths of calls already routed."""
+        """Finish writing the paths of calls already routed; close the read connection."""
         await self.paths.aclose()
+        if isinstance(self.inputs, RedisInputs):
+            await self.inputs.aclose()
 
     async def __call__(self, session: AGISession, call: CallInfo) -> None:
         if session.hung_up:  # gone before anything was read: no reads, nothing to route

@@ -4,8 +4,9 @@ Why: Asterisk's ``AGI()`` returns only when we close the socket, so any
 work between sending the route and closing (a Redis ``SET`` of the path,
 two log lines) was set-up time the caller spent in silence. The router now
 hands the finished walk to a :class:`PathKeeper` and returns at once; the
-keeper writes the paths of all calls that ended meanwhile in one pipeline
-and logs them, from a task that runs after the sockets are closed.
+keeper logs them and writes the paths of all calls that ended within
+``GATHER_S`` in one pipeline, from a task that runs after the sockets are
+closed.
 
 Bounded: at most ``limit`` walks wait; beyond that a walk's path is dropped
 (counted and logged) rather than letting a dead Redis grow the router's
@@ -32,6 +33,9 @@ log = get_logger("tierline.calls")
 
 WRITE_DEADLINE_S = 0.5
 BATCH = 256
+GATHER_S = 0.02
+"""How long the first waiting walk waits for others to share its write (the listener needs
+the path only at the call's hangup, seconds later)."""
 
 
 def path_json(record: FlowWalk) -> str:
@@ -71,6 +75,7 @@ class PathKeeper:
 
     async def _drain(self) -> None:
         try:
+            await asyncio.sleep(GATHER_S)
             while self._waiting:
                 batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
                 for record, _ in batch:
@@ -83,18 +88,29 @@ class PathKeeper:
     async def _write(self, redis: Redis, batch: list[tuple[FlowWalk, bool]]) -> None:
         try:
             async with asyncio.timeout(WRITE_DEADLINE_S):
-                texts = [path_json(record) for record, _ in batch]
-                resumed = [i for i, (_, again) in enumerate(batch) if again]
-                if resumed:  # keep the walk before the queue too
-                    ids = [keys.ivr_path_key(batch[i][0].uniqueid) for i in resumed]
-                    for i, before in zip(resumed, await redis.mget(ids), strict=True):
-                        texts[i] = _joined(before, texts[i])
+                texts = await _texts(redis, batch)
                 pipe = redis.pipeline(transaction=False)
-                for (record, _), text in zip(batch, texts, strict=True):
-                    pipe.set(keys.ivr_path_key(record.uniqueid), text, ex=keys.IVR_PATH_TTL_S)
+                for uniqueid, text in texts.items():
+                    pipe.set(keys.ivr_path_key(uniqueid), text, ex=keys.IVR_PATH_TTL_S)
                 await pipe.execute()
         except (TimeoutError, RedisError, OSError) as exc:
             log.warning("call.path_not_kept", calls=len(batch), error=repr(exc)[:200])
+
+
+async def _texts(redis: Redis, batch: list[tuple[FlowWalk, bool]]) -> dict[str, str]:
+    """Each call's path text; a resumed call's joined to its walk before the queue
+    (kept in Redis, or earlier in this very batch)."""
+    again = [r.uniqueid for r, resumed in batch if resumed]
+    stored: dict[str, str | None] = {}
+    if again:
+        found = await redis.mget([keys.ivr_path_key(u) for u in again])
+        stored = dict(zip(again, found, strict=True))
+    texts: dict[str, str] = {}
+    for record, resumed in batch:
+        text = path_json(record)
+        uid = record.uniqueid
+        texts[uid] = _joined(texts.get(uid) or stored.get(uid), text) if resumed else text
+    return texts
 
 
 def _log_done(record: FlowWalk) -> None:

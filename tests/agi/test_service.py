@@ -14,8 +14,7 @@ from router.agi.double import CallerScript, environment
 from router.customers.model import Customer
 from router.customers.store import RedisCustomerStore
 from router.settings import Settings
-from router.storage import keys
-from tests.agi.serving import IVR, serving
+from tests.agi.serving import IVR, kept_path, serving
 from tests.redis_server import free_port
 
 UNIQUEID = "1795348509.9"
@@ -74,7 +73,7 @@ class TestService:
         )  # fmt: skip
         assert (v["TIERLINE_CUSTOMER"], v["TIERLINE_TIER"]) == ("C1", "vip")
         assert v["TIERLINE_OFFERS"] == "5G Unlimited"
-        path = await redis_client.get(keys.ivr_path_key(UNIQUEID))
+        path = await kept_path(redis_client, UNIQUEID)
         assert path is not None
         assert '"node":"menu","choice":"1"' in path
 
