@@ -101,7 +101,7 @@ async def _texts(redis: Redis, batch: list[tuple[FlowWalk, bool]]) -> dict[str, 
     """Each call's path text; a resumed call's joined to its walk before the queue
     (kept in Redis, or earlier in this very batch)."""
     again = [r.uniqueid for r, resumed in batch if resumed]
-    stored: dict[str, str | None] = {}
+    stored: dict[str, bytes | str | None] = {}
     if again:
         found = await redis.mget([keys.ivr_path_key(u) for u in again])
         stored = dict(zip(again, found, strict=True))
