@@ -33,7 +33,7 @@ log = get_logger("tierline.calls")
 
 WRITE_DEADLINE_S = 0.5
 BATCH = 256
-GATHER_S = 0.02
+GATHER_S = 0.1
 """How long the first waiting walk waits for others to share its write (the listener needs
 the path only at the call's hangup, seconds later)."""
 
