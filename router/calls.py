@@ -12,10 +12,14 @@ the socket is closed (:mod:`router.ivr_paths`), off the caller's set-up time.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
+from router.agi.server import calling_number
 from router.agi.session import AGISession
 from router.call_inputs import RedisInputs, input_reader
 from router.channel_vars import route_variables
@@ -46,6 +50,10 @@ NO_FLOW_SERVICE = "general"
 """The service asked of the policy for a dialled number no flow serves."""
 DECISION_DEADLINE_MS = 50.0
 """The one deadline for everything read before the decision, when the store has none."""
+EARLY_LIMIT = 10_000
+"""Reads started before their environment was complete, kept at most (memory bound)."""
+EARLY_KEEP_S = 5.0
+"""How long a finished early read waits for its call (an environment never completed)."""
 
 
 @dataclass
@@ -68,6 +76,9 @@ class CallRouter:
     deadline_ms: float = 0.0
     inputs: InputReader = field(init=False, repr=False)
     paths: PathKeeper = field(init=False, repr=False)
+    _early: dict[str, tuple[str, asyncio.Task[CallInputs]]] = field(
+        init=False, repr=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.store, RedisCustomerStore):
@@ -83,10 +94,39 @@ class CallRouter:
         if isinstance(self.inputs, RedisInputs):
             await self.inputs.aclose()
 
-    async def __call__(self, session: AGISession, call: CallInfo) -> None:
-        if session.hung_up:  # gone before anything was read: no reads, nothing to route
+    def prefetch(self, env: Mapping[str, str]) -> None:
+        """Start the decision's reads once ``agi_callerid`` is in (``server.EarlyStart``).
+
+        Why: the round trip then overlaps the rest of the environment.
+        """
+        uniqueid = env.get("agi_uniqueid", "")
+        if not uniqueid or uniqueid in self._early or len(self._early) >= EARLY_LIMIT:
             return
-        found = await self.inputs.read(call.caller)
+        caller = calling_number(env.get("agi_callerid", ""))
+        task = asyncio.get_running_loop().create_task(self.inputs.read(caller))
+        self._early[uniqueid] = (caller, task)
+        task.add_done_callback(functools.partial(self._expire, uniqueid))
+
+    def _expire(self, uniqueid: str, task: asyncio.Task[CallInputs]) -> None:
+        """A read whose call never came (its environment never completed) is dropped later."""
+        if uniqueid in self._early:
+            asyncio.get_running_loop().call_later(EARLY_KEEP_S, self._forget, uniqueid, task)
+
+    def _forget(self, uniqueid: str, task: asyncio.Task[CallInputs]) -> None:
+        if uniqueid in self._early and self._early[uniqueid][1] is task:
+            del self._early[uniqueid]
+
+    async def _read(self, call: CallInfo) -> CallInputs:
+        early = self._early.pop(call.uniqueid, None)
+        if early is not None and early[0] == call.caller:
+            return await early[1]
+        return await self.inputs.read(call.caller)
+
+    async def __call__(self, session: AGISession, call: CallInfo) -> None:
+        if session.hung_up:  # gone before anything was read: nothing more to read or route
+            self._early.pop(call.uniqueid, None)
+            return
+        found = await self._read(call)
         _note_degraded(found)
         customer = found.lookup.customer
         flowset = self.flows.current  # the version this call keeps to the end

@@ -46,13 +46,23 @@ def _blank_line(buf: bytearray) -> tuple[int, int]:
 
 EnvReady = Callable[["AGIConnection", dict[str, str]], None]
 Closed = Callable[["AGIConnection"], None]
+CallerKnown = Callable[["AGIConnection", dict[str, str]], None]
+"""Called once with the environment so far, when ``agi_callerid`` is in but the rest is not."""
 
 
 class AGIConnection(asyncio.Protocol):
     """Reads the environment, then at most one reply waiter at a time."""
 
-    def __init__(self, on_env: EnvReady, on_closed: Closed, env_timeout_s: float) -> None:
+    def __init__(
+        self,
+        on_env: EnvReady,
+        on_closed: Closed,
+        env_timeout_s: float,
+        on_caller: CallerKnown | None = None,
+    ) -> None:
         self._on_env = on_env
+        self._on_caller = on_caller
+        self._partial: dict[str, str] = {}  # the lines of a split environment seen so far
         self._on_closed = on_closed
         self._env_timeout_s = env_timeout_s
         self._in_env = True  # until the blank line ending the environment
@@ -143,8 +153,12 @@ class AGIConnection(asyncio.Protocol):
         if len(buf) > MAX_ENV_BYTES:
             raise AGIProtocolError(f"environment larger than {MAX_ENV_BYTES} bytes")
         if last > self._env_checked:
-            parse_env_block(buf[self._env_checked : last - 1].decode("utf-8", "replace"))
+            lines = parse_env_block(buf[self._env_checked : last - 1].decode("utf-8", "replace"))
             self._env_checked = last
+            if self._on_caller is not None:  # the lookup can start before the rest arrives
+                self._partial.update(lines)
+                if "agi_callerid" in lines:
+                    self._on_caller(self, self._partial)
 
     def eof_received(self) -> bool | None:
         if self._in_env:

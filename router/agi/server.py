@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qsl
 
 from router.agi.connection import AGIConnection
@@ -23,12 +24,28 @@ from router.errors import AGIError, CallHungUp
 from router.logs import bind_call, get_logger, mask_number
 from router.types import CallInfo
 
-__all__ = ["AGIServer", "Handler", "call_info"]
+__all__ = ["AGIServer", "EarlyStart", "Handler", "call_info", "calling_number"]
 
 log = get_logger("tierline.agi")
 
 Handler = Callable[[AGISession, CallInfo], Awaitable[None]]
 SWEEP_S = 0.1
+
+
+@runtime_checkable
+class EarlyStart(Protocol):
+    """A handler that starts work (the caller lookup) once ``agi_callerid`` is in.
+
+    Asterisk writes the environment a line at a time, so the caller id can
+    arrive a few hundred microseconds before the blank line ending it.
+    """
+
+    def prefetch(self, env: Mapping[str, str]) -> None: ...
+
+
+def calling_number(raw: str) -> str:
+    """Pure: ``agi_callerid`` normalised, or "" when anonymous or unusable."""
+    return normalise_or_none(raw) or "" if raw not in ("", "unknown") else ""
 
 
 def call_info(env: Mapping[str, str], at: datetime | None = None) -> CallInfo:
@@ -44,7 +61,7 @@ def call_info(env: Mapping[str, str], at: datetime | None = None) -> CallInfo:
     dnis = env.get("agi_dnid", "")
     return CallInfo(
         uniqueid=env.get("agi_uniqueid", ""),
-        caller=normalise_or_none(raw) or "" if raw not in ("", "unknown") else "",
+        caller=calling_number(raw),
         dnis="" if dnis == "unknown" else dnis,
         at=at or datetime.now(UTC),
         caller_raw=raw,
@@ -124,7 +141,7 @@ class AGIServer:
     # ------------------------------------------------------------------ plumbing
 
     def _new_connection(self) -> AGIConnection:
-        conn = AGIConnection(self._env_ready, self._closed, self.timeouts.env_s)
+        conn = AGIConnection(self._env_ready, self._closed, self.timeouts.env_s, self._caller)
         self._conns.add(conn)
         return conn
 
@@ -132,6 +149,11 @@ class AGIServer:
         self._conns.discard(conn)
         if conn.failure and not conn.reported:
             self._bad(conn, conn.failure)
+
+    def _caller(self, conn: AGIConnection, env: dict[str, str]) -> None:
+        handler = self.routes.get(env.get("agi_network_script", "").partition("?")[0].strip("/"))
+        if isinstance(handler, EarlyStart):
+            handler.prefetch(env)
 
     def _env_ready(self, conn: AGIConnection, env: dict[str, str]) -> None:
         conn.started = True

@@ -151,10 +151,36 @@ class TestOneDecisionRead:
 
 class CountingStore(MemoryStore):
     lookups = 0
+    started: asyncio.Event | None = None
 
     async def lookup(self, number: str):  # type: ignore[no-untyped-def]
         self.lookups += 1
+        if self.started is not None:
+            self.started.set()
         return await super().lookup(number)
+
+
+class TestEarlyStart:
+    async def test_lookup_starts_once_the_caller_id_is_in(self, tmp_path: Path) -> None:
+        """Asterisk writes the environment a line at a time: the lookup starts at
+        agi_callerid, before the blank line, and that one read serves the call."""
+        store = CountingStore({"13800138000": VIP})
+        store.started = asyncio.Event()
+        async with serving(no_flow_router(store, tmp_path)) as srv:
+            reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+            lines = environment("13800138000")
+            cut = next(i for i, x in enumerate(lines) if x.startswith("agi_callerid")) + 1
+            writer.write(("\n".join(lines[:cut]) + "\n").encode())
+            async with asyncio.timeout(3):  # the rest of the environment is not sent yet
+                await store.started.wait()
+            writer.write(("\n".join(lines[cut:]) + "\n").encode())
+            route = await asyncio.wait_for(reader.readline(), 3)
+            writer.write(b"200 result=0\n")
+            assert await asyncio.wait_for(reader.read(), 3) == b""  # the server closed
+            writer.close()
+        assert route.startswith(b"EXEC MSet ")
+        assert b"TIERLINE_CUSTOMER=C-001" in route
+        assert store.lookups == 1
 
 
 class TestRouteVariables:
