@@ -84,15 +84,18 @@ class RedisInputs:
         if not commands:
             return CallInputs(ANONYMOUS, {}, "none")
         replies: list[Any] = []
+        futures: list[asyncio.Future[Any]] = []
         why = "ok"
         try:
             async with asyncio.timeout(self._deadline):
-                await self._exchange(commands, replies)
+                await self._exchange(commands, replies, futures)
                 if any(_noscript(r) for r in replies):  # Redis restarted
                     replies.clear()  # EVAL runs the text and caches it for the next EVALSHA
-                    await self._exchange([self._as_eval(c) for c in commands], replies)
+                    evals = [self._as_eval(c) for c in commands]
+                    await self._exchange(evals, replies, futures)
         except (TimeoutError, RedisTimeoutError):
             why = "timeout"
+            _arrived(futures, replies)
         except (RedisError, OSError):
             why = "store_down"
         found = ANONYMOUS
@@ -108,10 +111,17 @@ class RedisInputs:
         if self.pipe is not None:
             await self.pipe.aclose()
 
-    async def _exchange(self, commands: Sequence[tuple[str, ...]], replies: list[Any]) -> None:
+    async def _exchange(
+        self,
+        commands: Sequence[tuple[str, ...]],
+        replies: list[Any],
+        futures: list[asyncio.Future[Any]],
+    ) -> None:
         """Write every command at once, then read one reply each (an error reply is kept)."""
         if self.pipe is not None:
-            replies.extend(await self.pipe.request(commands))
+            futures[:] = await self.pipe.submit(commands)
+            for future in futures:
+                replies.append(await future)
             return
         pool = self._pool
         conn = await pool.get_connection()  # type: ignore[no-untyped-call]
@@ -127,6 +137,14 @@ class RedisInputs:
             raise
         finally:
             await pool.release(conn)
+
+
+def _arrived(futures: list[asyncio.Future[Any]], replies: list[Any]) -> None:
+    """Past the deadline, keep the replies that did arrive in time but were not read yet."""
+    for future in futures[len(replies) :]:
+        if not future.done() or future.cancelled() or future.exception() is not None:
+            return
+        replies.append(future.result())
 
 
 def _noscript(reply: Any) -> bool:

@@ -90,6 +90,14 @@ class PipelinedRedis:
         Raises:
             redis.exceptions.ConnectionError: no connection to Redis.
         """
+        return [await f for f in await self.submit(commands)]
+
+    async def submit(self, commands: Sequence[Sequence[str]]) -> list[asyncio.Future[Any]]:
+        """Queue ``commands`` for this iteration's write; one future per reply, in order.
+
+        For a caller with a deadline: a reply that arrived before the deadline
+        is in its future even if the caller had no turn to read it in time.
+        """
         await self._ready()
         loop = asyncio.get_running_loop()
         now = loop.time()
@@ -101,7 +109,7 @@ class PipelinedRedis:
         if not self._out:
             loop.call_soon(self._flush)  # every call asking in this iteration: one write
         self._out.extend(pack(c) for c in commands)
-        return [await f for f in futures]
+        return futures
 
     async def aclose(self) -> None:
         self._drop("closed")
