@@ -93,19 +93,10 @@ class TestService:
         assert v["TIERLINE_CUSTOMER"] == ""
 
 
-LANGUAGE_FLOW = """\
-flow: hotline
-serves: {dnis: ["4008001234"]}
-start: zh
-nodes:
-  zh: {type: set, language: zh, vars: {TL_LANG: "zh"}, next: menu}
-  menu:
-    type: menu
-    prompt: main_menu
-    options: {"1": billing}
-    fallback: billing
-  billing: {type: queue, service: billing}
-"""
+LANGUAGE_FLOW = FLOW.replace(
+    "start: menu\nnodes:\n",
+    'start: zh\nnodes:\n  zh: {type: set, language: zh, vars: {TL_LANG: "zh"}, next: menu}\n',
+)
 
 
 class TestSetNodeLanguage:

@@ -57,6 +57,21 @@ class TestMenu:
         assert t.actions[-2:] == (a.Play(("bye",)), a.HangUp("flow"))
 
 
+LOOP = """\
+flow: main
+serves: {dnis: ["100"]}
+start: a
+nodes:
+  a:
+    type: branch
+    cases:
+      - when: customer.tier == "nobody"
+        goto: out
+    default: b
+  b: {type: set, vars: {X: "1"}, next: a}
+  out: {type: hangup}
+"""
+
 PLAY_SET = """\
 flow: main
 serves: {dnis: ["100"]}
@@ -293,21 +308,7 @@ class TestEngineContract:
 
     def test_loop_guard(self) -> None:
         """A loop whose exit never opens is cut by the step budget: routed, never hung up."""
-        text = """\
-        flow: main
-        serves: {dnis: ["100"]}
-        start: a
-        nodes:
-          a:
-            type: branch
-            cases:
-              - when: customer.tier == "nobody"
-                goto: out
-            default: b
-          b: {type: set, vars: {X: "1"}, next: a}
-          out: {type: hangup}
-        """
-        t = trace_call(flows(text), "main", call(), None, [])
+        t = trace_call(flows(LOOP), "main", call(), None, [])
         assert isinstance(t.state.result, a.Route)
         assert t.state.result.decision == RouteDecision("general", 0, "loop_guard")
 

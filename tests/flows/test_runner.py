@@ -13,7 +13,7 @@ from router.flows.runner import run_flow
 from router.flows.trace import SimplePolicy
 from router.types import DigitsResult
 from tests.flows.helpers import call, customer, flows
-from tests.flows.test_engine import INPUT, MENU, PLAY_SET
+from tests.flows.test_engine import INPUT, LOOP, MENU, PLAY_SET
 
 
 class FakeSession:
@@ -225,21 +225,6 @@ nodes:
     vars: {TL_TIER: {expr: customer.tier}}
     next: q
   q: {type: queue, service: billing}
-"""
-
-LOOP = """\
-flow: main
-serves: {dnis: ["100"]}
-start: a
-nodes:
-  a:
-    type: branch
-    cases:
-      - when: customer.tier == "nobody"
-        goto: out
-    default: b
-  b: {type: set, vars: {X: "1"}, next: a}
-  out: {type: hangup}
 """
 
 
