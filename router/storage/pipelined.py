@@ -4,8 +4,9 @@ Why: through redis-py's pool each call's reads cost a connection checkout
 (a ``recv`` probe, timers), a ``send`` of their own, and, whenever a call
 met its deadline, a disconnect and a new TCP connection: under load the
 pool spent more CPU reconnecting than reading. Here the commands of every
-call that asks in one loop iteration go out in ONE write, replies come
-back in order on one connection and are matched first in, first out. A
+call that asks in one loop iteration while others wait go out in ONE write
+(an idle connection writes at once: Nagle's rule, for Redis requests), and
+replies come back in order on one connection, matched first in, first out. A
 caller that gives up (its deadline) just stops waiting: its reply is read
 and dropped when it comes, so the connection stays in step and is kept.
 
@@ -104,11 +105,14 @@ class PipelinedRedis:
         if self._waiting and now - self._waiting[0][1] > self._stall_s:
             self._drop(f"no reply within {self._stall_s:g} s")
             await self._ready()
+        idle = not self._waiting
         futures = [loop.create_future() for _ in commands]
         self._waiting.extend((f, now) for f in futures)
-        if not self._out:
-            loop.call_soon(self._flush)  # every call asking in this iteration: one write
         self._out.extend(pack(c) for c in commands)
+        if idle:
+            self._flush()  # nothing in flight: nobody to share the write with, no extra hop
+        elif len(self._out) == len(commands):
+            loop.call_soon(self._flush)  # every call asking in this iteration: one write
         return futures
 
     async def aclose(self) -> None:
