@@ -25,9 +25,9 @@ Two loads, each against both servers:
   a caller actually sees. Beside each, a PING sent at the same Poisson
   pacing: the floor of any decision that waits for one Redis round trip.
 
-Decision latency = environment complete -> route variables written and
-acknowledged (for panoramisk from handler start: it hides when the
-environment completed). ``benchmarks/call_path.py`` times the routing step
+Decision latency = environment complete -> route variables about to be
+written (for panoramisk from handler start: it hides when the environment
+completed). ``benchmarks/call_path.py`` times the routing step
 alone against a bare FastAGI floor.
 A Redis PING round trip measured in the same run is printed as a baseline
 for comparing machines.
@@ -47,7 +47,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -274,9 +274,16 @@ class Ours:
         self.server = AGIServer({"inbound": self.handler}, port=0)
 
     async def handler(self, session: AGISession, call: CallInfo) -> None:
+        send = session.set_vars
+
+        async def stamped(values: Mapping[str, str]) -> None:
+            if "TIERLINE_QUEUE" in values:  # the route, about to be written: the decision
+                now = time.perf_counter()
+                self.stats.decisions.append((now, (now - session.env_done_at) * 1000))
+            await send(values)
+
+        session.set_vars = stamped  # type: ignore[method-assign]
         await self.route(session, call)  # lookup + snapshot, flow, EXEC MSet: production
-        now = time.perf_counter()
-        self.stats.decisions.append((now, (now - session.env_done_at) * 1000))
         await session.answer()
         await session.get_var("TIERLINE_QUEUE")
         await session.exec("Wait", [self.hold])
