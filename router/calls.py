@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from redis.asyncio import Redis
 
@@ -28,6 +28,7 @@ from router.customers.store import RedisCustomerStore
 from router.errors import AGIError, CallHungUp
 from router.flows.callbacks import CallbackStore
 from router.flows.engine import Stack
+from router.flows.model import dialled_key
 from router.flows.registry import FlowRegistry
 from router.flows.runner import AccountLookup, run_flow
 from router.ivr_paths import PathKeeper
@@ -37,12 +38,13 @@ from router.types import (
     CallInputs,
     CustomerStore,
     InputReader,
+    QueueSnapshot,
     QueueState,
     RouteDecision,
     RoutingPolicy,
 )
 
-__all__ = ["DECISION_DEADLINE_MS", "NO_FLOW_SERVICE", "CallRouter"]
+__all__ = ["DECISION_DEADLINE_MS", "NO_FLOW_SERVICE", "CallRouter", "dialled_number"]
 
 log = get_logger("tierline.calls")
 
@@ -54,6 +56,17 @@ EARLY_LIMIT = 10_000
 """Reads started before their environment was complete, kept at most (memory bound)."""
 EARLY_KEEP_S = 5.0
 """How long a finished early read waits for its call (an environment never completed)."""
+
+
+def dialled_number(call: CallInfo) -> str:
+    """The number the caller dialled, in normal form.
+
+    The dialplan passes it as the AGI's first argument (``${EXTEN}`` of the
+    DID context, asterisk_conf/extensions.conf): inside
+    ``Gosub(tierline-route,s,1)`` the extension is ``s``, and Local channels
+    and many trunks send no ``agi_dnid``. Without the argument, ``agi_dnid``.
+    """
+    return dialled_key(call.params.get("arg1") or call.dnis)
 
 
 @dataclass
@@ -126,9 +139,12 @@ class CallRouter:
         if session.hung_up:  # gone before anything was read: nothing more to read or route
             self._early.pop(call.uniqueid, None)
             return
+        call = replace(call, dnis=dialled_number(call))
         found = await self._read(call)
         _note_degraded(found)
-        customer = found.lookup.customer
+        customer, live = found.lookup.customer, found.queues
+        # If a shutdown cuts the call mid-IVR, it leaves with the route the policy gives it.
+        session.on_cut(lambda: self._cut_route(customer, call, live))
         flowset = self.flows.current  # the version this call keeps to the end
         flow = flowset.for_call(call.dnis, call.script)
         start_at, hops = "", 0
@@ -140,11 +156,11 @@ class CallRouter:
                 flowset, flow, start_at, hops, stack = point
         try:
             if flow is None:
-                decision = self.policy.decide(NO_FLOW_SERVICE, customer, call, found.queues)
+                decision = self.policy.decide(NO_FLOW_SERVICE, customer, call, live)
                 await session.set_vars(route_variables(customer, decision))
                 return
             record = await run_flow(
-                flow, session, call, customer, self.policy, found.queues, self.store,
+                flow, session, call, customer, self.policy, live, self.store,
                 flows=flowset, callbacks=self.callbacks, accounts=self.accounts,
                 start_at=start_at, hops=hops, stack=stack, default_queue=self.default_queue,
             )  # fmt: skip
@@ -155,6 +171,11 @@ class CallRouter:
             await self._last_resort(session, customer)
             return
         self.paths.keep(record, resumed=bool(start_at))  # written once the socket is closed
+
+    def _cut_route(
+        self, customer: Customer | None, call: CallInfo, live: Mapping[str, QueueSnapshot]
+    ) -> dict[str, str]:
+        return route_variables(customer, self.policy.decide(NO_FLOW_SERVICE, customer, call, live))
 
     async def _last_resort(self, session: AGISession, customer: Customer | None) -> None:
         decision = RouteDecision(self.default_queue, 0, "default:error")

@@ -23,6 +23,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from router.ami.store import record_ivr_paths
 from router.flows.walk import FlowWalk
 from router.logs import get_logger
 from router.storage import keys
@@ -41,7 +42,7 @@ the path only at the call's hangup, seconds later)."""
 def path_json(record: FlowWalk) -> str:
     """The call's path in the shape the AMI listener merges into its record."""
     doc: dict[str, Any] = record.as_dict()
-    doc["steps"] = [{"node": s.node, "choice": s.digits, "flow": s.flow} for s in record.path]
+    doc["steps"] = [{"node": s.node, "choice": s.choice, "flow": s.flow} for s in record.path]
     del doc["path"]
     return orjson.dumps(doc, default=str).decode()
 
@@ -89,10 +90,7 @@ class PathKeeper:
         try:
             async with asyncio.timeout(WRITE_DEADLINE_S):
                 texts = await _texts(redis, batch)
-                pipe = redis.pipeline(transaction=False)
-                for uniqueid, text in texts.items():
-                    pipe.set(keys.ivr_path_key(uniqueid), text, ex=keys.IVR_PATH_TTL_S)
-                await pipe.execute()
+                await record_ivr_paths(redis, list(texts.items()))
         except (TimeoutError, RedisError, OSError) as exc:
             log.warning("call.path_not_kept", calls=len(batch), error=repr(exc)[:200])
 

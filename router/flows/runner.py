@@ -252,7 +252,7 @@ def _record(
     if state.facts.errors:
         detail = {**detail, "condition_errors": list(state.facts.errors)}
     path = tuple(
-        PathStep(v.flow, v.node, v.digits, stamps[i] if i < len(stamps) else total)
+        PathStep.of(flows, v.flow, v.node, v.digits, stamps[i] if i < len(stamps) else total)
         for i, v in enumerate(state.path)
     )
     # No log line here: the call's one line is written after the socket is closed

@@ -62,13 +62,8 @@ flow: main
 serves: {dnis: ["100"]}
 start: a
 nodes:
-  a:
-    type: branch
-    cases:
-      - when: customer.tier == "nobody"
-        goto: out
-    default: b
-  b: {type: set, vars: {X: "1"}, next: a}
+  a: {type: play, prompts: [hello], next: m}
+  m: {type: menu, prompt: menu, options: {"1": a, "2": out}, fallback: out}
   out: {type: hangup}
 """
 
@@ -307,8 +302,12 @@ class TestEngineContract:
         assert engine.step(state, a.Digits("1")) == (state, ())
 
     def test_loop_guard(self) -> None:
-        """A loop whose exit never opens is cut by the step budget: routed, never hung up."""
-        t = trace_call(flows(LOOP), "main", call(), None, [])
+        """A caller who keeps choosing 'again' is cut by the step budget: routed, never
+        hung up.
+
+        (A loop that takes no key press cannot reach the engine: flows check rejects it.)
+        """
+        t = trace_call(flows(LOOP), "main", call(), None, ["1"] * 300)
         assert isinstance(t.state.result, a.Route)
         assert t.state.result.decision == RouteDecision("general", 0, "loop_guard")
 

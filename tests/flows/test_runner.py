@@ -121,7 +121,7 @@ class TestRunner:
         )
         assert record.outcome == "queue"
         assert [s.node for s in record.path] == ["menu", "billing"]
-        assert record.path[0].digits == "1"
+        assert record.path[0].choice == "billing"  # the option's name, not the digit
         assert record.flow_version
         assert record.flowset_version == record.as_dict()["flowset_version"] != ""
         assert record.as_dict()["flow"] == "main"
@@ -249,7 +249,7 @@ class TestSetUpRoundTrips:
 
     async def test_loop_guard_routes_to_the_default_queue(self) -> None:
         """A flow cut by the step budget routes the caller to the default queue, no hang-up."""
-        session = FakeSession()
+        session = FakeSession(["1"] * 300)  # a caller who keeps choosing "again"
         record = await go(LOOP, session, default_queue="support")
         sent = session.calls[-1][1]
         assert (sent["TIERLINE_ACTION"], sent["TIERLINE_QUEUE"]) == ("queue", "support")  # type: ignore[index]
