@@ -119,6 +119,7 @@ class Settings(BaseSettings):
     drain_s: float = Field(
         10.0, ge=0.0, le=3600.0, description="on SIGTERM, seconds calls may take to finish"
     )
+    web: bool = Field(False, description="tierline serve also runs the web service (1/0)")
     web_host: Host = Field("127.0.0.1", description="tierline web listen address")
     web_port: Port = Field(8080, description="tierline web listen port")
     web_token_file: Path | None = Field(

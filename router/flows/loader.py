@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 PROMPTS_FILE = "prompts.yaml"
-RESERVED_FILES = frozenset({PROMPTS_FILE, "routing.yaml"})
+RESERVED_FILES = frozenset({PROMPTS_FILE, "routing.yaml", "wallboard.yaml"})  # not flows
 
 
 def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:

@@ -113,8 +113,12 @@ class TestRetryIdempotent:
         """The pump gives up on a write after its timeout and retries; if Redis did run the
         first script, the retry must not add the same calls again."""
         writer = RedisStateWriter(redis_client)
-        rec = CallRecord("2.1", caller="13800138000", ended_at=NOW)
-        await writer.write(LiveState(), _delta(rec), NOW)
-        await writer.write(LiveState(), _delta(rec, CallRecord("2.2", ended_at=NOW)), NOW + 700)
+        # the retry lands in the next dedup window (10 s before its end, then 20 s later):
+        # where a retry comes from the pump's backoff (at most 30 s), whatever time it is now
+        first = (NOW // keys.WRITTEN_BUCKET_S + 1) * keys.WRITTEN_BUCKET_S - 10
+        rec = CallRecord("2.1", caller="13800138000", ended_at=first)
+        await writer.write(LiveState(), _delta(rec), first)
+        again = _delta(rec, CallRecord("2.2", ended_at=first))
+        await writer.write(LiveState(), again, first + 20)
         ids = [f["uniqueid"] for _, f in await redis_client.xrange(keys.CALLS_STREAM)]
         assert ids == ["2.1", "2.2"]

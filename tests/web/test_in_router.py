@@ -1,0 +1,53 @@
+"""``tierline serve`` with TIERLINE_WEB=1: the web service beside the router, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.agi.serving import IVR, serving
+from tests.redis_server import free_port
+
+
+async def get(url: str) -> httpx.Response:
+    async with httpx.AsyncClient() as http:
+        for _ in range(100):
+            try:
+                return await http.get(url)
+            except httpx.TransportError:
+                await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} never answered")
+
+
+class TestWebInRouter:
+    async def test_readyz_sees_redis_flows_and_ami(self, redis_url: str) -> None:
+        """/readyz checks the router's own flows and listener; /metrics parses."""
+        port = free_port()
+        async with serving(IVR, redis_url, web=True, web_port=port):
+            ready = await get(f"http://127.0.0.1:{port}/readyz")
+            metrics = await get(f"http://127.0.0.1:{port}/metrics")
+        assert ready.status_code == 200, ready.text
+        assert ready.json() == {"redis": True, "flows": True, "ami": True}
+        names = {f.name for f in text_string_to_metric_families(metrics.text)}
+        assert "tierline_state_age_seconds" in names
+
+    async def test_a_bad_wallboard_file_never_stops_routing(
+        self, redis_url: str, tmp_path: object
+    ) -> None:
+        """The web service is left out (and logged); the router still serves calls."""
+        from pathlib import Path
+
+        bad = Path(str(tmp_path)) / "wb.yaml"
+        bad.write_text("timezone: Asia/Shangai\n")
+        port = free_port()
+        async with serving(IVR, redis_url, web=True, web_port=port, wallboard_config=bad) as s:
+            _, writer = await asyncio.open_connection("127.0.0.1", s.agi_port)
+            writer.close()
+            try:
+                await asyncio.open_connection("127.0.0.1", port)
+                web_up = True
+            except OSError:
+                web_up = False
+        assert not web_up
