@@ -228,7 +228,7 @@ async def measure(url: str) -> dict[str, Budget]:
     """One call per sample path, after one unmeasured call (Redis caches our scripts)."""
     out: dict[str, Budget] = {}
     async with production_router(url) as (port, client, probe):
-        await one_call(port, PATHS[0], probe)
+        await one_call(port, PATHS[2], probe)  # a flow call: the path script is loaded too
         for path in PATHS:
             if path.scripts_flushed:
                 await client.script_flush()
