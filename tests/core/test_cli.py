@@ -94,7 +94,15 @@ class TestOneStore:
             rec = a_record("1795348509.1", start + 60)
             fields = to_fields(rec)
             client.xadd(keys.CALLS_STREAM, fields, id=f"{int(rec.ended_at * 1000)}-0")  # type: ignore[arg-type]
-            period = ["report", "--from", "2026-11-22T09:00", "--to", "2026-11-22T10:00"]
+            period = [
+                "report",
+                "--from",
+                "2026-11-22T09:00",
+                "--to",
+                "2026-11-22T10:00",
+                "--tz",
+                "UTC",
+            ]
             if how == "option":
                 args = ["--data-dir", str(tmp_path), *period, "--format", "json"]
             else:
