@@ -120,6 +120,7 @@ async def run(
         if systemd is not None:
             systemd.send("STOPPING=1")
         await agi.stop(drain_s=settings.drain_s)
+        await inbound.aclose()  # the paths of the last calls, before Redis closes
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

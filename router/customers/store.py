@@ -29,7 +29,15 @@ from router.customers.phone import HOME_COUNTRY_CODE, normalise_or_none
 from router.errors import NumberConflictError, StoreError
 from router.storage import keys
 
-__all__ = ["Conflict", "EncodedRecord", "RedisCustomerStore", "encode_record", "packed_record"]
+__all__ = [
+    "Conflict",
+    "EncodedRecord",
+    "RedisCustomerStore",
+    "encode_record",
+    "lookup_result",
+    "miss",
+    "packed_record",
+]
 
 _CUST_PREFIX = keys.customer_key("")
 _NUM_PREFIX = keys.number_key("")
@@ -150,6 +158,31 @@ class RedisCustomerStore:
         self._link = client.register_script(_LINK)
         self._unlink = client.register_script(_UNLINK)
 
+    @property
+    def deadline_ms(self) -> float:
+        """The hard deadline of one lookup."""
+        return self._deadline * 1000
+
+    @property
+    def client(self) -> Redis:
+        """The call-path client (``router.call_inputs`` pipelines the lookup on it)."""
+        return self._r
+
+    def lookup_command(self, number: str) -> tuple[str, tuple[str, ...]] | None:
+        """The normalised number and its lookup as one ``EVALSHA`` to pipeline.
+
+        None for a number that is not one (anonymous or junk caller id).
+        """
+        norm = normalise_or_none(number, self._cc)
+        if norm is None:
+            return None
+        return norm, ("EVALSHA", self._lookup.sha, "1", keys.number_key(norm), _CUST_PREFIX)
+
+    @property
+    def lookup_script(self) -> tuple[str, str]:
+        """The lookup script's SHA1 and text (a pipeline falls back to EVAL on NOSCRIPT)."""
+        return self._lookup.sha, _LOOKUP
+
     async def lookup(self, number: str) -> LookupResult:
         """Find the caller in one round trip; never raises."""
         start = time.perf_counter()
@@ -160,16 +193,10 @@ class RedisCustomerStore:
             async with asyncio.timeout(self._deadline):
                 flat = await self._lookup(keys=[keys.number_key(norm)], args=[_CUST_PREFIX])
         except (TimeoutError, RedisTimeoutError):
-            return _miss(norm, "timeout", start)
+            return miss(norm, "timeout", start)
         except (RedisError, OSError):
-            return _miss(norm, "store_down", start)
-        if not flat:
-            return _miss(norm, "unknown", start)
-        try:
-            customer = decode(flat[0], flat[1] or "")
-        except (KeyError, ValueError, TypeError):
-            return _miss(norm, "bad_record", start)
-        return LookupResult(norm, customer, "found", _ms(start))
+            return miss(norm, "store_down", start)
+        return lookup_result(norm, flat, start)
 
     async def customer_by_id(self, customer_id: str) -> Customer | None:
         """The record of an account (``flows`` input nodes verify accounts with it)."""
@@ -293,8 +320,20 @@ def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _miss(number: str, reason: str, start: float) -> LookupResult:
+def miss(number: str, reason: str, start: float) -> LookupResult:
+    """No customer for ``number``, and why (``unknown``, ``timeout``, ``store_down``...)."""
     return LookupResult(number, None, reason, _ms(start))
+
+
+def lookup_result(number: str, flat: Any, start: float) -> LookupResult:
+    """The lookup script's reply as a result; a corrupt record is ``bad_record``."""
+    if not flat:
+        return miss(number, "unknown", start)
+    try:
+        customer = decode(flat[0], flat[1] or "")
+    except (KeyError, ValueError, TypeError, IndexError):
+        return miss(number, "bad_record", start)
+    return LookupResult(number, customer, "found", _ms(start))
 
 
 def _bulk(value: bytes) -> bytes:
