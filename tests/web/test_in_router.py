@@ -34,7 +34,7 @@ class TestWebInRouter:
         assert "tierline_state_age_seconds" in families
         assert families["tierline_agi_sessions_active"].samples[0].value == 0.0
         assert families["tierline_agi_calls"].type == "counter"
-        [info] = families["tierline_flows"].samples
+        [info] = families["tierline_flows_info"].samples
         assert len(info.labels["version"]) >= 8
 
     async def test_a_bad_wallboard_file_never_stops_routing(
