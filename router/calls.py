@@ -33,6 +33,7 @@ from router.flows.registry import FlowRegistry
 from router.flows.runner import AccountLookup, run_flow
 from router.ivr_paths import PathKeeper
 from router.logs import get_logger
+from router.metrics import CALLS_ROUTED, FALLBACK_ROUTES, LOOKUP_SECONDS, LOOKUP_TIMEOUTS
 from router.types import (
     CallInfo,
     CallInputs,
@@ -141,7 +142,7 @@ class CallRouter:
             return
         call = replace(call, dnis=dialled_number(call))
         found = await self._read(call)
-        _note_degraded(found)
+        _observe(found)
         customer, live = found.lookup.customer, found.queues
         # If a shutdown cuts the call mid-IVR, it leaves with the route the policy gives it.
         session.on_cut(lambda: self._cut_route(customer, call, live))
@@ -158,6 +159,7 @@ class CallRouter:
             if flow is None:
                 decision = self.policy.decide(NO_FLOW_SERVICE, customer, call, live)
                 await session.set_vars(route_variables(customer, decision))
+                _count(decision.queue, customer, decision.reason)
                 return
             record = await run_flow(
                 flow, session, call, customer, self.policy, live, self.store,
@@ -171,6 +173,8 @@ class CallRouter:
             await self._last_resort(session, customer)
             return
         self.paths.keep(record, resumed=bool(start_at))  # written once the socket is closed
+        detail = record.detail
+        _count(str(detail.get("queue", "")), customer, str(detail.get("reason", record.outcome)))
 
     def _cut_route(
         self, customer: Customer | None, call: CallInfo, live: Mapping[str, QueueSnapshot]
@@ -179,11 +183,27 @@ class CallRouter:
 
     async def _last_resort(self, session: AGISession, customer: Customer | None) -> None:
         decision = RouteDecision(self.default_queue, 0, "default:error")
+        FALLBACK_ROUTES.inc()
         try:
             await session.set_vars(route_variables(customer, decision))
         except (AGIError, CallHungUp, OSError) as exc:
             # The dialplan's own fallback (empty TIERLINE_QUEUE) takes over.
             log.warning("call.no_route_set", error=repr(exc)[:200])
+
+
+def _count(queue: str, customer: Customer | None, reason: str) -> None:
+    """One routed call for ``/metrics``; the reason's family only (``overflow``, not its rule)."""
+    tier = customer.tier if customer is not None else ""
+    CALLS_ROUTED.labels(queue or "-", tier or "unknown", reason.partition(":")[0]).inc()
+
+
+def _observe(found: CallInputs) -> None:
+    """Lookup latency and timeouts for ``/metrics``; a degraded read is logged."""
+    if found.lookup.elapsed_ms:
+        LOOKUP_SECONDS.observe(found.lookup.elapsed_ms / 1000)
+    if found.lookup.reason == "timeout":
+        LOOKUP_TIMEOUTS.inc()
+    _note_degraded(found)
 
 
 def _note_degraded(found: CallInputs) -> None:

@@ -37,6 +37,35 @@ class TestWebInRouter:
         [info] = families["tierline_flows_info"].samples
         assert len(info.labels["version"]) >= 8
 
+    async def test_a_routed_call_is_counted(self, redis_url: str) -> None:
+        """tierline_calls_routed rises by one, labelled with the queue, tier and reason family;
+        the lookup latency histogram counts the read."""
+        from router.agi.caller import place_call
+        from router.agi.double import environment
+
+        port = free_port()
+
+        def routed(text: str) -> dict[tuple[str, str, str], float]:
+            out = {}
+            for fam in text_string_to_metric_families(text):
+                if fam.name == "tierline_calls_routed":
+                    for smp in fam.samples:
+                        if smp.name.endswith("_total"):
+                            key = (smp.labels["queue"], smp.labels["tier"], smp.labels["reason"])
+                            out[key] = smp.value
+            return out
+
+        async with serving(IVR, redis_url, web=True, web_port=port) as s:
+            before = routed((await get(f"http://127.0.0.1:{port}/metrics")).text)
+            env = environment("13912345678", dnis="95555", host=f"127.0.0.1:{s.agi_port}")
+            call = await place_call("127.0.0.1", s.agi_port, env)
+            after = routed((await get(f"http://127.0.0.1:{port}/metrics")).text)
+        queue = call.variables["TIERLINE_QUEUE"]
+        grown = {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k)}
+        [(key, rise)] = grown.items()
+        assert key[:2] == (queue, "unknown")
+        assert rise == 1.0
+
     async def test_a_bad_wallboard_file_never_stops_routing(
         self, redis_url: str, tmp_path: object
     ) -> None:
