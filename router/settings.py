@@ -44,6 +44,7 @@ __all__ = [
     "default_data_dir",
     "env_name",
     "settings_help",
+    "zone_name",
 ]
 
 ENV_PREFIX = "TIERLINE_"
@@ -144,11 +145,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
-        return value
+        return zone_name(value)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -218,6 +215,15 @@ class _MappingEnv(EnvSettingsSource):
         return parse_env_vars(
             self._env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
         )
+
+
+def zone_name(value: str) -> str:
+    """An IANA time zone name that exists here (raises ValueError with an example)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+    return value
 
 
 def env_name(field: str) -> str:

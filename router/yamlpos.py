@@ -12,10 +12,11 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import yaml
+from pydantic import ValidationError
 
 from router.errors import Problem
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "Path", "Positioned", "compose"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "Path", "Positioned", "compose", "pydantic_problems"]
 
 # Aliases let a few lines expand into an exponential (or recursive) tree; a
 # routing file is a few hundred values, so anything this large is an attack
@@ -141,3 +142,13 @@ class _Builder:
             self.out.keys[(*path, key)] = where
             result[key] = self.build(value_node, (*path, key))
         return result
+
+
+def pydantic_problems(doc: Positioned, exc: ValidationError) -> list[Problem]:
+    """Each pydantic error at the position its ``loc`` was written in the file."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        name = ".".join(str(p) for p in loc) or "file"
+        out.append(doc.problem(loc, f"{name}: {err['msg']}"))
+    return out

@@ -45,7 +45,7 @@ from router.ami.protocol import FramedAMIProtocol
 from router.ami.pump import PumpConfig, SinkPump, StateSink, jittered_backoff
 from router.ami.secret import read_secret
 from router.ami.state import Delta, LiveState, apply, resync
-from router.errors import AMIActionError, AMIError, ConfigError
+from router.errors import AMIError, ConfigError
 from router.logs import get_logger
 from router.settings import Settings
 
@@ -204,20 +204,7 @@ class AMIListener:
         as_list: bool | None,
         within_s: float | None,
     ) -> Any:
-        act = Action(dict(fields), as_list=as_list)
-        future = proto.send(act, as_list=as_list)
-        try:
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
-            # cancellation that lands as the reply arrives, and stop() then hangs.
-            async with asyncio.timeout(within_s or self.config.action_timeout_s):
-                reply = await future
-        except TimeoutError:
-            proto.responses.pop(act.id, None)
-            raise AMIError(f"no reply to {fields.get('Action')} in time") from None
-        first = reply[0] if isinstance(reply, list) else reply
-        if first.get("Response") == "Error":
-            raise AMIActionError(first.get("Message") or f"{fields.get('Action')} failed")
-        return reply
+        return await proto.request(fields, as_list, within_s or self.config.action_timeout_s)
 
     # -- connection --------------------------------------------------------
     async def _connection_loop(self) -> None:

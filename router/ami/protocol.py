@@ -18,14 +18,15 @@ collecting EventList replies — and replace what it gets wrong for us:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from router.ami.framing import Frame, FrameSplitter, parse_frame
-from router.errors import AMIError
+from router.errors import AMIActionError, AMIError
 from router.logs import get_logger
 
 __all__ = ["FramedAMIProtocol"]
@@ -83,3 +84,27 @@ class FramedAMIProtocol(AMIProtocol):  # type: ignore[misc]
         if not self.closed:
             self.closed = True
             self.transport.abort()
+
+    async def request(
+        self, fields: Mapping[str, Any], as_list: bool | None, within_s: float
+    ) -> Any:
+        """Send one action and wait for its reply (a list for event-list actions).
+
+        Raises:
+            AMIError: no reply within ``within_s``.
+            AMIActionError: ``Response: Error`` (its Message is the text).
+        """
+        act = Action(dict(fields), as_list=as_list)
+        future = self.send(act, as_list=as_list)
+        try:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+            # cancellation that lands as the reply arrives, and stop() then hangs.
+            async with asyncio.timeout(within_s):
+                reply = await future
+        except TimeoutError:
+            self.responses.pop(act.id, None)
+            raise AMIError(f"no reply to {fields.get('Action')} in time") from None
+        first = reply[0] if isinstance(reply, list) else reply
+        if first.get("Response") == "Error":
+            raise AMIActionError(first.get("Message") or f"{fields.get('Action')} failed")
+        return reply

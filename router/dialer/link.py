@@ -23,11 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from panoramisk.actions import Action
-
 from router.ami.framing import Frame
 from router.ami.protocol import FramedAMIProtocol
-from router.errors import AMIActionError, AMIError
+from router.errors import AMIError
 from router.logs import get_logger
 
 __all__ = ["DialerLink", "LinkConfig"]
@@ -103,19 +101,8 @@ class DialerLink:
     async def _send(
         self, proto: FramedAMIProtocol, fields: Mapping[str, Any], as_list: bool | None
     ) -> Any:
-        act = Action(dict(fields), as_list=as_list)
-        future = proto.send(act, as_list=as_list)
         self.last_write = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.config.action_timeout_s):
-                reply = await future
-        except TimeoutError:
-            proto.responses.pop(act.id, None)
-            raise AMIError(f"no reply to {fields.get('Action')} in time") from None
-        first = reply[0] if isinstance(reply, list) else reply
-        if first.get("Response") == "Error":
-            raise AMIActionError(first.get("Message") or f"{fields.get('Action')} failed")
-        return reply
+        return await proto.request(fields, as_list, self.config.action_timeout_s)
 
     async def _loop(self) -> None:
         attempt = 0

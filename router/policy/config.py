@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from router.customers.model import TierOrder
 from router.errors import Problem, RoutingConfigError
 from router.policy.checks import DEFAULT_LANE, check
-from router.yamlpos import Positioned, compose
+from router.yamlpos import Positioned, compose, pydantic_problems
 
 __all__ = [
     "DEFAULT_LANE",
@@ -169,15 +169,6 @@ def _normalise(data: object) -> object:
     return data
 
 
-def _pydantic_problems(doc: Positioned, exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        name = ".".join(str(p) for p in loc) or "file"
-        problems.append(doc.problem(loc, f"{name}: {err['msg']}"))
-    return problems
-
-
 def parse_routing_data(doc: Positioned) -> RoutingConfig:
     """Validate already-parsed data; raises RoutingConfigError with every problem."""
     if doc.problems:
@@ -187,7 +178,7 @@ def parse_routing_data(doc: Positioned) -> RoutingConfig:
     try:
         config = RoutingConfig.model_validate(_normalise(dict(doc.data)))
     except ValidationError as exc:
-        raise RoutingConfigError(_pydantic_problems(doc, exc)) from None
+        raise RoutingConfigError(pydantic_problems(doc, exc)) from None
     problems = check(config, doc)
     if problems:
         raise RoutingConfigError(problems)

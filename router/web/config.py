@@ -9,31 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal, get_args
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from router.errors import Problem, WebConfigError
-from router.yamlpos import Positioned, compose
+from router.settings import zone_name
+from router.yamlpos import compose, pydantic_problems
 
 __all__ = ["METRICS", "AlertRule", "Band", "WallboardConfig", "load_wallboard", "parse_wallboard"]
-
-METRICS = (
-    "waiting",
-    "longest_wait_s",
-    "service_level_15m",
-    "service_level_30m",
-    "service_level_60m",
-    "service_level_today",
-    "abandon_rate_15m",
-    "abandon_rate_30m",
-    "abandon_rate_60m",
-    "abandon_rate_today",
-    "agents_logged_in",
-    "agents_free",
-)
-"""What a threshold or an alert may watch (per queue, or per tier)."""
 
 Metric = Literal[
     "waiting",
@@ -49,6 +34,8 @@ Metric = Literal[
     "agents_logged_in",
     "agents_free",
 ]
+METRICS: tuple[str, ...] = get_args(Metric)
+"""What a threshold or an alert may watch (per queue, or per tier)."""
 
 
 class _Frozen(BaseModel):
@@ -130,11 +117,7 @@ class WallboardConfig(_Frozen):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
-        return value
+        return zone_name(value)
 
     @field_validator("webhook")
     @classmethod
@@ -155,15 +138,6 @@ class WallboardConfig(_Frozen):
         return ZoneInfo(self.timezone)
 
 
-def _problems(doc: Positioned, exc: ValidationError) -> list[Problem]:
-    out = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        name = ".".join(str(p) for p in loc) or "file"
-        out.append(doc.problem(loc, f"{name}: {err['msg']}"))
-    return out
-
-
 def parse_wallboard(text: str, file: str = "<wallboard>") -> WallboardConfig:
     """Validate wallboard YAML; every problem is raised at once with its position."""
     doc = compose(text, file)
@@ -174,7 +148,7 @@ def parse_wallboard(text: str, file: str = "<wallboard>") -> WallboardConfig:
     try:
         return WallboardConfig.model_validate(dict(doc.data))
     except ValidationError as exc:
-        raise WebConfigError(_problems(doc, exc)) from None
+        raise WebConfigError(pydantic_problems(doc, exc)) from None
 
 
 def load_wallboard(path: str | Path | None) -> WallboardConfig:
