@@ -119,7 +119,7 @@ class TestImport:
         await RedisCustomerStore(redis_client).upsert(Customer("X9", phones=("13900001111",)))
         report = await import_path(redis_url, write(tmp_path, GOOD))
         assert [str(p) for p in report.problems] == [
-            f"{tmp_path / 'c.csv'}:3: phones: 13900001111 belongs to customer X9"
+            f"{tmp_path / 'c.csv'}:3: phones: 139****1111 belongs to customer X9"
         ]
         assert report.written == 0
 
@@ -133,7 +133,7 @@ class TestImport:
         report = await import_path(redis_url, path)
         assert [p.message for p in report.problems] == [
             "customer_id: customer C1 already defined at line 2",
-            "phones: 13900001111 is also given to C2 at line 3",
+            "phones: 139****1111 is also given to C2 at line 3",
         ]
 
 

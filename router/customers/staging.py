@@ -1,0 +1,352 @@
+"""A bulk import as one transaction: staged, published by one switch, merged.
+
+Writing an import straight onto the live keys in batches let a reader (a
+call) see half a file, and a killed import left half of it written. A
+single script writing a whole file would block Redis (and every call's
+lookup) for seconds. So an import goes through three steps:
+
+1. **Stage**: every record, number and dropped number (an empty-string
+   tombstone) is written under ``keys.import_prefix(id)``, invisible to
+   readers. Staging holds a lease (``IMPORT_LEASE``) renewed while it runs.
+2. **Publish**: one short script checks that nothing else wrote to the store
+   since staging began (``CUSTOMER_VERSION``) and sets ``IMPORT_LIVE`` to the
+   prefix. From then on the lookup script reads a staged key before the
+   live one, so every reader sees the whole new file at once.
+3. **Merge**: staged keys are renamed onto the live ones in small scripts.
+   A reader sees the same data whichever side a key is on, so the merge may
+   take its time; ``IMPORT_LIVE`` is cleared when nothing is left.
+
+A crash before publishing leaves only staged keys, which the next import
+(or ``recover``) deletes; a crash after publishing leaves a merge that
+anyone can finish, because every merge step is idempotent. Admin writes
+(link, unlink, upsert, erase) refuse to run while a merge is pending
+(``BUSYIMPORT``) and finish it first, so they never write under a staged key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+
+from router.errors import StoreError
+from router.storage import keys
+
+__all__ = [
+    "BUSY",
+    "ImportTransaction",
+    "PublishOutcome",
+    "bulk",
+    "evalsha_packed",
+    "recover",
+    "settle",
+]
+
+BUSY = "BUSYIMPORT"  # error prefix of an admin script met by a pending merge
+MERGE_KEYS = 500  # staged keys renamed per merge script (each call stays well under 1 ms)
+
+# KEYS: lease, state.  ARGV: id, lease ms.
+_BEGIN = """
+local holder = redis.call('GET', KEYS[1])
+if holder then return {'running', holder} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local prior = redis.call('HMGET', KEYS[2], 'id', 'state')
+return {'ok', prior[1] or '', prior[2] or ''}
+"""
+
+# KEYS: lease.  ARGV: id, lease ms (0: release).
+_RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1
+"""
+
+# Stage a batch. Ownership reads the staged key first ('' = dropped by this
+# import, so free), then the live one. A record whose number belongs to
+# someone else is skipped and reported, as the direct upsert did.
+# KEYS: lease.  ARGV: id, live root, staging prefix, (id, phones, rec)...
+_STAGE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('LOSTLEASE') end
+local root, pre = ARGV[2], ARGV[3]
+local out, sets, ids = {}, {}, {}
+local function owner(p)
+  local staged = redis.call('GET', pre .. 'num:' .. p)
+  if staged then
+    if staged == '' then return false end
+    return staged
+  end
+  return redis.call('GET', root .. 'num:' .. p)
+end
+for i = 4, #ARGV, 3 do
+  local id, phones = ARGV[i], ARGV[i + 1]
+  local keep, clash = {}, nil
+  for p in string.gmatch(phones, '[^;]+') do
+    keep[p] = true
+    local o = owner(p)
+    if o and o ~= id then clash = {id, p, o} break end
+  end
+  if clash then
+    out[#out + 1] = clash
+  else
+    local old = redis.call('HGET', pre .. 'cust:' .. id, 'phones')
+      or redis.call('HGET', root .. 'cust:' .. id, 'phones') or ''
+    for p in string.gmatch(old, '[^;]+') do
+      if not keep[p] and owner(p) == id then redis.call('SET', pre .. 'num:' .. p, '') end
+    end
+    for p in pairs(keep) do
+      sets[#sets + 1] = pre .. 'num:' .. p
+      sets[#sets + 1] = id
+    end
+    redis.call('HSET', pre .. 'cust:' .. id, 'rec', ARGV[i + 2], 'phones', phones)
+    ids[#ids + 1] = id
+  end
+end
+for s = 1, #sets, 1000 do redis.call('MSET', unpack(sets, s, math.min(s + 999, #sets))) end
+for s = 1, #ids, 1000 do
+  redis.call('SADD', pre .. 'ids', unpack(ids, s, math.min(s + 999, #ids)))
+end
+return out
+"""
+
+# KEYS: lease, state, live, version.  ARGV: id, prefix, version seen before staging.
+_PUBLISH = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lost' end
+if (redis.call('GET', KEYS[4]) or '0') ~= ARGV[3] then return 'changed' end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'busy' end
+redis.call('SET', KEYS[3], ARGV[2])
+redis.call('HSET', KEYS[2], 'id', ARGV[1], 'state', 'published')
+redis.call('INCR', KEYS[4])
+return 'ok'
+"""
+
+# Rename staged keys onto the live ones (a tombstone deletes the live key).
+# Idempotent: a key already moved is skipped, so two finishers cannot clash.
+# ARGV: live root, prefix, staged keys...
+_MERGE = """
+local n = 0
+for i = 3, #ARGV do
+  local k = ARGV[i]
+  local live = ARGV[1] .. string.sub(k, #ARGV[2] + 1)
+  local t = redis.call('TYPE', k).ok
+  if t == 'string' and redis.call('GET', k) == '' then
+    redis.call('DEL', live, k)
+    n = n + 1
+  elseif t ~= 'none' then
+    redis.call('RENAME', k, live)
+    n = n + 1
+  end
+end
+return n
+"""
+
+# KEYS: live, state.  ARGV: prefix.
+_FINISH = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+"""
+
+PublishOutcome = str  # 'ok' | 'changed' (someone wrote meanwhile) | 'lost' | 'busy'
+
+
+class ImportTransaction:
+    """One import's staging area, lease and publication."""
+
+    def __init__(self, client: Redis, import_id: str, lease_ms: int = keys.IMPORT_LEASE_TTL_MS):
+        self.client = self._r = client
+        self.id = import_id
+        self.prefix = keys.import_prefix(import_id)
+        self._lease_ms = lease_ms
+        self._stage = client.register_script(_STAGE)
+        self.published = False
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[ImportTransaction]:
+        """Hold the import lease (renewed in the background); recover a dead import first."""
+        reply = await self._r.eval(
+            _BEGIN, 2, keys.IMPORT_LEASE, keys.IMPORT_STATE, self.id, self._lease_ms
+        )
+        if reply[0] == "running":
+            raise StoreError(f"another import ({reply[1]}) is running; try again when it ends")
+        renew = asyncio.create_task(self._renew_forever())
+        try:
+            await recover(self._r, prior_id=str(reply[1]), prior_state=str(reply[2]))
+            await self._r.hset(keys.IMPORT_STATE, mapping={"id": self.id, "state": "staging"})
+            yield self
+        finally:
+            renew.cancel()
+            with suppress(asyncio.CancelledError):
+                await renew
+            await self._release()
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease_ms / 3000)
+            with suppress(RedisError, OSError):
+                await self._r.eval(_RENEW, 1, keys.IMPORT_LEASE, self.id, self._lease_ms)
+
+    async def _release(self) -> None:
+        """Give the lease back; a crash leaves it to lapse (``IMPORT_LEASE_TTL_MS``)."""
+        with suppress(RedisError, OSError):
+            if not self.published:
+                await discard(self._r, self.prefix)
+                await self._r.delete(keys.IMPORT_STATE)
+            await self._r.eval(_RENEW, 1, keys.IMPORT_LEASE, self.id, 0)
+
+    async def version(self) -> str:
+        return str(await self._r.get(keys.CUSTOMER_VERSION) or "0")
+
+    async def stage_packed(self, fields: bytes, count: int) -> list[tuple[str, str, str]]:
+        """Stage ``count`` records in RESP form; returns (id, number, owner) of those refused."""
+        if not count:
+            return []
+        head = [keys.IMPORT_LEASE, self.id, keys.CUSTOMER_ROOT, self.prefix]
+        try:
+            reply = await evalsha_packed(
+                self._r, self._stage, 1, head, fields=fields, nfields=count * 3
+            )
+        except ResponseError as exc:
+            if "LOSTLEASE" in str(exc):
+                raise StoreError(
+                    "the import lost its lease (paused too long?); nothing was published"
+                ) from None
+            raise
+        return [(str(cid), str(num), str(owner)) for cid, num, owner in reply]
+
+    async def publish(self, seen_version: str) -> PublishOutcome:
+        """Show every staged key at once, if nothing was written since ``seen_version``."""
+        outcome = await self._r.eval(
+            _PUBLISH,
+            4,
+            keys.IMPORT_LEASE,
+            keys.IMPORT_STATE,
+            keys.IMPORT_LIVE,
+            keys.CUSTOMER_VERSION,
+            self.id,
+            self.prefix,
+            seen_version,
+        )
+        self.published = outcome == "ok"
+        return str(outcome)
+
+    async def discard(self) -> None:
+        """Drop what was staged (before publishing), to stage again or give up."""
+        await discard(self._r, self.prefix)
+
+
+async def _staged_keys(client: Redis, prefix: str) -> AsyncIterator[list[str]]:
+    batch: list[str] = []
+    async for key in client.scan_iter(match=_glob(prefix) + "*", count=5000):
+        batch.append(key if isinstance(key, str) else key.decode())
+        if len(batch) >= MERGE_KEYS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _glob(text: str) -> str:
+    """Escape glob metacharacters (the ``{c}`` hash tag has none, ids may in theory)."""
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
+async def discard(client: Redis, prefix: str) -> None:
+    """Delete an unpublished staging area (never the live data)."""
+    async for batch in _staged_keys(client, prefix):
+        await client.unlink(*batch)
+
+
+async def merge(client: Redis, prefix: str) -> None:
+    """Move a published import onto the live keys, then clear the switch."""
+    ids_key = prefix + "ids"
+    while True:
+        moved = 0
+        async for batch in _staged_keys(client, prefix):
+            names = [k for k in batch if k != ids_key]
+            if names:
+                moved += int(await client.eval(_MERGE, 0, keys.CUSTOMER_ROOT, prefix, *names))
+        if not moved:
+            break  # a full scan found nothing left to move
+    await _merge_ids(client, ids_key)
+    await client.eval(_FINISH, 2, keys.IMPORT_LIVE, keys.IMPORT_STATE, prefix)
+
+
+async def _merge_ids(client: Redis, ids_key: str) -> None:
+    """The id set only serves exports and counts, which settle first: copied in slices."""
+    cursor = 0
+    while True:
+        cursor, ids = await client.sscan(ids_key, cursor, count=5000)
+        if ids:
+            await client.sadd(keys.CUSTOMER_IDS, *ids)
+        if cursor == 0:
+            break
+    await client.unlink(ids_key)
+
+
+async def settle(client: Redis) -> bool:
+    """Finish a published import's merge, if one is pending; True if there was one."""
+    prefix = await client.get(keys.IMPORT_LIVE)
+    if not prefix:
+        return False
+    await merge(client, prefix if isinstance(prefix, str) else prefix.decode())
+    return True
+
+
+async def recover(client: Redis, prior_id: str, prior_state: str) -> None:
+    """Finish (published) or clean up (staging) an import that died; the caller holds the lease."""
+    if not prior_id:
+        return
+    if prior_state == "published":
+        await settle(client)
+    else:
+        await discard(client, keys.import_prefix(prior_id))
+    await client.delete(keys.IMPORT_STATE)
+
+
+def bulk(value: bytes) -> bytes:
+    """One RESP bulk string."""
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+async def evalsha_packed(
+    client: Redis,
+    script: AsyncScript,
+    numkeys: int,
+    head: Sequence[str],
+    *,
+    fields: bytes,
+    nfields: int,
+) -> Any:
+    """EVALSHA with ``nfields`` arguments already in RESP form after ``head``.
+
+    Why: a million-row import spends most of its client time in redis-py
+    packing three million arguments; records packed once from the spool go
+    to the socket as they are.
+    """
+    parts = [b"EVALSHA", script.sha.encode(), str(numkeys).encode(), *(h.encode() for h in head)]
+    command = b"*%d\r\n%s%s" % (len(parts) + nfields, b"".join(map(bulk, parts)), fields)
+    try:
+        return await _send_packed(client, command)
+    except NoScriptError:
+        await client.script_load(script.script)
+        return await _send_packed(client, command)
+
+
+async def _send_packed(client: Redis, command: bytes) -> Any:
+    pool = client.connection_pool
+    conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+    try:
+        await conn.send_packed_command(command)
+        return await conn.read_response()
+    except ResponseError:
+        raise  # a script error leaves the connection in step
+    except BaseException:
+        await conn.disconnect()
+        raise
+    finally:
+        await pool.release(conn)
