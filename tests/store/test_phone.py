@@ -94,7 +94,9 @@ def spellings(number: phonenumbers.PhoneNumber) -> list[str]:
 class TestPlanAgreement:
     @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
     @given(valid_numbers())
-    def test_fast_rule_agrees_with_the_numbering_plan(self, number: phonenumbers.PhoneNumber) -> None:
+    def test_fast_rule_agrees_with_the_numbering_plan(
+        self, number: phonenumbers.PhoneNumber
+    ) -> None:
         """On every valid number and spelling the call-path rule gives the import's form."""
         for raw in spellings(number):
             assert plan_normalise(raw) is not None, raw

@@ -1,0 +1,203 @@
+"""An import is one transaction: nothing of it is seen before it is whole.
+
+The file is staged under an import id and published at once; a conflict met
+while staging, a cancelled or killed import leaves the old data as it was,
+and a reader never sees half of a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from router.customers import importer
+from router.customers.importer import import_path
+from router.customers.import_rows import CSV_COLUMNS
+from router.customers.model import Customer
+from router.customers.store import RedisCustomerStore
+from router.errors import StoreError
+from router.storage import keys
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGED = "tl:{c}:imp:*"
+
+
+def number(i: int) -> str:
+    return f"139{i:08d}"
+
+
+def customers_file(path: Path, rows: int, name: str) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(CSV_COLUMNS)
+        for i in range(rows):
+            w.writerow([f"C{i}", name, "mid", "", "stable", "1", "1", "1", "zh", "", "", number(i)])
+    return path
+
+
+async def names(client: Redis, rows: int) -> set[str]:
+    """The names the call path sees for every imported number (or why it saw none)."""
+    store = RedisCustomerStore(client, deadline_ms=60_000)
+    seen = set()
+    for i in range(rows):
+        result = await store.lookup(number(i))
+        seen.add(result.customer.name if result.customer else result.reason)
+    return seen
+
+
+def after_flushes(
+    monkeypatch: pytest.MonkeyPatch, count: int, then: Callable[[], Awaitable[None]]
+) -> None:
+    """Run ``then`` once the importer has sent ``count`` batches."""
+    original = importer._flush
+    calls = 0
+
+    async def flush(*args: Any) -> int:
+        nonlocal calls
+        result = await original(*args)
+        calls += 1
+        if calls == count:
+            await then()
+        return result
+
+    monkeypatch.setattr(importer, "_flush", flush)
+
+
+class TestAllOrNothing:
+    async def test_number_taken_after_validation_publishes_nothing(
+        self, tmp_path: Path, redis_url: str, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A number linked to someone else between validation and writing: no row is written."""
+        store = RedisCustomerStore(redis_client)
+        await store.upsert(Customer("X9", phones=("13700000000",)))
+        path = customers_file(tmp_path / "c.csv", 3000, "new")
+        original = importer._validate
+
+        async def validate_then_link(*args: Any) -> importer.ImportReport:
+            report = await original(*args)
+            await store.link(number(2500), "X9")  # another admin, meanwhile
+            return report
+
+        monkeypatch.setattr(importer, "_validate", validate_then_link)
+        report = await import_path(redis_url, path)
+        assert report.written == 0
+        assert [str(p) for p in report.problems] == [
+            f"{path}:2502: phones: 139****2500 belongs to customer X9"
+        ]
+        assert await names(redis_client, 3) == {"unknown"}
+        assert await store.customer_by_id("C0") is None
+        assert await redis_client.keys(STAGED) == []
+
+    async def test_cancelled_import_leaves_the_old_data_and_a_rerun_finishes(
+        self, tmp_path: Path, redis_url: str, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An import cancelled mid-write changes nothing; running it again imports it whole."""
+        store = RedisCustomerStore(redis_client)
+        assert (await import_path(redis_url, customers_file(tmp_path / "a.csv", 3000, "old"))).ok
+        new = customers_file(tmp_path / "b.csv", 3000, "new")
+        half_way = asyncio.Event()
+
+        async def mark() -> None:
+            half_way.set()
+            await asyncio.sleep(3600)  # the client is killed here, mid-file
+
+        monkeypatch.setattr(importer, "BATCH", 100)
+        after_flushes(monkeypatch, 10, mark)
+        task = asyncio.create_task(import_path(redis_url, new))
+        await half_way.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await names(redis_client, 3000) == {"old"}
+        monkeypatch.undo()
+        report = await import_path(redis_url, new)
+        assert (report.ok, report.written) == (True, 3000)
+        assert await names(redis_client, 3000) == {"new"}
+        assert await redis_client.keys(STAGED) == []
+
+    async def test_reader_never_sees_half_a_file(
+        self, tmp_path: Path, redis_url: str, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Once a reader sees one new record it never sees an old one again."""
+        store = RedisCustomerStore(redis_client, deadline_ms=60_000)  # a busy CI is no miss
+        rows = 3000
+        assert (await import_path(redis_url, customers_file(tmp_path / "a.csv", rows, "old"))).ok
+        monkeypatch.setattr(importer, "BATCH", 100)
+        task = asyncio.create_task(
+            import_path(redis_url, customers_file(tmp_path / "b.csv", rows, "new"))
+        )
+        seen: list[str] = []
+        while not task.done():
+            for i in (0, rows // 2, rows - 1):
+                result = await store.lookup(number(i))
+                seen.append(result.customer.name if result.customer else result.reason)
+        assert (await task).written == rows
+        assert "new" in seen
+        first_new = seen.index("new")
+        assert set(seen[first_new:]) == {"new"}, "a reader saw new and then old records"
+        assert set(seen[:first_new]) <= {"old"}
+
+
+class TestCrashRecovery:
+    async def test_crash_after_publishing_is_finished_by_the_next_writer(
+        self, tmp_path: Path, redis_url: str, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Published but not merged: readers see the new file; the next admin write finishes it."""
+        store = RedisCustomerStore(redis_client)
+        assert (await import_path(redis_url, customers_file(tmp_path / "a.csv", 500, "old"))).ok
+
+        async def die(*_: Any) -> None:
+            raise asyncio.CancelledError
+
+        monkeypatch.setattr(importer, "merge", die)
+        with pytest.raises(asyncio.CancelledError):
+            await import_path(redis_url, customers_file(tmp_path / "b.csv", 500, "new"))
+        assert await redis_client.get(keys.IMPORT_LIVE)
+        assert await names(redis_client, 500) == {"new"}
+        await store.link("13700000000", "C1")
+        assert await redis_client.get(keys.IMPORT_LIVE) is None
+        assert await redis_client.keys(STAGED) == []
+        assert await names(redis_client, 500) == {"new"}
+        assert await store.count() == 500
+
+    async def test_killed_client_is_cleaned_up_after_its_lease(
+        self, tmp_path: Path, redis_url: str, redis_client: Redis
+    ) -> None:
+        """SIGKILL mid-staging: old data intact; a re-run waits for the lease, then cleans up."""
+        store = RedisCustomerStore(redis_client)
+        rows = 10_000
+        assert (await import_path(redis_url, customers_file(tmp_path / "a.csv", rows, "old"))).ok
+        new = customers_file(tmp_path / "b.csv", rows, "new")
+        cli = [sys.executable, "-m", "router", "customers", "import", str(new)]
+        proc = subprocess.Popen(
+            [*cli, "--redis", redis_url],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            while not await redis_client.keys(STAGED):
+                assert proc.poll() is None, "the import ended before it was killed"
+                await asyncio.sleep(0.005)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        assert await names(redis_client, 200) == {"old"}
+        with pytest.raises(StoreError, match="another import"):
+            await import_path(redis_url, new)
+        await redis_client.pexpire(keys.IMPORT_LEASE, 1)  # as if its lease lapsed
+        await asyncio.sleep(0.01)
+        report = await import_path(redis_url, new)
+        assert (report.ok, report.written) == (True, rows)
+        assert await names(redis_client, 200) == {"new"}
+        assert await redis_client.keys(STAGED) == []
