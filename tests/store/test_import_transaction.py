@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
 import signal
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from subprocess import DEVNULL
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from router.customers import importer
-from router.customers.importer import import_path
 from router.customers.import_rows import CSV_COLUMNS
+from router.customers.importer import import_path
 from router.customers.model import Customer
 from router.customers.store import RedisCustomerStore
 from router.errors import StoreError
@@ -102,7 +101,6 @@ class TestAllOrNothing:
         self, tmp_path: Path, redis_url: str, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """An import cancelled mid-write changes nothing; running it again imports it whole."""
-        store = RedisCustomerStore(redis_client)
         assert (await import_path(redis_url, customers_file(tmp_path / "a.csv", 3000, "old"))).ok
         new = customers_file(tmp_path / "b.csv", 3000, "new")
         half_way = asyncio.Event()
@@ -174,24 +172,20 @@ class TestCrashRecovery:
         self, tmp_path: Path, redis_url: str, redis_client: Redis
     ) -> None:
         """SIGKILL mid-staging: old data intact; a re-run waits for the lease, then cleans up."""
-        store = RedisCustomerStore(redis_client)
         rows = 10_000
         assert (await import_path(redis_url, customers_file(tmp_path / "a.csv", rows, "old"))).ok
         new = customers_file(tmp_path / "b.csv", rows, "new")
         cli = [sys.executable, "-m", "router", "customers", "import", str(new)]
-        proc = subprocess.Popen(
-            [*cli, "--redis", redis_url],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        proc = await asyncio.create_subprocess_exec(
+            *cli, "--redis", redis_url, cwd=ROOT, stdout=DEVNULL, stderr=DEVNULL
         )
         try:
             while not await redis_client.keys(STAGED):
-                assert proc.poll() is None, "the import ended before it was killed"
+                assert proc.returncode is None, "the import ended before it was killed"
                 await asyncio.sleep(0.005)
         finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
         assert await names(redis_client, 200) == {"old"}
         with pytest.raises(StoreError, match="another import"):
             await import_path(redis_url, new)
