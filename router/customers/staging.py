@@ -177,6 +177,12 @@ redis.call('UNLINK', pre .. 'ids', pre .. 'keys')
 return 0
 """
 
+# KEYS: state.  ARGV: id.  (A lease lost meanwhile may mean the state is another import's.)
+_FORGET = """
+if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
 # KEYS: live, state.  ARGV: prefix.
 _FINISH = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -228,7 +234,7 @@ class ImportTransaction:
         with suppress(RedisError, OSError):
             if not self.published:
                 await discard(self._r, self.prefix)
-                await self._r.delete(keys.IMPORT_STATE)
+                await self._r.eval(_FORGET, 1, keys.IMPORT_STATE, self.id)
             await self._r.eval(_RENEW, 1, keys.IMPORT_LEASE, self.id, 0)
 
     async def version(self) -> str:

@@ -146,6 +146,62 @@ class TestAllOrNothing:
         assert set(seen[:first_new]) <= {"old"}
 
 
+class TestWritesDuringAnImport:
+    async def test_a_write_while_staging_means_staging_again(
+        self, tmp_path: Path, redis_url: str, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An unrelated admin write mid-import: the import stages again and both survive."""
+        store = RedisCustomerStore(redis_client)
+        await store.upsert(Customer("X9", phones=("13700000000",)))
+        monkeypatch.setattr(importer, "BATCH", 100)
+        after_flushes(monkeypatch, 3, lambda: store.link("13700000001", "X9"))
+        report = await import_path(redis_url, customers_file(tmp_path / "c.csv", 1000, "new"))
+        assert (report.ok, report.written) == (True, 1000)
+        assert await names(redis_client, 1000) == {"new"}
+        x9 = await store.customer_by_id("X9")
+        assert x9 is not None
+        assert x9.phones == ("13700000000", "13700000001")
+        assert await redis_client.keys(STAGED) == []
+
+    async def test_a_store_that_keeps_changing_gets_nothing(
+        self, tmp_path: Path, redis_url: str, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A write during every staging attempt: a clear error and nothing published."""
+        store = RedisCustomerStore(redis_client)
+        await store.upsert(Customer("X9", phones=("13700000000",)))
+        original = importer._flush
+
+        async def flush_then_write(*args: Any) -> int:
+            result = await original(*args)
+            await store.upsert(Customer("X9", name="busy", phones=("13700000000",)))
+            return result
+
+        monkeypatch.setattr(importer, "_flush", flush_then_write)
+        with pytest.raises(StoreError, match="changed during each of 3 attempts"):
+            await import_path(redis_url, customers_file(tmp_path / "c.csv", 50, "new"))
+        assert await names(redis_client, 50) == {"unknown"}
+        assert await redis_client.keys(STAGED) == []
+
+    async def test_a_second_import_is_refused_while_one_runs(
+        self, tmp_path: Path, redis_url: str, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Two imports at once would race on the same numbers: the second is refused."""
+        path = customers_file(tmp_path / "c.csv", 300, "new")
+        second: list[BaseException] = []
+
+        async def try_another() -> None:
+            try:
+                await import_path(redis_url, path)
+            except StoreError as exc:
+                second.append(exc)
+
+        monkeypatch.setattr(importer, "BATCH", 100)
+        after_flushes(monkeypatch, 1, try_another)
+        assert (await import_path(redis_url, path)).written == 300
+        assert len(second) == 1
+        assert "another import" in str(second[0])
+
+
 class TestCrashRecovery:
     async def test_crash_after_publishing_is_finished_by_the_next_writer(
         self, tmp_path: Path, redis_url: str, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
