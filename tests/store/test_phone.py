@@ -100,7 +100,7 @@ class TestPlanAgreement:
         """On every valid number and spelling the call-path rule gives the import's form."""
         for raw in spellings(number):
             assert plan_normalise(raw) is not None, raw
-            assert normalise_or_none(raw) == plan_normalise(raw), raw
+            assert normalise_or_none(raw) == plan_normalise(raw) == checked_number(raw), raw
 
     @pytest.mark.parametrize(
         ("raw", "reason"),
