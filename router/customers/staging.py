@@ -72,26 +72,29 @@ return 1
 # someone else is skipped and reported, as the direct upsert did. Every
 # staged key's suffix is listed in ``<prefix>keys`` (in the same script, so
 # the list is complete even after a crash): merge and discard walk it
-# instead of scanning the whole keyspace.
+# instead of scanning the whole keyspace. A number that already points at
+# its customer is not staged (re-imports mostly restate numbers).
 # KEYS: lease.  ARGV: id, live root, staging prefix, (id, phones, rec)...
 _STAGE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('LOSTLEASE') end
 local root, pre = ARGV[2], ARGV[3]
-local out, sets, ids, staged = {}, {}, {}, {}
+local out, sets, ids, staged, claimed = {}, {}, {}, {}, {}
 local function owner(p)
-  local staged = redis.call('GET', pre .. 'num:' .. p)
-  if staged then
-    if staged == '' then return false end
-    return staged
+  if claimed[p] then return claimed[p] end
+  local v = redis.call('GET', pre .. 'num:' .. p)
+  if v then
+    if v == '' then return false end
+    return v
   end
   return redis.call('GET', root .. 'num:' .. p)
 end
 for i = 4, #ARGV, 3 do
   local id, phones = ARGV[i], ARGV[i + 1]
-  local keep, clash = {}, nil
+  local keep, fresh, clash = {}, {}, nil
   for p in string.gmatch(phones, '[^;]+') do
     keep[p] = true
     local o = owner(p)
+    if not o then fresh[p] = true end
     if o and o ~= id then clash = {id, p, o} break end
   end
   if clash then
@@ -105,7 +108,8 @@ for i = 4, #ARGV, 3 do
         staged[#staged + 1] = 'num:' .. p
       end
     end
-    for p in pairs(keep) do
+    for p in pairs(fresh) do
+      claimed[p] = id
       sets[#sets + 1] = pre .. 'num:' .. p
       sets[#sets + 1] = id
       staged[#staged + 1] = 'num:' .. p

@@ -23,7 +23,8 @@ from router.customers import importer
 from router.customers.import_rows import CSV_COLUMNS
 from router.customers.importer import import_path
 from router.customers.model import Customer
-from router.customers.store import RedisCustomerStore
+from router.customers.staging import ImportTransaction
+from router.customers.store import RedisCustomerStore, packed_record
 from router.errors import StoreError
 from router.storage import keys
 
@@ -250,4 +251,18 @@ class TestCrashRecovery:
         report = await import_path(redis_url, new)
         assert (report.ok, report.written) == (True, rows)
         assert await names(redis_client, 200) == {"new"}
+        assert await redis_client.keys(STAGED) == []
+
+
+class TestStaging:
+    async def test_a_number_claimed_twice_in_one_batch_is_refused(
+        self, redis_client: Redis
+    ) -> None:
+        """Inside one staged batch the second claim of a number is a conflict, as in the store."""
+        tx = ImportTransaction(redis_client, "t1")
+        first, second = (packed_record(cid.encode(), b"13700000000", b"{}") for cid in ("A", "B"))
+        async with tx.lease():
+            refused = await tx.stage_packed(first + second, 2)
+            await tx.discard()
+        assert refused == [("B", "13700000000", "A")]
         assert await redis_client.keys(STAGED) == []
