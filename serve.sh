@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/venv.sh
-ensure_venv ""
+ensure_venv "embedded"
 exec .venv/bin/tierline serve --demo "$@"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from router.customers.store import RedisCustomerStore
 from router.errors import AGIError, CallHungUp
 from router.flows.callbacks import CallbackStore
 from router.flows.engine import Stack
+from router.flows.model import dialled_key
 from router.flows.registry import FlowRegistry
 from router.flows.runner import run_flow
 from router.flows.walk import FlowWalk
@@ -34,7 +35,7 @@ from router.logs import get_logger
 from router.storage import keys
 from router.types import CallInfo, QueueSnapshot, QueueState, RouteDecision, RoutingPolicy
 
-__all__ = ["NO_FLOW_SERVICE", "CallRouter", "path_json"]
+__all__ = ["NO_FLOW_SERVICE", "CallRouter", "dialled_number", "path_json"]
 
 log = get_logger("tierline.calls")
 
@@ -48,9 +49,20 @@ RECORD_DEADLINE_S = 0.05
 def path_json(record: FlowWalk) -> str:
     """The call's path in the shape the AMI listener merges into its record."""
     doc: dict[str, Any] = record.as_dict()
-    doc["steps"] = [{"node": s.node, "choice": s.digits, "flow": s.flow} for s in record.path]
+    doc["steps"] = [{"node": s.node, "choice": s.choice, "flow": s.flow} for s in record.path]
     del doc["path"]
     return orjson.dumps(doc, default=str).decode()
+
+
+def dialled_number(call: CallInfo) -> str:
+    """The number the caller dialled, in normal form.
+
+    The dialplan passes it as the AGI's first argument (``${EXTEN}`` of the
+    DID context, asterisk_conf/extensions.conf): inside
+    ``Gosub(tierline-route,s,1)`` the extension is ``s``, and Local channels
+    and many trunks send no ``agi_dnid``. Without the argument, ``agi_dnid``.
+    """
+    return dialled_key(call.params.get("arg1") or call.dnis)
 
 
 @dataclass
@@ -66,8 +78,11 @@ class CallRouter:
     redis: Redis | None = None  # where IVR paths are left for the AMI listener
 
     async def __call__(self, session: AGISession, call: CallInfo) -> None:
+        call = replace(call, dnis=dialled_number(call))
         customer = await self._customer(call)
         live = await self._live_queues()
+        # If a shutdown cuts the call mid-IVR, it leaves with the route the policy gives it.
+        session.on_cut(lambda: self._cut_route(customer, call, live))
         flowset = self.flows.current  # the version this call keeps to the end
         flow = flowset.for_call(call.dnis, call.script)
         start_at, hops = "", 0
@@ -103,6 +118,11 @@ class CallRouter:
             elapsed_ms=round(record.duration_ms, 2),
         )
         await self._keep_path(call.uniqueid, record, resumed=bool(start_at))
+
+    def _cut_route(
+        self, customer: Customer | None, call: CallInfo, live: Mapping[str, QueueSnapshot]
+    ) -> dict[str, str]:
+        return route_variables(customer, self.policy.decide(NO_FLOW_SERVICE, customer, call, live))
 
     async def _customer(self, call: CallInfo) -> Customer | None:
         if not call.caller:

@@ -14,7 +14,8 @@ swallows a hangup by accident.
     │   ├── CustomerDataError       customer CSV / JSON Lines rows
     │   ├── FlowError               IVR flow YAML
     │   ├── RoutingConfigError      routing policy YAML
-    │   └── ScenarioError           simulator scenario YAML
+    │   ├── ScenarioError           simulator scenario YAML
+    │   └── WebConfigError          wallboard thresholds and alerts YAML
     ├── StoreError                  Redis unreachable, slow or inconsistent
     │   └── NumberConflictError     a number already belongs to another customer
     ├── AGIError                    FastAGI protocol problems
@@ -54,6 +55,7 @@ __all__ = [
     "ScenarioError",
     "StoreError",
     "TierlineError",
+    "WebConfigError",
 ]
 
 
@@ -107,6 +109,10 @@ class RoutingConfigError(LoadError):
 
 class ScenarioError(LoadError):
     """A simulator scenario file failed validation."""
+
+
+class WebConfigError(LoadError):
+    """The wallboard file (thresholds, alert rules) failed validation."""
 
 
 class StoreError(TierlineError):

@@ -5,7 +5,13 @@ in-process. Start-up fails fast on a broken routing file or flow directory
 (a broken edit must never reach a call); afterwards flow edits are hot
 reloaded and a broken one keeps the previous version serving. On
 SIGTERM/SIGINT the FastAGI server stops accepting and the calls in flight
-are drained (each still gets its route) before Redis closes.
+are drained for ``TIERLINE_DRAIN_S`` before Redis closes; a call still in
+its IVR then leaves with its best route so far (``AGISession.on_cut``).
+
+Under systemd (``deploy/tierline.service``) the service says ``READY=1``
+once it accepts calls, ``STOPPING=1`` when the drain starts, and feeds the
+watchdog from its event loop (``router.watchdog``): a frozen router is
+killed, its sockets close, and Asterisk's dialplan fallback takes the calls.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from redis.asyncio import Redis
 
 from router.agi import AGIServer
+from router.agi.peers import allow_list
 from router.ami import AMIListener, RedisQueueState, start_listener
 from router.ami.aging import Rule
 from router.calls import CallRouter
@@ -28,13 +35,12 @@ from router.policy import TieredPolicy, WaitingCaller, load_routing
 from router.settings import Settings
 from router.storage.callback_stream import RedisCallbackStore
 from router.storage.client import bulk_client, call_path_client, warm_pool
+from router.watchdog import Notifier, feed_watchdog, watchdog_interval
 
-__all__ = ["DRAIN_S", "run"]
+__all__ = ["run"]
 
 log = get_logger("tierline.service")
 
-DRAIN_S = 10.0
-"""How long calls in flight may take to finish after SIGTERM."""
 WARM_CONNECTIONS = 16
 
 
@@ -70,6 +76,7 @@ async def run(
             sharing a process leave the collector alone).
     """
     stop = stop or asyncio.Event()
+    allow = allow_list(settings.agi_host, settings.agi_allow)  # a bad list stops us here
     policy = TieredPolicy(load_routing(settings.routing_config))
     flows = FlowRegistry(settings.flows_dir, policy.services)
     loop = asyncio.get_running_loop()
@@ -82,9 +89,13 @@ async def run(
         store, policy, flows, RedisCallbackStore(client), policy.default_queue,
         RedisQueueState(client), client,
     )  # fmt: skip
-    agi = AGIServer({"inbound": inbound}, host=settings.agi_host, port=settings.agi_port)
+    agi = AGIServer(
+        {"inbound": inbound}, host=settings.agi_host, port=settings.agi_port, allow=allow
+    )
     watcher = asyncio.create_task(flows.watch(stop))
     listener: AMIListener | None = None
+    systemd = Notifier.from_env()
+    watchdog: asyncio.Task[None] | None = None
     try:
         want = min(WARM_CONNECTIONS, settings.redis_pool_size)
         opened = await warm_pool(client, want)
@@ -101,9 +112,16 @@ async def run(
             flows=flows.current.version,
             loop=type(loop).__module__.partition(".")[0],  # uvloop or asyncio
         )
+        watchdog = _tell_systemd_ready(systemd)
         await stop.wait()
-        await agi.stop(drain_s=DRAIN_S)
+        if systemd is not None:
+            systemd.send("STOPPING=1")
+        await agi.stop(drain_s=settings.drain_s)
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        if systemd is not None:
+            systemd.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         stop.set()
@@ -116,3 +134,15 @@ async def run(
         # The pool was passed in explicitly, so aclose() leaves it open.
         await client.connection_pool.disconnect()
         log.info("stopped")
+
+
+def _tell_systemd_ready(systemd: Notifier | None) -> asyncio.Task[None] | None:
+    """READY=1, then the watchdog task when the unit has ``WatchdogSec=``."""
+    if systemd is None:
+        return None
+    systemd.send("READY=1")
+    interval = watchdog_interval()
+    if interval is None:
+        return None
+    log.info("watchdog.fed", every_s=interval)
+    return asyncio.create_task(feed_watchdog(systemd, interval))

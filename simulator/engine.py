@@ -21,7 +21,9 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
+from router.policy.aging import StarvationGuard
 from router.types import CallInfo, QueueSnapshot, RouteDecision
+from simulator.aging import AgedOrder
 from simulator.model import IVR_ENDINGS, IvrExit, IvrPath, IvrWalk, QueueSpec, SimModel
 
 __all__ = [
@@ -140,6 +142,10 @@ class _Run:
         self.customers = [s.customer() for s in model.streams]
         self.t0 = datetime.fromisoformat(model.start)
         self.snapshots = _Snapshots(self)
+        guard = getattr(model.policy, "guard", None)
+        self.aging = AgedOrder(guard) if isinstance(guard, StarvationGuard) else None
+        self.base_prio = [0] * n
+        self.tier_of = [c.tier if c else "" for c in self.customers]
 
     def snapshot(self, name: str) -> QueueSnapshot:
         lane = self.lanes[name]
@@ -198,6 +204,7 @@ class _Run:
             limit = decision.max_wait_s
             self.timeout_flag[cid] = True
         self.deadline[cid] = now + limit
+        self.base_prio[cid] = decision.priority
         heapq.heappush(lane.heap, (-decision.priority, cid))
         if lane.idle:
             lane.idle.pop()[1].succeed()
@@ -239,6 +246,8 @@ class _Run:
             self.route(cid, done.service, call)
 
     def pop_live(self, lane: _Lane, now: float) -> int:
+        if self.aging is not None:
+            return self.pop_aged(lane, now, self.aging)
         heap, deadline = lane.heap, self.deadline
         while heap:
             cid = heapq.heappop(heap)[1]
@@ -247,6 +256,31 @@ class _Run:
             self.wait[cid] = deadline[cid] - self.enq[cid]
             self.outcome[cid] = TIMED_OUT if self.timeout_flag[cid] else ABANDONED
         return -1
+
+    def pop_aged(self, lane: _Lane, now: float, aging: AgedOrder) -> int:
+        """The caller app_queue would connect now, priorities aged by the guard.
+
+        Keys change with time, so the heap is only a list here: expired
+        callers are settled and the best live one is taken in one scan.
+        """
+        best, best_key, keep = -1, (0, 0.0, 0), []
+        for item in lane.heap:
+            cid = item[1]
+            if self.deadline[cid] < now:
+                self.wait[cid] = self.deadline[cid] - self.enq[cid]
+                self.outcome[cid] = TIMED_OUT if self.timeout_flag[cid] else ABANDONED
+                continue
+            tier = self.tier_of[self.stream_of[cid]]
+            prio, reached = aging.key(self.base_prio[cid], tier, self.enq[cid], now)
+            key = (prio, reached, cid)
+            if best < 0 or key < best_key:
+                if best >= 0:
+                    keep.append((0, best))
+                best, best_key = cid, key
+            else:
+                keep.append(item)
+        lane.heap[:] = keep
+        return best
 
     def drain(self, lane: _Lane) -> None:
         """Callers left when no agent will ever come: patient ones are still waiting."""

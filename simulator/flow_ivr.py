@@ -114,7 +114,7 @@ class FlowIvr:
             dict(durations),
             default_prompt_s,
             unrouted_service,
-            str(directory),
+            str(Path(directory).resolve()),  # a worker may run in any directory
             services,
         )
 
@@ -208,6 +208,8 @@ class FlowIvr:
 
 def _rebuild(args: tuple[Any, ...], durations: dict[str, float], kwargs: dict[str, Any]) -> FlowIvr:
     directory, services, policy, callers = args
+    if not Path(directory).is_dir():  # never simulate silently without the IVR
+        raise FileNotFoundError(f"flows directory {str(directory)!r} is not on this worker")
     return FlowIvr.load(directory, services, policy, callers, durations, **kwargs)
 
 

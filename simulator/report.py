@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 
@@ -18,7 +19,7 @@ from simulator.model import SimModel
 from simulator.planner import FrontierPoint
 from simulator.stats import Estimate, JsonResults, as_json
 
-__all__ = ["tier_table", "write_report"]
+__all__ = ["shown", "staff_figure", "step_points", "tier_table", "write_report"]
 
 TIER_METRICS = (
     "calls",
@@ -37,10 +38,18 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{{ title }}</
 </head><body><h1>{{ title }}</h1><p>{{ replications }} replications, seed {{ seed }}.</p>
 <table><tr><th>tier</th>{% for m in metrics %}<th>{{ m }}</th>{% endfor %}</tr>
 {% for tier, row in table.items() %}<tr><th>{{ tier }}</th>{% for m in metrics %}
-<td>{{ "%.4g"|format(row[m]["mean"]) }} &plusmn; {{ "%.2g"|format(row[m]["ci95"]) }}</td>
+<td>{{ shown(row[m]) }}</td>
 {% endfor %}</tr>{% endfor %}</table>
 {% for img in images %}<p><img src="{{ img }}" alt="{{ img }}"></p>{% endfor %}
 </body></html>"""
+
+
+def shown(figure: Mapping[str, float | None], digits: int = 4, unit: str = "") -> str:
+    """``mean ± ci95`` for people; a dash where a figure or its interval is unknown."""
+    mean, ci = figure.get("mean"), figure.get("ci95")
+    if mean is None:
+        return "-"
+    return f"{mean:.{digits}g}{unit}" + (f" ± {ci:.2g}{unit}" if ci is not None else " (1 run)")
 
 
 def tier_table(estimates: Mapping[str, Mapping[str, Estimate]], model: SimModel) -> JsonResults:
@@ -64,16 +73,32 @@ def _plot_tiers(est: Mapping[str, Mapping[str, Estimate]], model: SimModel, out:
     return "tiers.png"
 
 
-def _plot_staff(est: Mapping[str, Mapping[str, Estimate]], model: SimModel, out: Path) -> str:
+def step_points(values: Sequence[float]) -> tuple[list[int], list[float]]:
+    """Points for ``step(where="post")``: interval i's value spans [i, i+1).
+
+    Matplotlib's default (``where="pre"``) draws each value over the
+    interval *before* it, shifting a staffing plan one interval early.
+    """
+    return list(range(len(values) + 1)), [*values, *values[-1:]]
+
+
+def staff_figure(est: Mapping[str, Mapping[str, Estimate]], model: SimModel) -> Any:
+    """Agents and cost per interval, each value drawn over its own interval."""
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     x = range(model.n_intervals)
     for q in model.queues:
-        ax1.step(x, [est[f"queue/{q.name}/{i}"]["agents"].mean for i in x], label=q.name)
-        ax2.step(x, [est[f"queue/{q.name}/{i}"]["cost"].mean for i in x], label=q.name)
+        for ax, metric in ((ax1, "agents"), (ax2, "cost")):
+            xs, ys = step_points([est[f"queue/{q.name}/{i}"][metric].mean for i in x])
+            ax.step(xs, ys, where="post", label=q.name)
     ax1.set_ylabel("agents")
     ax2.set_ylabel("cost")
     ax2.set_xlabel("interval")
     ax1.legend()
+    return fig
+
+
+def _plot_staff(est: Mapping[str, Mapping[str, Estimate]], model: SimModel, out: Path) -> str:
+    fig = staff_figure(est, model)
     fig.savefig(out / "staffing.png", dpi=80)
     plt.close(fig)
     return "staffing.png"
@@ -129,5 +154,6 @@ def write_report(
         metrics=TIER_METRICS,
         table=tier_table(estimates, model),
         images=images,
+        shown=shown,
     )
     (out / "report.html").write_text(html, encoding="utf-8")

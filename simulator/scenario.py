@@ -22,6 +22,7 @@ from simulator.distributions import Empirical, Exponential, LogNormal, Never, Sa
 from simulator.ivr import MenuIvr, parse_ivr
 from simulator.model import CallbackOffer, QueueSpec, SimModel, Stream
 from simulator.problems import Collector
+from simulator.scenario_keys import check_keys
 
 __all__ = ["LaneByServicePolicy", "MenuIvr", "Scenario", "Target", "load_scenario"]
 
@@ -288,6 +289,7 @@ def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = No
     ctx = Collector(file, {path: line for path, (line, _col) in parsed.marks.items()})
     if not isinstance(data, dict):
         raise ScenarioError([Problem(file, 1, 0, "a scenario must be a YAML mapping")])
+    check_keys(ctx, data)
     interval_s = ctx.num(data, "interval_minutes", (), 30.0, lo=0.1) * 60
     n = int(ctx.num(data, "intervals", (), 48.0, lo=1))
     patience, targets, profiles = _tiers(ctx, data.get("tiers"))

@@ -125,10 +125,12 @@ def summarize(log: CallLog, model: SimModel) -> Summary:
     for qi, q in enumerate(model.queues):
         out[f"queue/{q.name}"] = _measure(log, sl, window & (log.queue == qi))
         busy = _busy_by_interval(log, model, qi)
+        in_queue = window & (log.queue == qi)
         for i in range(model.n_intervals):
             paid = q.agents[i] * model.interval_s / 3600 / (1 - q.shrinkage)
             out[f"queue/{q.name}/{i}"] = {
                 "agents": float(q.agents[i]),
+                "offered": float((in_queue & (interval == i)).sum()),
                 "occupancy": _ratio(float(busy[i]), q.agents[i] * model.interval_s),
                 "cost": paid * q.cost_per_hour,
             }
@@ -190,11 +192,17 @@ def littles_law(log: CallLog, model: SimModel) -> list[LittleCheck]:
     return out
 
 
-JsonResults = dict[str, dict[str, dict[str, float]]]
+JsonResults = dict[str, dict[str, dict[str, float | None]]]
 
 
 def as_json(combined: Mapping[str, Mapping[str, Estimate]]) -> JsonResults:
     """Plain dicts for results.json / --json."""
     return {
-        k: {m: {"mean": e.mean, "ci95": e.ci95} for m, e in v.items()} for k, v in combined.items()
+        k: {m: {"mean": _finite(e.mean), "ci95": _finite(e.ci95)} for m, e in v.items()}
+        for k, v in combined.items()
     }
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no NaN: a figure that cannot be estimated (one replication's CI) is null."""
+    return x if math.isfinite(x) else None

@@ -25,7 +25,7 @@ from router.agi.protocol import (
 )
 from router.errors import AGIError, AGIProtocolError, AGITimeoutError
 
-__all__ = ["AGIConnection", "ConnectionClosed"]
+__all__ = ["FORGED_END", "AGIConnection", "ConnectionClosed"]
 
 
 class ConnectionClosed(AGIError):  # noqa: N818 - EOF is an ending, not a fault
@@ -44,6 +44,12 @@ def _blank_line(buf: bytearray) -> tuple[int, int]:
     return end, 2
 
 
+_ENV_PREFIX = b"agi_"
+FORGED_END = "forged environment: agi_* lines after the blank line ending it"
+"""A blank line inside caller text ended the environment early; Asterisk's own
+lines follow. If they arrive before our first command we never route the call;
+if later, they end it (docs/agi.md, "Caller text in the environment")."""
+
 EnvReady = Callable[["AGIConnection", dict[str, str]], None]
 Closed = Callable[["AGIConnection"], None]
 
@@ -51,8 +57,15 @@ Closed = Callable[["AGIConnection"], None]
 class AGIConnection(asyncio.Protocol):
     """Reads the environment, then at most one reply waiter at a time."""
 
-    def __init__(self, on_env: EnvReady, on_closed: Closed, env_timeout_s: float) -> None:
+    def __init__(
+        self,
+        on_env: EnvReady,
+        on_closed: Closed,
+        env_timeout_s: float,
+        admit: Callable[[str], bool] | None = None,
+    ) -> None:
         self._on_env = on_env
+        self._admit = admit
         self._on_closed = on_closed
         self._env_timeout_s = env_timeout_s
         self._in_env = True  # until the blank line ending the environment
@@ -70,6 +83,7 @@ class AGIConnection(asyncio.Protocol):
         self.failure = ""  # why this session went bad, for one log line
         self.reported = False  # the server logged it already
         self.started = False  # the environment was complete and a call task runs
+        self.refused = False  # the peer's address is not allowed: aborted at accept
         self.env_done_at = 0.0  # perf_counter() when the blank line ending the env arrived
 
     # ------------------------------------------------------------------ asyncio hooks
@@ -78,6 +92,10 @@ class AGIConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        if self._admit is not None and not self._admit(peer[0] if isinstance(peer, tuple) else ""):
+            self.refused = True
+            self.abort()  # RST at once: not one byte read from, or written to, this peer
+            return
         self._env_deadline = asyncio.get_running_loop().time() + self._env_timeout_s
 
     def data_received(self, data: bytes) -> None:
@@ -129,6 +147,9 @@ class AGIConnection(asyncio.Protocol):
             self.fail(str(exc))
             return False
         del buf[: end + size]
+        if buf.startswith(_ENV_PREFIX):
+            self.fail(FORGED_END)
+            return False
         self._in_env = False
         self.env_done_at = time.perf_counter()
         self._on_env(self, env)
@@ -143,7 +164,8 @@ class AGIConnection(asyncio.Protocol):
         if len(buf) > MAX_ENV_BYTES:
             raise AGIProtocolError(f"environment larger than {MAX_ENV_BYTES} bytes")
         if last > self._env_checked:
-            parse_env_block(buf[self._env_checked : last - 1].decode("utf-8", "replace"))
+            chunk = buf[self._env_checked : last - 1].decode("utf-8", "replace")
+            parse_env_block(chunk, ordered=False)  # the order is checked once it is whole
             self._env_checked = last
 
     def eof_received(self) -> bool | None:
@@ -159,6 +181,8 @@ class AGIConnection(asyncio.Protocol):
     # ------------------------------------------------------------------ lines
 
     def _line(self, line: str) -> None:
+        if line.startswith("agi_"):
+            raise AGIProtocolError(FORGED_END)
         event = self._parser.feed(line)
         if event is None or isinstance(event, Trying):
             return

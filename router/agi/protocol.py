@@ -41,6 +41,7 @@ from router.errors import (
 
 __all__ = [
     "DEAD_CHANNEL_COMMANDS",
+    "ENV_ORDER",
     "MAX_COMMAND_BYTES",
     "MAX_ENV_BYTES",
     "MAX_LINE_BYTES",
@@ -87,7 +88,7 @@ DEAD_CHANNEL_COMMANDS = frozenset(
 """Commands Asterisk still runs after a hangup (agi/08a-08c); others get 511."""
 
 _ENV_KEY = re.compile(r"agi_[a-z0-9_]{1,40}")
-_STANDARD_ENV_KEYS = frozenset(
+ENV_ORDER = tuple(
     "agi_" + k
     for k in [
         "network",
@@ -112,11 +113,17 @@ _STANDARD_ENV_KEYS = frozenset(
         "enhanced",
         "accountcode",
         "threadid",
-        "arg_1",
-        "arg_2",
-        "arg_3",
     ]
 )
+"""The keys ``res_agi.c`` writes, in its order (``launch_netscript``, ``setup_env``; agi/01).
+
+Then ``agi_arg_1``.. ``agi_arg_N``. ``agi_network_script`` is left out for an
+empty script; every other key is always sent, each once.
+"""
+_ENV_RANK = {key: rank for rank, key in enumerate(ENV_ORDER)}
+_ARG_PREFIX = "agi_arg_"
+_ARG_KEYS = tuple(f"{_ARG_PREFIX}{n}" for n in range(1, 100))
+_STANDARD_ENV_KEYS = frozenset([*ENV_ORDER, "agi_arg_1", "agi_arg_2", "agi_arg_3"])
 """Keys Asterisk 22 sends (agi/01): a set lookup instead of a regex for each."""
 _REPLY = re.compile(r"(\d{3}) result=(\S*)(?: \((.*)\))?(?: endpos=(-?\d+))?")
 _SAFE_WORD = re.compile(r"[A-Za-z0-9_.:/+*#@-]+")
@@ -146,22 +153,71 @@ def parse_env_line(line: str) -> tuple[str, str]:
     return key, value
 
 
-def parse_env_block(text: str) -> dict[str, str]:
+def parse_env_block(text: str, *, ordered: bool = True) -> dict[str, str]:
     """All ``agi_*`` lines of an environment (without its blank line) at once.
+
+    Caller-ID text reaches us raw, so a caller named ``x\\nagi_callerid:
+    13800138000`` adds a line of its own choosing. Asterisk writes each key
+    once, in ``ENV_ORDER``, so a line that repeats a key, comes out of that
+    order, or is not a key Asterisk writes can only be such an injection:
+    the whole environment is refused (``ordered=False`` only checks each
+    line's form, for a partial environment checked as it arrives).
 
     Raises:
         AGIProtocolError: a line is not an ``agi_*`` line or is longer than
-            ``MAX_LINE_BYTES``.
+            ``MAX_LINE_BYTES``; or (``ordered``) the environment is forged.
     """
     env: dict[str, str] = {}
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    for line in lines:
         if len(line) > MAX_LINE_BYTES:
             raise AGIProtocolError(f"line longer than {MAX_LINE_BYTES} bytes")
         key, sep, value = line.partition(": ")
         if not sep or key not in _STANDARD_ENV_KEYS or value.endswith("\r"):
             key, value = parse_env_line(line.rstrip("\r"))  # the exact, slower path
         env[key] = value
+    if ordered and not _as_asterisk_sends(env, len(lines)):
+        _check_order(lines)
     return env
+
+
+def _as_asterisk_sends(env: dict[str, str], lines: int) -> bool:
+    """The common case in two tuple compares: every key once, in order, arguments 1..N."""
+    keys = tuple(env)
+    size = len(ENV_ORDER)
+    return (
+        len(keys) == lines
+        and keys[:size] == ENV_ORDER
+        and keys[size:] == _ARG_KEYS[: len(keys) - size]
+    )
+
+
+def _check_order(lines: list[str]) -> None:
+    """Key by key (an environment without a script, a short one, or a forged one)."""
+    last = -1
+    for line in lines:
+        key = line.partition(":")[0]
+        rank = _ENV_RANK.get(key)
+        if rank is None:
+            rank = _arg_rank(key, last)
+        elif rank <= last:
+            raise _forged(key)
+        last = rank
+
+
+def _forged(key: str) -> AGIProtocolError:
+    return AGIProtocolError(f"forged environment: {key} out of Asterisk's order or repeated")
+
+
+def _arg_rank(key: str, last: int) -> int:
+    """``agi_arg_N`` must follow ``agi_threadid`` or ``agi_arg_N-1``; nothing else may come."""
+    number = key[len(_ARG_PREFIX) :] if key.startswith(_ARG_PREFIX) else ""
+    if not number.isdigit() or number.startswith("0"):
+        raise AGIProtocolError(f"forged environment: {key} is not a key Asterisk sends")
+    rank = len(ENV_ORDER) - 1 + int(number)
+    if rank != max(last, len(ENV_ORDER) - 1) + 1:
+        raise _forged(key)
+    return rank
 
 
 # --------------------------------------------------------------------------- replies

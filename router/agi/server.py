@@ -7,20 +7,29 @@ Routing is by the script name before ``?`` in ``agi_network_script``
 The server closes the socket when the handler returns or fails: Asterisk
 never closes it after a hangup (agi/08a), so a forgotten close would leak
 one fd and one Asterisk thread per call.
+
+Peers outside the allow-list (``router.agi.peers``) are aborted at accept.
+Warnings a peer can cause (bad sessions, refused peers) go through one
+``RateLimitedLog``, so a flood costs a few lines and a count. On ``stop``,
+calls still running after the drain are cut: each leaves with the route its
+handler registered with ``AGISession.on_cut`` (or none: the dialplan's
+fallback), and each cut is logged.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from router.agi.connection import AGIConnection
+from router.agi.peers import LOOPBACK, PeerFilter
 from router.agi.session import AGISession, AGITimeouts
 from router.customers.phone import normalise_or_none
 from router.errors import AGIError, CallHungUp
 from router.logs import bind_call, get_logger, mask_number
+from router.ratelimit import RateLimitedLog
 from router.types import CallInfo
 
 __all__ = ["AGIServer", "Handler", "call_info"]
@@ -29,6 +38,8 @@ log = get_logger("tierline.agi")
 
 Handler = Callable[[AGISession, CallInfo], Awaitable[None]]
 SWEEP_S = 0.1
+CUT_S = 2.0
+"""How long a cut call may take to set its route after the drain."""
 
 
 def call_info(env: Mapping[str, str], at: datetime | None = None) -> CallInfo:
@@ -56,7 +67,12 @@ def call_info(env: Mapping[str, str], at: datetime | None = None) -> CallInfo:
 
 
 class AGIServer:
-    """Serves FastAGI on ``host:port`` with a registry of route handlers."""
+    """Serves FastAGI on ``host:port`` with a registry of route handlers.
+
+    Args:
+        allow: networks whose peers may connect (default: loopback only).
+        warnings: where peer-caused warnings go (tests inject a clock).
+    """
 
     def __init__(
         self,
@@ -64,16 +80,22 @@ class AGIServer:
         host: str = "127.0.0.1",
         port: int = 4573,
         timeouts: AGITimeouts | None = None,
+        *,
+        allow: Iterable[str] = LOOPBACK,
+        warnings: RateLimitedLog | None = None,
     ) -> None:
         self.routes: dict[str, Handler] = dict(routes or {})
         self.host = host
         self.port = port
         self.timeouts = timeouts or AGITimeouts()
+        self.peers = PeerFilter(allow)
+        self.warnings = warnings or RateLimitedLog(log)
         self._server: asyncio.Server | None = None
         self._conns: set[AGIConnection] = set()
         self._calls: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
-        self.stats = {"calls": 0, "bad_sessions": 0}
+        self._cutting = False
+        self.stats = {"calls": 0, "bad_sessions": 0, "refused_peers": 0, "cut_calls": 0}
 
     def route(self, name: str, handler: Handler) -> None:
         self.routes[name] = handler
@@ -89,10 +111,16 @@ class AGIServer:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._sweeper = loop.create_task(self._sweep())
-        log.info("agi.listening", host=self.host, port=self.port, routes=sorted(self.routes))
+        log.info(
+            "agi.listening",
+            host=self.host,
+            port=self.port,
+            routes=sorted(self.routes),
+            allow=[str(n) for n in self.peers.networks],
+        )
 
     async def stop(self, drain_s: float = 10.0) -> None:
-        """Stop accepting, let calls in flight finish (up to ``drain_s``), close."""
+        """Stop accepting, let calls in flight finish (up to ``drain_s``), cut the rest, close."""
         if self._server is not None:
             self._server.close()
         for conn in list(self._conns):
@@ -100,17 +128,19 @@ class AGIServer:
                 conn.reported = True  # shutting down is not the peer's fault
                 conn.abort()
         if self._calls:
-            log.info("agi.draining", calls=len(self._calls))
+            log.info("agi.draining", calls=len(self._calls), drain_s=drain_s)
             _, pending = await asyncio.wait(set(self._calls), timeout=drain_s)
-            for task in pending:
-                task.cancel()
             if pending:
-                await asyncio.wait(pending, timeout=1.0)
+                self._cutting = True
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=CUT_S + 1.0)
         if self._server is not None:
             await self._server.wait_closed()
         if self._sweeper is not None:
             self._sweeper.cancel()
-        log.info("agi.stopped", calls=self.stats["calls"])
+        self.warnings.flush(force=True)
+        log.info("agi.stopped", **self.stats)
 
     async def _sweep(self) -> None:
         """Enforce every env and reply deadline from one periodic task."""
@@ -120,17 +150,21 @@ class AGIServer:
             now = loop.time()
             for conn in list(self._conns):
                 conn.check_deadlines(now)
+            self.warnings.flush()
 
     # ------------------------------------------------------------------ plumbing
 
     def _new_connection(self) -> AGIConnection:
-        conn = AGIConnection(self._env_ready, self._closed, self.timeouts.env_s)
+        conn = AGIConnection(self._env_ready, self._closed, self.timeouts.env_s, self.peers.allows)
         self._conns.add(conn)
         return conn
 
     def _closed(self, conn: AGIConnection) -> None:
         self._conns.discard(conn)
-        if conn.failure and not conn.reported:
+        if conn.refused:
+            self.stats["refused_peers"] += 1
+            self.warnings.warning("agi.peer_refused", peer=conn.peer)
+        elif conn.failure and not conn.reported:
             self._bad(conn, conn.failure)
 
     def _env_ready(self, conn: AGIConnection, env: dict[str, str]) -> None:
@@ -154,17 +188,37 @@ class AGIServer:
             log.debug("agi.hung_up", script=call.script)
         except AGIError as exc:
             self._bad(conn, f"{type(exc).__name__}: {exc}", call)
+        except asyncio.CancelledError:
+            if not self._cutting:
+                raise
+            await self._cut(conn, session, call)
         except Exception as exc:
             log.exception("agi.handler_failed", script=call.script, error=repr(exc))
         finally:
             conn.close()
+
+    async def _cut(self, conn: AGIConnection, session: AGISession, call: CallInfo) -> None:
+        """The drain is over and this call still runs: leave with its best route, log it."""
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        conn.reported = True  # a stray reply of the interrupted command is not the peer's fault
+        self.stats["cut_calls"] += 1
+        outcome, queue = await session.leave(CUT_S)
+        log.warning(
+            "agi.drain_cut",
+            script=call.script,
+            caller=mask_number(call.caller_raw),
+            outcome=outcome,
+            queue=queue,
+        )
 
     def _bad(self, conn: AGIConnection, reason: str, call: CallInfo | None = None) -> None:
         if conn.reported:
             return
         conn.reported = True
         self.stats["bad_sessions"] += 1
-        log.warning(
+        self.warnings.warning(
             "agi.bad_session",
             peer=conn.peer,
             reason=reason,

@@ -9,14 +9,19 @@ Rules taken from the Asterisk 22 captures:
 * every command has our own deadline (agi/10: Asterisk never gives up on us);
   after a missed deadline the reply stream can no longer be trusted, so the
   session refuses further commands and the server closes the socket;
-* EOF anywhere is a hangup, never an error.
+* EOF anywhere is a hangup, never an error;
+* a call cut by a shutdown (``AGIServer.stop`` after its drain) still leaves
+  with the route its handler registered with ``on_cut``: the MSet is written
+  over whatever command was running; Asterisk interrupts a STREAM FILE or
+  GET DATA with no reply (agi/13) or answers a WAIT FOR DIGIT first, then
+  runs the MSet, so the route lands within a round trip.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,10 +33,18 @@ from router.agi.protocol import (
     encode_mset,
     format_command,
 )
-from router.errors import AGIDeadChannelError, AGIProtocolError, AGITimeoutError, CallHungUp
+from router.errors import (
+    AGIDeadChannelError,
+    AGIProtocolError,
+    AGITimeoutError,
+    CallHungUp,
+)
 from router.types import CallSession, DigitsResult
 
-__all__ = ["AGISession", "AGITimeouts"]
+__all__ = ["AGISession", "AGITimeouts", "CutRoute"]
+
+CutRoute = Callable[[], Mapping[str, str]]
+"""Builds the route variables of the best decision known so far (lazily: only a cut call pays)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +71,7 @@ class AGISession:
         self._timeouts = timeouts or AGITimeouts()
         self._lock = asyncio.Lock()
         self._broken = ""
+        self._cut_route: CutRoute | None = None
         self.commands = 0
 
     @property
@@ -72,6 +86,33 @@ class AGISession:
     @property
     def hung_up(self) -> bool:
         return self._conn.hung_up or self._conn.closed
+
+    # ------------------------------------------------------------------ shutdown
+
+    def on_cut(self, route: CutRoute) -> None:
+        """Register (or replace) the route this call leaves with if a shutdown cuts it."""
+        self._cut_route = route
+
+    async def leave(self, timeout_s: float) -> tuple[str, str]:
+        """Set the registered route after the handler was cancelled; (outcome, queue).
+
+        Outcomes: ``route_set``, ``no_route`` (nothing registered: the
+        dialplan's fallback applies), ``hung_up``, ``unusable`` (a missed
+        deadline left the reply stream untrustworthy) or ``failed``.
+        """
+        if self.hung_up:
+            return "hung_up", ""
+        if self._broken or self._cut_route is None:
+            return ("unusable" if self._broken else "no_route"), ""
+        try:
+            values = self._cut_route()
+            line = format_command("EXEC", "MSet", encode_mset(values))
+            await self._conn.send(line, timeout_s)  # the lock's holder was cancelled
+        except ConnectionClosed:
+            return "hung_up", ""
+        except Exception as exc:  # a bug in the route builder must not stop the shutdown
+            return f"failed: {type(exc).__name__}", ""
+        return "route_set", values.get("TIERLINE_QUEUE", "")
 
     # ------------------------------------------------------------------ core
 

@@ -15,6 +15,12 @@ After ``Response: Success`` the new priority is stored in the live state,
 so each step is sent once. A failed action (the caller left meanwhile) is
 dropped, and nothing is sent while AMI is down: the next tick recomputes
 from the resynced state.
+
+Aging must never lower a priority, so it only acts on callers whose real
+queue priority is known (``QUEUE_PRIO``/``TIERLINE_PRIO`` on the join, or a
+``QueueEntry``). For the others, e.g. a caller the dialplan fallback queued
+with ``QUEUE_PRIO=10`` and no TIERLINE_PRIO, it asks Asterisk
+(``QueueStatus`` for that queue) and leaves them alone until the answer is in.
 """
 
 from __future__ import annotations
@@ -62,7 +68,14 @@ class PriorityAger:
 
     async def tick(self) -> int:
         """Send the changes due now; returns how many Asterisk accepted."""
-        waiting = self._listener.state.waiting_calls()
+        state = self._listener.state
+        if state.priority_unknown:
+            unknown = state.priority_unknown
+            await self._ask_priorities(
+                {w.queue for w in state.waiting_calls() if w.uniqueid in unknown}
+            )
+        # Read after the await: the answer may already have replaced the entries.
+        waiting = [w for w in state.waiting_calls() if w.uniqueid not in state.priority_unknown]
         if not waiting:
             return 0
         sent = 0
@@ -71,6 +84,14 @@ class PriorityAger:
             if await self._send(channel, queue, priority):
                 sent += 1
         return sent
+
+    async def _ask_priorities(self, queues: Iterable[str]) -> None:
+        """QueueStatus per queue: its QueueEntry events carry each caller's priority."""
+        for queue in sorted(queues):
+            try:
+                await self._listener.action({"Action": "QueueStatus", "Queue": queue})
+            except AMIError as exc:
+                _log.info("ami_priority_query_failed", queue=queue, error=str(exc))
 
     async def _send(self, channel: str, queue: str, priority: int) -> bool:
         fields = {

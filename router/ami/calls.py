@@ -2,12 +2,16 @@
 
 A channel is tracked from ``Newchannel`` (or its first queue event) to its
 ``Hangup``. Only channels that went through the router (a ``TIERLINE_*``
-variable was set on them) or joined a queue become records, so the ``;1``
-halves of Local channels and agent legs do not count as calls.
+variable was set on them, i.e. is non-empty) or joined a queue become
+records, so the ``;1`` halves of Local channels and agent legs do not count
+as calls. With manager.conf ``channelvars``, Asterisk puts every listed
+variable on every channel's events, empty when unset: an empty value is
+"not set", never a sign of routing.
 
 The router tells the listener about a call through channel variables,
 read from ``VarSet`` events and from ``ChanVariable(NAME)`` headers
-(manager.conf ``channelvars``): see :data:`CALL_VARS`.
+(manager.conf ``channelvars``): see :data:`CALL_VARS`. Asterisk C-escapes
+both (``ast_escape_c``); :func:`unescape_c` undoes it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,16 @@ from dataclasses import dataclass
 
 from router.ami.records import CallRecord
 
-__all__ = ["CALL_VARS", "CallTrack", "absorb_caller", "absorb_vars", "finish_call", "track_for"]
+__all__ = [
+    "CALL_VARS",
+    "CallTrack",
+    "absorb_caller",
+    "absorb_vars",
+    "finish_call",
+    "rebuilt_track",
+    "started_at_of",
+    "track_for",
+]
 
 CALL_VARS: Mapping[str, str] = {
     "TIERLINE_TIER": "tier",
@@ -34,6 +47,7 @@ CALL_VARS: Mapping[str, str] = {
 _CHANVAR_KEYS = tuple((f"ChanVariable({name})", attr) for name, attr in CALL_VARS.items())
 _UNKNOWN = "<unknown>"
 _ACTION_OUTCOMES = frozenset({"transfer", "voicemail"})
+_IVR_ACTIONS = frozenset({"hangup", "callback"})  # the call ended in the IVR
 
 
 @dataclass(slots=True)
@@ -58,6 +72,8 @@ class CallTrack:
     left_at: float = 0.0
     agent: str = ""
     routed: bool = False
+    priority_known: bool = False  # TIERLINE_PRIO / QUEUE_PRIO / QueueEntry seen
+    rebuilt: bool = False  # first seen at its Hangup: what happened before is unknown
 
 
 def track_for(calls: dict[str, CallTrack], frame: Mapping[str, str], now: float) -> CallTrack:
@@ -87,21 +103,46 @@ def absorb_vars(track: CallTrack, frame: Mapping[str, str]) -> None:
     """Copy the router's channel variables found in ``frame`` onto ``track``."""
     for key, attr in _CHANVAR_KEYS:
         value = frame.get(key)
-        if value is None:
+        if not value:  # absent, or empty as channelvars= sends an unset variable
             continue
         if attr == "priority":
             try:
                 track.priority = int(value)
             except ValueError:
                 continue
+            track.priority_known = True
         else:
             setattr(track, attr, value)
         if key != "ChanVariable(QUEUE_PRIO)":
             track.routed = True
 
 
+def started_at_of(uniqueid: str, fallback: float) -> float:
+    """The channel's creation second from its uniqueid (``[system-]epoch.seq``)."""
+    try:
+        return float(uniqueid.rpartition("-")[2].partition(".")[0]) if uniqueid else fallback
+    except ValueError:
+        return fallback
+
+
+def rebuilt_track(frame: Mapping[str, str], now: float) -> CallTrack | None:
+    """A track for a Hangup whose channel started while AMI was disconnected.
+
+    Only a channel the router touched (a non-empty ``TIERLINE_*`` header)
+    is rebuilt; its start comes from the uniqueid. None otherwise.
+    """
+    track = CallTrack(frame.get("Uniqueid", ""), frame.get("Channel", ""))
+    absorb_vars(track, frame)
+    if not track.routed:
+        return None
+    absorb_caller(track, frame)
+    track.started_at = started_at_of(track.uniqueid, now)
+    track.rebuilt = True
+    return track
+
+
 def outcome_of(track: CallTrack) -> str:
-    """answered / abandoned / unanswered (left the queue) / transfer / voicemail / ivr."""
+    """answered / abandoned / unanswered (left the queue) / transfer / voicemail / ivr / unknown."""
     if track.answered_at:
         return "answered"
     if track.abandoned_at:
@@ -110,6 +151,8 @@ def outcome_of(track: CallTrack) -> str:
         return "unanswered"
     if track.action in _ACTION_OUTCOMES:
         return track.action
+    if track.rebuilt and track.action not in _IVR_ACTIONS:
+        return "unknown"  # e.g. queued and maybe answered while AMI was down
     return "ivr"
 
 

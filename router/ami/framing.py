@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from router.logs import get_logger
 
-__all__ = ["BANNER_PREFIX", "Frame", "FrameSplitter", "parse_frame"]
+__all__ = ["BANNER_PREFIX", "Frame", "FrameSplitter", "parse_frame", "unescape_c"]
 
 Frame = dict[str, str]
 """One AMI frame: header name (case as sent) -> value. Repeated headers are
 joined with ``\\n``; ``ChanVariable: NAME=value`` lines become
-``ChanVariable(NAME)`` keys so every channel variable stays addressable."""
+``ChanVariable(NAME)`` keys so every channel variable stays addressable.
+Values of the ``ChanVariable: NAME=value`` form (channel snapshots, which
+Asterisk C-escapes) are unescaped; the ``ChanVariable(channel): NAME=value``
+form (manager.c, written raw) is kept as sent."""
 
 BANNER_PREFIX = b"Asterisk Call Manager/"
 _CRLF = b"\r\n"
@@ -28,6 +31,40 @@ _END = b"\r\n\r\n"
 _MAX_FRAME = 1 << 20  # a frame this large is garbage, not AMI; drop it
 
 _log = get_logger(__name__)
+
+# ast_escape_c's map (main/utils.c), reversed: escape letter -> character.
+_C_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+
+
+def unescape_c(value: str) -> str:
+    """Undo Asterisk's ``ast_escape_c`` (VarSet ``Value``, snapshot ``ChanVariable``).
+
+    An unknown escape keeps its character, and a trailing lone backslash is
+    kept, as ``ast_unescape_c`` does.
+    """
+    if "\\" not in value:
+        return value
+    out: list[str] = []
+    chars = iter(value)
+    for ch in chars:
+        if ch != "\\":
+            out.append(ch)
+            continue
+        nxt = next(chars, "")
+        out.append(_C_ESCAPES.get(nxt, nxt) if nxt else "\\")
+    return "".join(out)
 
 
 class FrameSplitter:
@@ -122,7 +159,7 @@ def parse_frame(raw: bytes) -> Frame:
             value = value[1:]
         if key == "ChanVariable" or key.startswith("ChanVariable("):
             name, _, var = value.partition("=")
-            key, value = f"ChanVariable({name})", var
+            key, value = f"ChanVariable({name})", unescape_c(var) if key == "ChanVariable" else var
         if key in frame:
             frame[key] += "\n" + value
         else:

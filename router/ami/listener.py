@@ -18,6 +18,12 @@ until the connection dies -> fail unanswered actions -> back off
 * **Supervision.** Events go into one in-order inbox drained by a single
   consumer task; every task the listener runs is restarted and logged if it
   crashes (panoramisk fires and forgets callback tasks).
+* **Redis off the fold.** The consumer never awaits Redis: changes go to a
+  :class:`~router.ami.pump.SinkPump`, which writes them on its own task with
+  a timeout and backoff, so a hung or dead Redis never freezes the state.
+* **One listener per site.** With a :class:`~router.ami.election.LeaderLock`
+  the listener connects only while it holds the site's lock; the other
+  routers stand by (manager.conf ``allowmultiplelogin=no``).
 """
 
 from __future__ import annotations
@@ -29,29 +35,27 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from panoramisk.actions import Action
 
+from router.ami.election import LeaderLock
 from router.ami.framing import Frame
 from router.ami.protocol import FramedAMIProtocol
+from router.ami.pump import PumpConfig, SinkPump, StateSink, jittered_backoff
+from router.ami.secret import read_secret
 from router.ami.state import Delta, LiveState, apply, resync
 from router.errors import AMIActionError, AMIError, ConfigError
 from router.logs import get_logger
 from router.settings import Settings
 
-__all__ = ["AMIListener", "ListenerConfig", "StateSink"]
+__all__ = ["AMIListener", "ListenerConfig"]
 
 _log = get_logger(__name__)
 
 STOP_TIMEOUT_S = 5.0
 """How long stop() waits for cancelled tasks before giving up on them."""
-_BATCH = 2000  # events folded before one Redis write
-_MAX_HELD_RECORDS = 50_000  # call records kept in memory while Redis is down
-
-
-class StateSink(Protocol):
-    async def write(self, state: LiveState, delta: Delta, now: float) -> None: ...
+_BATCH = 2000  # events folded before the loop gets a turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +75,12 @@ class ListenerConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> ListenerConfig:
-        """Read the secret from ``TIERLINE_AMI_SECRET_FILE``; never from the repo."""
+        """Read the secret from ``TIERLINE_AMI_SECRET_FILE`` (:mod:`router.ami.secret`)."""
         if not settings.ami_username or settings.ami_secret_file is None:
             raise ConfigError(
                 "AMI credentials missing: set TIERLINE_AMI_USERNAME and TIERLINE_AMI_SECRET_FILE"
             )
-        try:
-            secret = Path(settings.ami_secret_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"Config 'TIERLINE_AMI_SECRET_FILE' has value '{settings.ami_secret_file}'. "
-                f"Not readable: {exc.strerror}."
-            ) from None
+        secret = read_secret(Path(settings.ami_secret_file))  # the file manager.conf includes
         return cls(
             host=settings.ami_host,
             port=settings.ami_port,
@@ -93,8 +91,7 @@ class ListenerConfig:
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Delay before reconnect ``attempt`` (0-based): exponential, jittered 50-100 %."""
-        base = min(self.backoff_max_s, self.backoff_initial_s * 2.0**attempt)
-        return base * rng.uniform(0.5, 1.0)
+        return jittered_backoff(self.backoff_initial_s, self.backoff_max_s, attempt, rng)
 
 
 class AMIListener:
@@ -107,17 +104,19 @@ class AMIListener:
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        pump: PumpConfig | None = None,
+        elector: LeaderLock | None = None,
     ) -> None:
         self.config = config
         self.state = LiveState()
         self.connections = 0  # successful logins so far
-        self._sink = sink
         self._clock = clock
         self._rng = rng or random.Random()
+        self.pump = SinkPump(sink, lambda: self.state, clock, pump, self._rng)
+        self._elector = elector
         self._proto: FramedAMIProtocol | None = None
         self._inbox: deque[Frame] = deque()
         self._wake = asyncio.Event()
-        self._pending = Delta()
         self._resync_id: str | None = None
         self._resync_frames: list[Frame] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -130,6 +129,9 @@ class AMIListener:
         """Start the connection loop and the event consumer; returns at once."""
         self.supervise("ami-connection", self._connection_loop)
         self.supervise("ami-consumer", self._consume)
+        self.supervise("ami-sink", self.pump.run)
+        if self._elector is not None:
+            self.supervise("ami-election", self._elector.run)
 
     async def stop(self) -> None:
         """Cancel every task and close the connection."""
@@ -147,6 +149,9 @@ class AMIListener:
         self._tasks.clear()
         if self._proto is not None:
             self._proto.close()
+        await self.pump.drain(STOP_TIMEOUT_S)
+        if self._elector is not None:
+            await self._elector.release()
 
     async def wait_connected(self, within_s: float) -> None:
         """Until logged in and resynced (raises TimeoutError)."""
@@ -217,6 +222,10 @@ class AMIListener:
     async def _connection_loop(self) -> None:
         attempt = 0
         while True:
+            if self._elector is not None and not self._elector.is_leader:
+                _log.info("ami_standby", site=self._elector.site)
+                await self._elector.wait_leader()
+                attempt = 0
             try:
                 await self._session()
                 attempt = 0
@@ -250,13 +259,18 @@ class AMIListener:
         await self._watch(proto)
 
     async def _resync(self, proto: FramedAMIProtocol) -> None:
-        act = Action({"Action": "QueueStatus"}, as_list=True)
+        # as_list=None: an event list on success, a single reply on error.
+        act = Action({"Action": "QueueStatus"}, as_list=None)
         self._resync_id, self._resync_frames = act.id, []
         self._resynced.clear()
-        future = proto.send(act, as_list=True)
+        future = proto.send(act, as_list=None)
         try:
             async with asyncio.timeout(self.config.action_timeout_s):
-                await future
+                reply = await future
+            if not isinstance(reply, list) and reply.get("Response") == "Error":
+                # app_queue not loaded: no queues, but calls still need records.
+                _log.warning("ami_resync_no_queues", message=reply.get("Message", ""))
+                self._on_frame({"Event": "QueueStatusComplete", "ActionID": act.id})
             # The reply is complete; wait until the consumer has folded it in.
             async with asyncio.timeout(self.config.action_timeout_s):
                 await self._resynced.wait()
@@ -270,6 +284,9 @@ class AMIListener:
             done, _ = await asyncio.wait({proto.lost}, timeout=cfg.ping_interval_s)
             if done:
                 break
+            if self._elector is not None and not self._elector.is_leader:
+                _log.warning("ami_leadership_lost", site=self._elector.site)
+                return
             try:
                 await self._send(proto, {"Action": "Ping"}, None, cfg.ping_timeout_s)
             except AMIError:
@@ -292,21 +309,19 @@ class AMIListener:
         while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
-            while True:
-                if self._inbox:
-                    self._fold_batch()
-                await self._flush()
-                if not self._inbox:
-                    break
+            while self._inbox and not self._stopping:
+                self._fold_batch()
+                await asyncio.sleep(0)  # a long backlog must not starve the loop
 
     def _fold_batch(self) -> None:
-        inbox, delta, now = self._inbox, self._pending, self._clock()
+        inbox, delta, now = self._inbox, Delta(), self._clock()
         for _ in range(min(len(inbox), _BATCH)):
             frame = inbox.popleft()
             if self._resync_id is not None and frame.get("ActionID") == self._resync_id:
                 self._collect_resync(frame, now, delta)
             else:
                 apply(self.state, frame, now, delta)
+        self.pump.add(delta)
 
     def _collect_resync(self, frame: Frame, now: float, delta: Delta) -> None:
         if frame.get("Event") != "QueueStatusComplete":
@@ -318,25 +333,10 @@ class AMIListener:
         self._resynced.set()
 
     def mark_dirty(self, queue: str) -> None:
-        """Have ``queue`` rewritten to the sink at the next flush."""
-        self._pending.queues.add(queue)
-        self._wake.set()
+        """Have ``queue`` rewritten to the sink at the next write."""
+        self.pump.mark(queue)
 
-    async def _flush(self) -> None:
-        delta = self._pending
-        if not delta or self._sink is None:
-            self._pending = Delta()
-            return
-        self._pending = Delta()
-        try:
-            await self._sink.write(self.state, delta, self._clock())
-        except Exception as exc:
-            # Keep the change set: the next flush retries it with newer state.
-            _log.warning("ami_sink_failed", error=str(exc) or type(exc).__name__)
-            delta.merge(self._pending)
-            if len(delta.finished) > _MAX_HELD_RECORDS:
-                _log.error("ami_records_dropped", count=len(delta.finished) - _MAX_HELD_RECORDS)
-                del delta.finished[:-_MAX_HELD_RECORDS]
-            self._pending = delta
-            await asyncio.sleep(0.5)
-            self._wake.set()
+    @property
+    def drained(self) -> bool:
+        """Every event read so far is folded in and written to the sink."""
+        return not self._inbox and self.pump.idle

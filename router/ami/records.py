@@ -15,7 +15,7 @@ from router.logs import mask_number
 
 __all__ = ["OUTCOMES", "CallRecord", "export", "from_fields", "to_fields"]
 
-OUTCOMES = ("answered", "abandoned", "unanswered", "transfer", "voicemail", "ivr")
+OUTCOMES = ("answered", "abandoned", "unanswered", "transfer", "voicemail", "ivr", "unknown")
 
 
 @dataclass(frozen=True, slots=True)

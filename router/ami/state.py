@@ -22,9 +22,10 @@ from router.ami.calls import (
     absorb_caller,
     absorb_vars,
     finish_call,
+    rebuilt_track,
     track_for,
 )
-from router.ami.framing import Frame
+from router.ami.framing import Frame, unescape_c
 from router.ami.records import CallRecord
 from router.types import WaitingCaller
 
@@ -89,6 +90,17 @@ class LiveState:
 
     queues: dict[str, QueueLive] = field(default_factory=dict)
     calls: dict[str, CallTrack] = field(default_factory=dict)
+    # Waiting callers whose queue priority is not known yet (no TIERLINE_PRIO
+    # or QUEUE_PRIO header): the starvation guard leaves them alone until a
+    # QueueEntry tells their real priority.
+    priority_unknown: set[str] = field(default_factory=set)
+    # records_rebuilt: Hangups of calls that started while disconnected, made
+    # into records; hangups_not_rebuilt: such Hangups with no TIERLINE_*
+    # header at all (channelvars not configured), so no way to tell a call.
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str) -> None:
+        self.counters[name] = self.counters.get(name, 0) + 1
 
     def queue(self, name: str) -> QueueLive:
         q = self.queues.get(name)
@@ -191,6 +203,8 @@ def _on_join(state: LiveState, frame: Frame, now: float, delta: Delta) -> None:
     q.waiting[uid] = WaitingCaller(
         uid, frame.get("Channel", ""), q.name, track.tier, track.priority, track.priority, now
     )
+    if not track.priority_known:
+        state.priority_unknown.add(uid)
     delta.queues.add(q.name)
 
 
@@ -198,6 +212,7 @@ def _on_leave(state: LiveState, frame: Frame, now: float, delta: Delta) -> None:
     track = state.calls.get(frame.get("Uniqueid", ""))
     if track is not None and not track.left_at:
         track.left_at = now
+    state.priority_unknown.discard(frame.get("Uniqueid", ""))
     q = state.queues.get(frame.get("Queue", ""))
     if q is not None and q.waiting.pop(frame.get("Uniqueid", ""), None) is not None:
         delta.queues.add(q.name)
@@ -231,11 +246,20 @@ def _on_entry(state: LiveState, frame: Frame, now: float, delta: Delta) -> None:
     uid = frame.get("Uniqueid", "")
     prio = _int(frame.get("Priority"), 0)
     old = q.waiting.get(uid)
-    track = state.calls.get(uid)
-    tier = old.tier if old else (track.tier if track else "")
-    base = old.base_priority if old else prio
     joined = now - _float(frame.get("Wait"), 0.0)
-    q.waiting[uid] = WaitingCaller(uid, frame.get("Channel", ""), q.name, tier, base, prio, joined)
+    track = state.calls.get(uid)
+    if track is None:  # joined while AMI was down: track it from here
+        track = track_for(state.calls, frame, now)
+        track.started_at, track.queue, track.joined_at = joined, q.name, joined
+    if uid in state.priority_unknown or not track.priority_known:
+        # Asterisk's own number is the truth; aging must start from it.
+        state.priority_unknown.discard(uid)
+        track.priority, track.priority_known = prio, True
+        old = None
+    base = old.base_priority if old else prio
+    q.waiting[uid] = WaitingCaller(
+        uid, frame.get("Channel", ""), q.name, track.tier, base, prio, joined
+    )
     delta.queues.add(q.name)
 
 
@@ -255,14 +279,15 @@ def _on_varset(state: LiveState, frame: Frame, _now: float, _delta: Delta) -> No
         return
     track = state.calls.get(frame.get("Uniqueid", ""))
     if track is not None:
-        absorb_vars(track, {f"ChanVariable({name})": frame.get("Value", "")})
+        absorb_vars(track, {f"ChanVariable({name})": unescape_c(frame.get("Value", ""))})
 
 
 def _on_hangup(state: LiveState, frame: Frame, now: float, delta: Delta) -> None:
     uid = frame.get("Uniqueid", "")
-    track = state.calls.pop(uid, None)
+    track = state.calls.pop(uid, None) or _rebuild(state, frame, now)
     if track is None:
         return
+    state.priority_unknown.discard(uid)
     absorb_vars(track, frame)
     for q in state.queues.values():
         if q.waiting.pop(uid, None) is not None:
@@ -270,6 +295,16 @@ def _on_hangup(state: LiveState, frame: Frame, now: float, delta: Delta) -> None
     record = finish_call(track, now)
     if record is not None:
         delta.finished.append(record)
+
+
+def _rebuild(state: LiveState, frame: Frame, now: float) -> CallTrack | None:
+    """The track of a call whose start was missed (AMI was disconnected)."""
+    track = rebuilt_track(frame, now)
+    if track is not None:
+        state.count("records_rebuilt")
+    elif not any(key.startswith("ChanVariable(TIERLINE_") for key in frame):
+        state.count("hangups_not_rebuilt")
+    return track
 
 
 _HANDLERS: dict[str, _Handler] = {
@@ -319,6 +354,8 @@ def resync(state: LiveState, frames: Iterable[Frame], now: float) -> Delta:
             if prev is not None:
                 state.queues[name].waiting[prev.uniqueid] = prev
         apply(state, frame, now, delta)
+    waiting = {w.uniqueid for w in state.waiting_calls()}
+    state.priority_unknown &= waiting
     delta.removed = set(old) - set(state.queues)
     delta.queues |= set(state.queues)
     return delta

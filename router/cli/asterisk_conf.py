@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from router.cli.store_url import cli_settings
+
 __all__ = ["asterisk_conf"]
 
 
@@ -19,8 +21,8 @@ __all__ = ["asterisk_conf"]
     "--routing",
     "routing_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("ivr_flows/routing.yaml"),
-    show_default=True,
+    default=lambda: cli_settings().routing_config,
+    show_default="$TIERLINE_ROUTING_CONFIG, else the shipped routing.yaml",
     help="Routing policy YAML.",
 )
 @click.option(

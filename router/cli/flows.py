@@ -1,4 +1,4 @@
-"""``tierline flows check|trace|graph``: argument parsing only."""
+"""``tierline flows check|trace|graph|schema``: argument parsing only."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 
 __all__ = ["flows"]
 
-DEFAULT_DIR = Path("ivr_flows")
+
+def _default_dir() -> Path:
+    """$TIERLINE_FLOWS_DIR (or the config file's flows_dir), else the shipped flows."""
+    from router.cli.store_url import cli_settings
+
+    return cli_settings().flows_dir
 
 
 @click.group()
@@ -42,12 +47,16 @@ _queues_opt = click.option(
     "--queues", default="", help="Known services a,b,c (default: routing.yaml)."
 )
 _dir_opt = click.option(
-    "--dir", "directory", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=_default_dir,
+    show_default="$TIERLINE_FLOWS_DIR, else the shipped flows",
 )
 
 
 @flows.command()
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_DIR)
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=_default_dir)
 @_queues_opt
 def check(directory: Path, queues: str) -> None:
     """Compile every flow in DIRECTORY; exit 1 with file:line errors on any problem."""
@@ -131,6 +140,18 @@ def _customer(
         tenure_months=tenure,
         offers=tuple(o for o in offers.split(",") if o),
     )
+
+
+@flows.command()
+def schema() -> None:
+    """Print the flow file JSON Schema, generated from the loader's models.
+
+    The committed ivr_flows/flow.schema.json is this output:
+    tierline flows schema > ivr_flows/flow.schema.json
+    """
+    from router.flows.spec import schema_text
+
+    click.echo(schema_text(), nl=False)
 
 
 @flows.command()

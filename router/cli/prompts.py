@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from router.cli.extras import needs_extra
+
 __all__ = ["prompts"]
 
 
@@ -20,7 +22,8 @@ def prompts() -> None:
 @click.option("--ulaw", is_flag=True, help="Also write raw mu-law .ulaw files.")
 def build(src: Path, dst: Path, ulaw: bool) -> None:
     """Convert SRC recordings to 8 kHz mono 16-bit WAV in DST, with a manifest."""
-    from router.prompts import build_prompts
+    with needs_extra("prompts", "tierline prompts build"):
+        from router.prompts import build_prompts
 
     infos = build_prompts(src, dst, ulaw=ulaw)
     for info in infos:
@@ -33,7 +36,8 @@ def build(src: Path, dst: Path, ulaw: bool) -> None:
 @click.argument("dst", type=click.Path(path_type=Path, file_okay=False))
 def placeholders(catalog: Path, dst: Path) -> None:
     """Write tone placeholders for every prompt in CATALOG (prompts.yaml) into DST."""
-    from router.prompts import placeholder_prompts
+    with needs_extra("prompts", "tierline prompts placeholders"):
+        from router.prompts import placeholder_prompts
 
     written = placeholder_prompts(catalog, dst)
     click.echo(f"{len(written)} placeholder recording(s) in {dst}; next: tierline prompts build")

@@ -8,8 +8,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from router.errors import ConfigError
-from router.settings import Settings
+from router.cli.store_url import redis_option, store_url
 
 if TYPE_CHECKING:
     from router.ami.records import CallRecord
@@ -36,7 +35,7 @@ def _epoch(text: str, option: str) -> float:
 @click.option(
     "--top", "top_n", type=int, default=10, show_default=True, help="Rows in top-N lists."
 )
-@click.option("--redis", "redis_url", help="Redis URL (default: $REDIS_URL).")
+@redis_option
 @click.option(
     "-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file."
 )
@@ -56,11 +55,15 @@ def report(
     t1, t2 = _epoch(start, "--from"), _epoch(end, "--to")
     if t2 <= t1:
         raise click.BadParameter("must be after --from", param_hint="--to")
-    url = redis_url or Settings.from_env().redis_url
-    if not url:
-        raise click.ClickException(str(ConfigError("no Redis: pass --redis or set REDIS_URL")))
-    records = asyncio.run(_load(url, t1, t2))
-    output.write(render(build_report(records, t1, t2, sl_seconds=sl_seconds, top_n=top_n), fmt))
+    with store_url(redis_url) as url:
+        records = asyncio.run(_load(url, t1, t2))
+    figures = build_report(records, t1, t2, sl_seconds=sl_seconds, top_n=top_n)
+    try:
+        output.write(render(figures, fmt))
+    except ModuleNotFoundError as exc:
+        raise click.ClickException(
+            f"--format {fmt} needs {exc.name}: pip install 'tierline[sim]'"
+        ) from None
 
 
 async def _load(url: str, start: float, end: float) -> list[CallRecord]:

@@ -7,32 +7,37 @@ from pathlib import Path
 
 import click
 
-from router import eventloop, service
-from router.logs import configure_logging
-from router.settings import Settings
-from router.storage.embedded import embedded_store
+from router.cli.store_url import SettingsHelp, cli_settings
 
 __all__ = ["serve"]
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "customers.csv"
 
-
-@click.command()
+@click.command(cls=SettingsHelp)
 @click.option("--redis", "redis_url", help="Redis URL (default: $REDIS_URL, else embedded).")
 @click.option("--host", "agi_host", help="FastAGI listen address [127.0.0.1].")
-@click.option("--port", "agi_port", type=int, help="FastAGI listen port [4573].")
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Embedded store data dir.")
+@click.option("--port", "agi_port", type=click.IntRange(0, 65535), help="FastAGI port [4573].")
+@click.option(
+    "--flows",
+    "flows_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="IVR flows directory [$TIERLINE_FLOWS_DIR, else the shipped samples].",
+)
 @click.option("--demo", is_flag=True, help="Load the sample customers before serving.")
 def serve(
     redis_url: str | None,
     agi_host: str | None,
     agi_port: int | None,
-    data_dir: Path | None,
+    flows_dir: Path | None,
     demo: bool,
 ) -> None:
     """Run the FastAGI router until SIGTERM."""
-    settings = Settings.from_env().with_overrides(
-        redis_url=redis_url, agi_host=agi_host, agi_port=agi_port, data_dir=data_dir
+    from router import eventloop, service
+    from router.bundled import bundled
+    from router.logs import configure_logging
+    from router.storage.embedded import embedded_store
+
+    settings = cli_settings(
+        redis_url=redis_url, agi_host=agi_host, agi_port=agi_port, flows_dir=flows_dir
     )
     configure_logging(settings.log_level)
     with ExitStack() as stack:
@@ -40,6 +45,6 @@ def serve(
         if demo:
             from router.customers.importer import import_path_sync
 
-            import_path_sync(url, SAMPLES)
+            import_path_sync(url, bundled("samples") / "customers.csv")
         main = service.run(settings, url, on_ready=eventloop.tune_gc)
         eventloop.run(main, want_uvloop=settings.uvloop)

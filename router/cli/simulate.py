@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from router.cli.extras import needs_extra
 from router.errors import LoadError
 
 __all__ = ["plan", "simulate"]
@@ -23,7 +24,9 @@ __all__ = ["plan", "simulate"]
 _scenario_arg = click.argument("scenario", type=click.Path(path_type=Path))
 _seed = click.option("--seed", type=int, default=1, show_default=True, help="Base seed.")
 _out = click.option("--out", type=click.Path(path_type=Path), help="Write results.json/CSV/HTML.")
-_workers = click.option("--workers", type=int, help="Process-pool size [all cores].")
+_workers = click.option(
+    "--workers", type=click.IntRange(min=1), help="Process-pool size [all cores]."
+)
 _scheduler = click.option("--scheduler", help="Dask scheduler address (runs replications there).")
 
 
@@ -46,7 +49,10 @@ def _executor(workers: int | None, scheduler: str | None) -> Iterator[Executor |
 
 
 def _load(path: Path) -> Any:
-    from simulator.scenario import load_scenario
+    with needs_extra("sim", "the simulator"):
+        import simpy  # noqa: F401 - checked here so a router-only install gets the hint
+
+        from simulator.scenario import load_scenario
 
     try:
         return load_scenario(path)
@@ -56,7 +62,7 @@ def _load(path: Path) -> Any:
 
 @click.command()
 @_scenario_arg
-@click.option("--replications", "-n", type=int, default=10, show_default=True)
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=10, show_default=True)
 @_seed
 @_out
 @click.option("--json", "as_json", is_flag=True, help="Print per-tier results as JSON.")
@@ -73,12 +79,12 @@ def simulate(
     scheduler: str | None,
 ) -> None:
     """Simulate a scenario day: service, abandonment, occupancy and cost with 95% CIs."""
+    sc = _load(scenario)
     from tqdm import tqdm
 
-    from simulator.report import tier_table, write_report
+    from simulator.report import shown, tier_table, write_report
     from simulator.runner import replicate
 
-    sc = _load(scenario)
     bar = tqdm(total=replications, disable=not sys.stderr.isatty(), unit="rep")
     with _executor(workers, scheduler) as ex, bar:
         reps = replicate(sc.model, replications, seed, ex, progress=bar.update)
@@ -86,22 +92,23 @@ def simulate(
     if out:
         write_report(out, reps.estimates, sc.model, replications=replications, seed=seed)
     if as_json:
-        click.echo(json.dumps(table, indent=1))
+        click.echo(json.dumps(table, indent=1, allow_nan=False))
         return
     click.echo(f"{reps.calls:,} calls over {replications} replications")
     for tier, row in table.items():
-        sl, ab = row["service_level"], row["abandon_rate"]
+        sl, ab, asa = row["service_level"], row["abandon_rate"], row["asa"]
         click.echo(
-            f"  {tier:<10} SL {sl['mean']:.3f} ±{sl['ci95']:.3f}  "
-            f"abandon {ab['mean']:.3f} ±{ab['ci95']:.3f}  ASA {row['asa']['mean']:.1f}s"
+            f"  {tier:<10} SL {shown(sl, 3)}  abandon {shown(ab, 3)}  ASA {shown(asa, 3, 's')}"
         )
 
 
 @click.command()
 @_scenario_arg
-@click.option("--replications", "-n", type=int, default=5, show_default=True)
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=5, show_default=True)
 @_seed
-@click.option("--rounds", type=int, default=6, show_default=True, help="Max adjust rounds.")
+@click.option(
+    "--rounds", type=click.IntRange(min=0), default=6, show_default=True, help="Max adjust rounds."
+)
 @_out
 @_workers
 @_scheduler
@@ -116,10 +123,10 @@ def plan(
     scheduler: str | None,
 ) -> None:
     """Cheapest staffing per queue and interval meeting every tier's targets, and the frontier."""
+    sc = _load(scenario)
     from simulator.planner import frontier, plan_staffing, with_staffing
     from simulator.report import write_report
 
-    sc = _load(scenario)
     with _executor(workers, scheduler) as ex:
         result = plan_staffing(
             sc.model, sc.targets, replications=replications, seed=seed, rounds=rounds, executor=ex

@@ -1,28 +1,25 @@
-"""One flow file's YAML mapping -> a frozen :class:`Flow`, collecting problems.
+"""One validated flow file -> a frozen :class:`Flow`, collecting problems.
 
-Node types are parsed in :mod:`router.flows.nodes`; shared helpers here read a field,
-check its type and record its position. References between nodes are
-checked once all node names are known, with the closest name suggested.
+Shapes and types were checked by :mod:`router.flows.validate` against the
+models of :mod:`router.flows.spec`; what is left needs the whole file or
+the folder: references between nodes (checked once all names are known,
+with the closest name suggested), service, prompt and hours names, and
+conditions, compiled here once. Node types are compiled in
+:mod:`router.flows.nodes`; the positioned YAML view says where each value
+was written.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from router.errors import Problem
 from router.flows import model as m
+from router.flows import spec
 from router.flows.expr import Condition, closest, compile_expr
-from router.flows.hours import BusinessHours, known_calendar, weekly_from
-from router.flows.nodes import NODE_FIELDS, PARSERS
-from router.flows.section import Pos, Section, empty
+from router.flows.hours import DAYS, BusinessHours, weekly_from
+from router.flows.nodes import PARSERS
+from router.flows.section import Pos, Section
 
-__all__ = ["TOP_FIELDS", "FlowBuilder"]
-
-_COMMON = {"type", "note"}
-TOP_FIELDS = {"flow", "description", "serves", "subflow", "timezone", "hours", "open_hours"}
-TOP_FIELDS |= {"start", "nodes"}
-_DEAD_END = "path ends here without queue, transfer, callback, voicemail or hangup"
+__all__ = ["FlowBuilder"]
 
 
 class FlowBuilder:
@@ -45,104 +42,57 @@ class FlowBuilder:
     def fail(self, pos: Pos, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.file, pos[0], pos[1], message, hint))
 
-    def build(self, raw: Section, version: str) -> m.Flow | None:
-        self._unknown_keys(raw, TOP_FIELDS, "flow")
-        name = self._text(raw, "flow", required=True)
-        hours = self._hours(raw)
+    def build(self, raw: Section, flow: spec.FlowFile, version: str) -> m.Flow:
+        """Compile ``flow``; ``raw`` is the same file as positioned YAML."""
+        hours = self._hours(flow)
         self.hour_names = frozenset(hours)
-        nodes = self._nodes(raw)
-        if nodes is None:
-            return None
-        start = self._text(raw, "start", required=True)
-        if start:
-            self.refs.append((start, raw.at("start"), "start"))
-        self._check_refs(set(raw["nodes"]))
-        serves_raw = raw.get("serves")
-        serves = serves_raw if isinstance(serves_raw, Section) else empty()
-        self.positions["@dnis"] = serves.at("dnis") if serves_raw else (1, 1)
-        default_hours = self._text(raw, "open_hours")
-        if default_hours and default_hours not in hours:
-            hint = closest(default_hours, hours)
-            self.fail(raw.at("open_hours"), f"unknown hours {default_hours!r}", hint)
+        table: Section = raw["nodes"]
+        nodes: dict[str, m.Node] = {}
+        for name, node in flow.nodes.items():
+            self.positions[name] = table.key_pos[name]
+            nodes[name] = PARSERS[node.type](self, name, node, table[name])
+        self.refs.append((flow.start, raw.at("start"), "start"))
+        self._check_refs(set(flow.nodes))
+        serves = raw.get("serves")
+        self.positions["@dnis"] = serves.at("dnis") if isinstance(serves, Section) else (1, 1)
+        if flow.open_hours and flow.open_hours not in hours:
+            hint = closest(flow.open_hours, hours)
+            self.fail(raw.at("open_hours"), f"unknown hours {flow.open_hours!r}", hint)
         return m.Flow(
-            name=name,
+            name=flow.flow,
             file=self.file,
             version=version,
-            start=start,
+            start=flow.start,
             nodes=nodes,
-            dnis=tuple(str(d) for d in (serves.get("dnis") or ())),
-            script=str(serves.get("script") or ""),
-            subflow=bool(raw.get("subflow", False)),
-            timezone=str(raw.get("timezone") or "UTC"),
+            dnis=flow.serves.dnis,
+            script=flow.serves.script,
+            subflow=flow.subflow,
+            timezone=flow.timezone,
             hours=hours,
-            default_hours=default_hours,
+            default_hours=flow.open_hours,
             positions=self.positions,
             needs=frozenset(self.needs),
         )
 
-    def _nodes(self, raw: Section) -> dict[str, m.Node] | None:
-        table = raw.get("nodes")
-        if not isinstance(table, Section) or not table:
-            self.fail(raw.at("nodes"), "nodes: must map node names to node definitions")
-            return None
-        nodes: dict[str, m.Node] = {}
-        for node_name, body in table.items():
-            self.positions[node_name] = table.key_pos[node_name]
-            node = self._node(node_name, body, table.key_pos[node_name])
-            if node is not None:
-                nodes[node_name] = node
-        return nodes
-
-    # ---- field helpers -------------------------------------------------
-    def _unknown_keys(self, body: Section, allowed: set[str], what: str) -> None:
-        for key in body:
-            if key not in allowed:
-                self.fail(
-                    body.key_pos[key], f"unknown field {key!r} in {what}", closest(key, allowed)
-                )
-
-    def _text(self, body: Section, key: str, required: bool = False) -> str:
-        value = body.get(key)
-        if value is None:
-            if required:
-                self.fail(body.pos, f"missing required field {key!r}")
-            return ""
-        if isinstance(value, dict | list):
-            self.fail(body.at(key), f"{key}: expected text")
-            return ""
-        return str(value)
-
-    def _number(self, body: Section, key: str, default: float, lo: float, hi: float) -> float:
-        value = body.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-            self.fail(body.at(key), f"{key}: expected a number between {lo:g} and {hi:g}")
-            return default
-        return float(value)
-
-    def _ref(self, body: Section, key: str, required: bool) -> str:
-        target = self._text(body, key)
+    # ---- helpers the node compilers share --------------------------------
+    def ref(self, target: str, body: Section, key: str) -> str:
+        """A reference to another node of this flow, checked once all names are known."""
         if target:
             self.refs.append((target, body.at(key), key))
-        elif required:
-            self.fail(body.pos, _DEAD_END, f"add {key}: <node>")
         return target
 
-    def _prompt(self, body: Section, key: str, pos: Pos | None = None, value: Any = None) -> str:
-        name = str(value if value is not None else body.get(key) or "")
+    def prompt(self, name: str, pos: Pos) -> str:
         if name and self.catalog.file and name not in self.catalog.prompts:
-            where = pos or body.at(key)
-            self.fail(where, f"unknown prompt {name!r}", closest(name, self.catalog.prompts))
+            self.fail(pos, f"unknown prompt {name!r}", closest(name, self.catalog.prompts))
         return name
 
-    def _expr(self, source: Any, pos: Pos) -> Condition | None:
-        if not isinstance(source, str | bool | int):
-            self.fail(pos, "expected an expression (text)")
-            return None
-        cond, problems = compile_expr(
-            str(source).lower() if isinstance(source, bool) else str(source),
-            self.known_queues,
-            self.hour_names,
-        )
+    def service(self, name: str, pos: Pos) -> str:
+        if self.known_queues and name not in self.known_queues:
+            self.fail(pos, f"unknown queue {name!r}", closest(name, self.known_queues))
+        return name
+
+    def expr(self, source: str, pos: Pos) -> Condition | None:
+        cond, problems = compile_expr(source, self.known_queues, self.hour_names)
         for p in problems:
             self.fail(pos, p.message, p.hint)
         if cond is not None:
@@ -155,63 +105,19 @@ class FlowBuilder:
                 self.fail(pos, f"{key}: unknown node {target!r}", closest(target, names))
 
     # ---- business hours ------------------------------------------------
-    def _hours(self, raw: Section) -> dict[str, BusinessHours]:
-        table = raw.get("hours")
-        if table is None:
-            return {}
-        if not isinstance(table, Section):
-            self.fail(raw.at("hours"), "hours: must map names to timetables")
-            return {}
+    @staticmethod
+    def _hours(flow: spec.FlowFile) -> dict[str, BusinessHours]:
+        """Timetables; every field was validated, so this only reshapes them."""
         return {
-            name: h
-            for name, body in table.items()
-            if (h := self._one_hours(name, body, table.at(name)))
+            name: BusinessHours(
+                name,
+                h.timezone,
+                weekly_from(h.weekly),
+                h.holidays,
+                frozenset(h.closed),
+                frozenset(h.open),
+                h.subdivision,
+                DAYS.index(h.workday_hours),
+            )
+            for name, h in flow.hours.items()
         }
-
-    def _one_hours(self, name: str, body: Any, pos: Pos) -> BusinessHours | None:
-        if not isinstance(body, Section):
-            self.fail(pos, f"hours {name!r}: expected a mapping")
-            return None
-        self._unknown_keys(body, {"timezone", "weekly", "holidays", "closed", "open"}, "hours")
-        try:
-            weekly = weekly_from(body.get("weekly") or {})
-        except ValueError as exc:
-            self.fail(body.at("weekly"), f"hours {name!r}: {exc}")
-            return None
-        calendar = str(body.get("holidays") or "")
-        if calendar and not known_calendar(calendar):
-            self.fail(
-                body.at("holidays"),
-                f"unknown holiday calendar {calendar!r}",
-                "use a country code such as CN",
-            )
-        tz = str(body.get("timezone") or "UTC")
-        return BusinessHours(
-            name, tz, weekly, calendar, self._dates(body, "closed"), self._dates(body, "open")
-        )
-
-    def _dates(self, body: Section, key: str) -> frozenset[date]:
-        out = set()
-        for item in body.get(key) or ():
-            if isinstance(item, date):
-                out.add(item)
-            else:
-                self.fail(body.at(key), f"{key}: {item!r} is not a date (YYYY-MM-DD)")
-        return frozenset(out)
-
-    # ---- nodes ---------------------------------------------------------
-    def _node(self, name: str, body: Any, pos: Pos) -> m.Node | None:
-        if not isinstance(body, Section):
-            self.fail(pos, f"node {name!r}: expected a mapping with type:")
-            return None
-        kind = str(body.get("type") or "")
-        parse = PARSERS.get(kind)
-        if parse is None:
-            self.fail(
-                body.at("type") if kind else pos,
-                f"node {name!r}: unknown type {kind!r}",
-                closest(kind, PARSERS),
-            )
-            return None
-        self._unknown_keys(body, NODE_FIELDS[kind] | _COMMON, f"{kind} node")
-        return parse(self, name, body)

@@ -3,13 +3,22 @@
 Per-field problems (unknown references, bad expressions, dead ends from a
 missing ``next``) are found while building; here we look at the graph:
 unreachable nodes, loops a caller can never leave, sub-flow references,
-``return`` outside a sub-flow, and a dialled number served twice.
+``return`` outside a sub-flow, a dialled number served twice, and (in
+:mod:`router.flows.bounds`) sub-flow recursion, loops that take no key
+press and paths longer than the engine's step guard.
 """
 
 from __future__ import annotations
 
 from router.errors import Problem
 from router.flows import model as m
+from router.flows.bounds import (
+    components,
+    guard_problems,
+    recursion_problems,
+    silent_loop_problems,
+    takes_input,
+)
 from router.flows.expr import closest
 from router.flows.resume import NAME_RE
 
@@ -41,12 +50,15 @@ def _exits(node: m.Node) -> bool:
 def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
     problems: list[Problem] = []
     served: dict[str, str] = {}
+    recursion = recursion_problems(flowset.flows)
+    keyed = takes_input(flowset.flows)
     for flow in flowset.flows.values():
         problems += _unreachable(flow)
         problems += _closed_loops(flow)
+        problems += silent_loop_problems(flow, successors, keyed)
         problems += _flow_refs(flow, flowset)
         problems += _resumable(flow)
-        for dnis in flow.dnis:
+        for dnis in map(m.dialled_key, flow.dnis):  # 4008202020 and +86 400 820 2020 are one
             if dnis in served:
                 line, col = flow.positions.get("@dnis", (1, 1))
                 problems.append(
@@ -58,7 +70,9 @@ def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
                     )
                 )
             served[dnis] = flow.name
-    return problems
+    if recursion:
+        return problems + recursion
+    return problems + guard_problems(flowset.flows, successors)
 
 
 def _reachable(flow: m.Flow) -> set[str]:
@@ -96,7 +110,9 @@ def _unreachable(flow: m.Flow) -> list[Problem]:
 def _closed_loops(flow: m.Flow) -> list[Problem]:
     """Strongly connected sets of nodes with no terminal node and no edge out."""
     out = []
-    for component in _components(flow):
+    succ = lambda name: _succ(flow, name)  # noqa: E731 - a one-line successor function
+    for found in components(flow.nodes, succ):
+        component = sorted(found, key=flow.pos)
         names = set(component)
         first = component[0]
         node = flow.nodes[first]
@@ -119,46 +135,6 @@ def _closed_loops(flow: m.Flow) -> list[Problem]:
                 )
             )
     return out
-
-
-def _components(flow: m.Flow) -> list[list[str]]:
-    """Tarjan's strongly connected components, iterative (flows can be long)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    result: list[list[str]] = []
-    for root in flow.nodes:
-        if root in index:
-            continue
-        work = [(root, iter(_succ(flow, root)))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            name, it = work[-1]
-            child = next(it, None)
-            if child is None:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[name])
-                if low[name] == index[name]:
-                    comp = []
-                    while True:
-                        top = stack.pop()
-                        on_stack.discard(top)
-                        comp.append(top)
-                        if top == name:
-                            break
-                    result.append(sorted(comp, key=flow.pos))
-            elif child not in index:
-                index[child] = low[child] = len(index)
-                stack.append(child)
-                on_stack.add(child)
-                work.append((child, iter(_succ(flow, child))))
-            elif child in on_stack:
-                low[name] = min(low[name], index[child])
-    return result
 
 
 def _succ(flow: m.Flow, name: str) -> tuple[str, ...]:

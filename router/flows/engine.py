@@ -206,7 +206,7 @@ class Engine:
         if node.variable:
             out = (a.SetVars({node.variable: digits}),)
         if node.verify:
-            return state, (*out, a.Verify(digits))
+            return state, (*out, a.Verify(node.account_prefix + digits))
         return self._enter(state, out, node.next)
 
     def _input_retry(self, state: State, node: m.Input) -> Outcome:

@@ -1,9 +1,13 @@
 """Business hours: a weekly timetable, a public-holiday calendar, overrides.
 
-Holidays come from the ``holidays`` package (CN works; the official
-make-up working days are not in it, so list them under ``open``); explicit
-``closed``/``open`` dates override both, because every centre has its own
-exceptions (a company event, an extra open Saturday).
+Holidays and official make-up working days (China's adjusted weekends,
+``weekend_workdays``) come from the ``holidays`` package for the country
+and optional subdivision, so nobody hand-lists them each year. A make-up
+working day is a normal working day: it keeps the weekly hours of the
+weekday named by ``workday_hours`` (Monday unless the operator says
+otherwise), not the weekend's. Explicit ``closed``/``open`` dates override
+the calendar, because every centre has its own exceptions (a company event,
+an extra open Saturday); an ``open`` date is a working day too.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ __all__ = [
     "known_calendar",
     "parse_day_spec",
     "parse_ranges",
+    "subdivisions",
     "weekly_from",
 ]
 
@@ -40,31 +45,36 @@ class BusinessHours:
     calendar: str = ""
     closed: frozenset[date] = frozenset()
     open: frozenset[date] = frozenset()
+    subdivision: str = ""
+    workday: int = 0  # whose weekly hours make-up working days and open dates keep
 
     def is_open(self, at: datetime) -> bool:
         """True when ``at`` (naive = already local) falls in an open range."""
         local = at.astimezone(ZoneInfo(self.timezone)) if at.tzinfo else at
-        day = local.date()
-        if day in self.closed:
-            return False
-        if day not in self.open and self._holiday(day):
-            return False
-        weekday = day.weekday()
-        ranges = self.weekly.get(weekday, ())
-        if not ranges and day in self.open:
-            ranges = self.weekly.get(0, ())  # an extra open day keeps Monday's hours
         now = local.time()
-        return any(start <= now < end for start, end in ranges)
+        return any(start <= now < end for start, end in self.ranges_on(local.date()))
 
-    def _holiday(self, day: date) -> bool:
-        if not self.calendar:
-            return False
-        return day in _calendar(self.calendar, day.year)
+    def ranges_on(self, day: date) -> tuple[Range, ...]:
+        """Open ranges of a local date: closed > open > make-up working day > holiday > weekly."""
+        if day in self.closed:
+            return ()
+        if day in self.open:
+            return self.weekly.get(self.workday, ())
+        if self.calendar:
+            off, worked = _calendar(self.calendar, self.subdivision, day.year)
+            if day in worked:
+                return self.weekly.get(self.workday, ())
+            if day in off:
+                return ()
+        return self.weekly.get(day.weekday(), ())
 
 
-@lru_cache(maxsize=32)
-def _calendar(country: str, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, years=year)
+@lru_cache(maxsize=64)
+def _calendar(country: str, subdivision: str, year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(public holidays, make-up working days) of one year, as sets (cheap per-call lookups)."""
+    cal = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+    worked = frozenset(d for d in cal.weekend_workdays if d.year == year)  # holidays >= 0.48
+    return frozenset(cal), worked
 
 
 def parse_ranges(text: str) -> tuple[Range, ...]:
@@ -93,6 +103,8 @@ def _hhmm(text: str) -> time:
         raise ValueError(f"expected HH:MM, got {text.strip()!r}")
     if hour == "24" and minute == "00":
         return time(0, 0)
+    if int(hour) > 23 or int(minute) > 59:
+        raise ValueError(f"bad time {text.strip()!r}: use 00:00 to 24:00")
     return time(int(hour), int(minute))
 
 
@@ -118,6 +130,11 @@ def known_calendar(country: str) -> bool:
     except NotImplementedError:
         return False
     return True
+
+
+def subdivisions(country: str) -> frozenset[str]:
+    """The subdivision codes ``holidays`` knows for ``country`` (empty when none or unknown)."""
+    return frozenset(holidays.list_supported_countries().get(country, ()))
 
 
 def weekly_from(spec: Mapping[str, str]) -> dict[int, tuple[Range, ...]]:

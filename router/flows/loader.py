@@ -1,6 +1,8 @@
 """Loading is compiling: flow YAML -> frozen :class:`FlowSet`, or a FlowError.
 
-Every problem is collected (not just the first) with ``file:line:col``, so
+Each file is parsed with positions, validated against the typed models of
+:mod:`router.flows.spec` (the same ones the editors' JSON Schema comes
+from), then compiled. Every problem is collected (not just the first) with ``file:line:col``, so
 an operator fixes a broken edit in one pass. Nothing half-loaded escapes:
 either the whole directory compiles and passes the static checks, or
 :class:`router.errors.FlowError` is raised with every problem.
@@ -18,28 +20,85 @@ from router.flows.checks import check_flowset
 from router.flows.model import Flow, FlowSet, PromptCatalog
 from router.flows.plan import plan_for
 from router.flows.section import Section, duplicate_problems, empty, sections
+from router.flows.validate import validate_flow
 from router.yamlpos import compose
 
-__all__ = ["PROMPTS_FILE", "RESERVED_FILES", "load_catalog", "load_flows", "load_texts"]
+__all__ = [
+    "PROMPTS_FILE",
+    "RESERVED_FILES",
+    "flow_files",
+    "is_editor_file",
+    "load_catalog",
+    "load_flows",
+    "load_texts",
+    "read_text",
+]
 
 PROMPTS_FILE = "prompts.yaml"
-RESERVED_FILES = frozenset({PROMPTS_FILE, "routing.yaml"})
+RESERVED_FILES = frozenset({PROMPTS_FILE, "routing.yaml", "wallboard.yaml"})  # not flows
 
 
 def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:
     """Compile every ``*.yaml`` flow in ``directory`` (plus ``prompts.yaml``).
 
+    Editors' lock and backup files (``.#x.yaml``, ``.x.yaml``, ``x.yaml~``)
+    are not flows and are skipped; a file that cannot be read (not UTF-8, a
+    dangling link) is a located problem like any other, never a traceback.
+
     Raises:
         FlowError: with every problem found, each located in its file.
     """
-    texts = {
-        str(p): p.read_text(encoding="utf-8")
-        for p in sorted(directory.glob("*.yaml"))
-        if p.name not in RESERVED_FILES
-    }
+    problems: list[Problem] = []
+    texts: dict[str, str] = {}
+    for path in flow_files(directory):
+        text = read_text(path, problems)
+        if text is not None:
+            texts[str(path)] = text
     catalog_path = directory / PROMPTS_FILE
-    catalog_text = catalog_path.read_text(encoding="utf-8") if catalog_path.exists() else None
-    return load_texts(texts, known_queues, catalog_text, str(catalog_path))
+    catalog_text = None
+    if catalog_path.exists() or catalog_path.is_symlink():
+        catalog_text = read_text(catalog_path, problems)
+    return _compile(texts, known_queues, catalog_text, str(catalog_path), problems)
+
+
+def is_editor_file(name: str) -> bool:
+    """Lock, swap and backup files editors leave beside the one being edited."""
+    return name.startswith((".", "#")) or name.endswith("~")
+
+
+def flow_files(directory: Path) -> list[Path]:
+    """The folder's flow files, in name order (reserved and editor files left out)."""
+    return sorted(
+        p
+        for p in directory.glob("*.yaml")
+        if p.name not in RESERVED_FILES and not is_editor_file(p.name)
+    )
+
+
+def read_text(path: Path, problems: list[Problem]) -> str | None:
+    """The file's UTF-8 text, or None with a problem located at the first bad byte."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        hint = "a link whose target is gone?" if path.is_symlink() else ""
+        problems.append(Problem(str(path), 1, 0, f"cannot read the file: {why}", hint))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.append(
+            Problem(
+                str(path),
+                line,
+                col,
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                "save the file as UTF-8",
+            )
+        )
+        return None
 
 
 def load_texts(
@@ -49,7 +108,16 @@ def load_texts(
     catalog_file: str = PROMPTS_FILE,
 ) -> FlowSet:
     """Compile flows given as ``{file name: YAML text}`` (what tests and reloads use)."""
-    problems: list[Problem] = []
+    return _compile(texts, known_queues, catalog_text, catalog_file, [])
+
+
+def _compile(
+    texts: dict[str, str],
+    known_queues: frozenset[str],
+    catalog_text: str | None,
+    catalog_file: str,
+    problems: list[Problem],
+) -> FlowSet:
     catalog = PromptCatalog()
     if catalog_text is not None:
         catalog = load_catalog(catalog_text, catalog_file, problems)
@@ -90,8 +158,11 @@ def _load_one(
             Problem(file, 1, 1, "a flow file must be a mapping (flow:, start:, nodes:)")
         )
         return None
+    flow = validate_flow(file, raw, problems)
+    if flow is None:
+        return None
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return FlowBuilder(file, known, catalog, problems).build(raw, version)
+    return FlowBuilder(file, known, catalog, problems).build(raw, flow, version)
 
 
 def load_catalog(text: str, file: str, problems: list[Problem]) -> PromptCatalog:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
+from router.customers.phone import normalise_or_none
 from router.flows.expr import Condition, ValueExpr
 from router.flows.hours import BusinessHours
 
@@ -33,6 +35,7 @@ __all__ = [
     "SubFlow",
     "Transfer",
     "Voicemail",
+    "dialled_key",
 ]
 
 
@@ -78,6 +81,7 @@ class Input:
     invalid_prompt: str = ""
     variable: str = ""
     verify: bool = False
+    account_prefix: str = ""  # typed digits are an account's id without it (C + 00001)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,11 +253,32 @@ class FlowSet:
     compiled: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def for_call(self, dnis: str, script: str = "") -> Flow | None:
-        """The main flow serving this dialled number, else the one serving the script."""
-        for flow in self.flows.values():
-            if not flow.subflow and dnis and dnis in flow.dnis:
-                return flow
-        for flow in self.flows.values():
-            if not flow.subflow and script and flow.script == script:
-                return flow
-        return None
+        """The main flow listing this dialled number; with no number, the script's flow.
+
+        A number no flow lists gets no flow (the router's no-flow route), so
+        ``serves.dnis`` alone says which flow serves a number. Numbers compare
+        in normal form (:func:`dialled_key`); a ``+`` written before a number
+        that flows list only in national form (a trunk's ``+4008202020``) is
+        tolerated, as the dialplan always did.
+        """
+        if not dnis:
+            found = (f for f in self.flows.values() if not f.subflow and script == f.script)
+            return next(found, None) if script else None
+        table = cast(dict[str, Flow] | None, self.compiled.get("@numbers"))
+        if table is None:
+            table = {
+                dialled_key(d): f for f in self.flows.values() if not f.subflow for d in f.dnis
+            }
+            self.compiled["@numbers"] = table
+        key = dialled_key(dnis)
+        return table.get(key) or (table.get(key[1:]) if key.startswith("+") else None)
+
+
+def dialled_key(number: str) -> str:
+    """A dialled number in the customers' normal form (``router.customers.phone``).
+
+    Short internal extensions and other text that is no phone number stay
+    as written (stripped): they can still be listed, and never match a
+    real number by accident.
+    """
+    return normalise_or_none(number) or number.strip()

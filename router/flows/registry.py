@@ -1,8 +1,12 @@
-"""Hot reload: swap the whole flow set atomically, or keep the old one.
+"""Hot reload: compile off the event loop, swap the whole flow set atomically, or keep the old one.
 
 A call takes ``registry.current`` once and keeps that FlowSet to the end,
-so a reload never changes a call mid-way. A broken edit is logged with
-every ``file:line`` problem and the previous version keeps serving.
+so a reload never changes a call mid-way. A rejected edit (any problem, or
+any exception while reading and compiling the folder) is logged and the
+previous version keeps serving; the watcher and the SIGHUP handler live on
+until ``stop``, because once the handler is gone a SIGHUP ends the process.
+Compiling a large flow takes long enough to stall every call in flight, so
+the live router compiles in a worker thread and only swaps on the loop.
 """
 
 from __future__ import annotations
@@ -13,21 +17,25 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from watchfiles import awatch
+from watchfiles import Change, awatch
 
 from router.errors import FlowError
 from router.flows.engine import Stack
-from router.flows.loader import load_flows
+from router.flows.loader import is_editor_file, load_flows
 from router.flows.model import Flow, FlowSet
 from router.flows.resume import Resume, overflow_of, stack_of
 from router.logs import get_logger
 
-__all__ = ["KEEP_VERSIONS", "FlowRegistry"]
+__all__ = ["KEEP_VERSIONS", "WATCH_RETRY_S", "FlowRegistry"]
 
 KEEP_VERSIONS = 8
 """Flow-set versions kept for resumed calls (a reload a minute keeps 8 minutes)."""
+WATCH_RETRY_S = 1.0
+"""Pause before watching the folder again after the file watcher itself failed."""
 
 log = get_logger(__name__)
+
+Compiled = tuple[FlowSet | None, tuple[str, ...]]
 
 
 class FlowRegistry:
@@ -42,22 +50,49 @@ class FlowRegistry:
         self.last_errors: tuple[str, ...] = ()
         # Recent versions, so a call resumed after a queue timeout keeps its version.
         self._recent: dict[str, FlowSet] = {self._current.version: self._current}
+        self._asked = self._served = 0  # reload requests made / covered by a compile
+        self._lock: asyncio.Lock | None = None  # made on the loop that first uses it
+        self._tasks: set[asyncio.Task[bool]] = set()
 
     @property
     def current(self) -> FlowSet:
         return self._current
 
     def reload(self) -> bool:
-        """Load again; True when a new version is now served."""
+        """Load again on this thread; True when a new version is now served. Never raises."""
+        return self._swap(*self._compile())
+
+    async def reload_async(self) -> bool:
+        """Load again in a worker thread, then swap on the loop; never raises.
+
+        Requests that arrive while a compile runs are folded into one more
+        compile, so a burst of saves costs at most two.
+        """
+        self._asked += 1
+        wanted = self._asked
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._served >= wanted:
+                return False  # a compile that started after this request covered it
+            self._served = self._asked
+            fresh, errors = await asyncio.to_thread(self._compile)
+            return self._swap(fresh, errors)
+
+    def _compile(self) -> Compiled:
+        """The folder compiled, or None and the problems; runs on any thread."""
         try:
-            fresh = load_flows(self.directory, self._queues())
+            return load_flows(self.directory, self._queues()), ()
         except FlowError as exc:
-            self.last_errors = tuple(str(p) for p in exc.problems)
-            log.error(
-                "flows_rejected", serving=self._current.version, problems=list(self.last_errors)
-            )
+            return None, tuple(str(p) for p in exc.problems)
+        except Exception as exc:  # any failure is a rejected edit, never a crash
+            return None, (f"{self.directory}: cannot load: {type(exc).__name__}: {exc}",)
+
+    def _swap(self, fresh: FlowSet | None, errors: tuple[str, ...]) -> bool:
+        self.last_errors = errors
+        if fresh is None:
+            log.error("flows_rejected", serving=self._current.version, problems=list(errors))
             return False
-        self.last_errors = ()
         if fresh.version == self._current.version:
             return False
         old, self._current = self._current.version, fresh  # one reference swap: atomic
@@ -90,18 +125,43 @@ class FlowRegistry:
         log.info("flow_resumed", flow=resume.flow, node=resume.node, overflow=target)
         return flows, flows.flows[resume.flow], target, resume.hops, stack
 
+    def request_reload(self) -> asyncio.Task[bool]:
+        """Start a reload in the background (the SIGHUP handler); the task is kept alive."""
+        task = asyncio.get_running_loop().create_task(self.reload_async())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     async def watch(self, stop: asyncio.Event | None = None, *, files: bool = True) -> None:
         """Reload on file changes (unless ``files`` is False) and on SIGHUP until ``stop``."""
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGHUP, self.reload)
+            loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         try:
-            if not files:
-                await stop.wait()
-                return
-            async for _changes in awatch(self.directory, stop_event=stop, debounce=200):
-                self.reload()
+            while files and not stop.is_set():
+                await self._watch_files(stop)
+            await stop.wait()
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGHUP)
+            for task in tuple(self._tasks):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _watch_files(self, stop: asyncio.Event) -> None:
+        """One watching session; a failure of the watcher itself is logged and retried."""
+        try:
+            async for _changes in awatch(
+                self.directory, stop_event=stop, debounce=200, watch_filter=_flow_change
+            ):
+                await self.reload_async()
+        except Exception as exc:  # the folder may vanish; keep watching
+            log.error("flows_watch_failed", directory=str(self.directory), error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), WATCH_RETRY_S)
+
+
+def _flow_change(_change: Change, path: str) -> bool:
+    """Editors' lock and swap files never trigger a reload."""
+    return not is_editor_file(Path(path).name)

@@ -220,7 +220,7 @@ def _record(
     if state.facts.errors:
         detail = {**detail, "condition_errors": list(state.facts.errors)}
     path = tuple(
-        PathStep(v.flow, v.node, v.digits, stamps[i] if i < len(stamps) else total)
+        PathStep.of(flows, v.flow, v.node, v.digits, stamps[i] if i < len(stamps) else total)
         for i, v in enumerate(state.path)
     )
     record = FlowWalk(

@@ -12,7 +12,8 @@ Definitions (per tier and per queue; a call counts where it queued):
 
 IVR: **containment** = calls that went through the IVR (a recorded path)
 and ended there without a queue, transfer or voicemail / calls with a path.
-**Hot spots**: the most frequent (node, choice) pairs, and the **exit
+**Hot spots**: the most frequent (menu, option name) pairs (typed input
+is never a choice, and never shown), and the **exit
 points** (last node of the path) of contained calls — where self-service
 ends. **Campaigns**: calls per dialled number (DNIS).
 """
@@ -25,11 +26,13 @@ from dataclasses import dataclass, field
 
 from router.ami.records import CallRecord
 from router.customers.model import TierOrder
+from router.flows.walk import INPUT
 from router.reports.paths import parse_path
 
 __all__ = ["GroupStats", "Report", "build_report", "group_stats"]
 
 NO_TIER = "(none)"
+_NOT_CHOICES = frozenset({"", INPUT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +119,7 @@ def _ivr_figures(calls: Iterable[CallRecord]) -> _Ivr:
         if not steps:
             continue
         out.calls += 1
-        out.choices.update((s.node, s.choice) for s in steps if s.choice)
+        out.choices.update((s.node, s.choice) for s in steps if s.choice not in _NOT_CHOICES)
         if c.outcome == "ivr":
             out.contained += 1
             out.exits[steps[-1].node] += 1

@@ -10,15 +10,27 @@ both are accepted so neither side has to change for the other:
 
 Anything else yields no steps rather than an error: a report must not fail
 on one odd record.
+
+The router records a menu's choice by option name and typed input only as
+a marker (:mod:`router.flows.walk`). A record that still holds typed digits
+(written before that, or by another IVR) never shows them: an ``input``
+field, or a choice of two or more keypad characters, reads as
+:data:`~router.flows.walk.INPUT`. A single digit is an old menu choice and
+is kept.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 import orjson
 
+from router.flows.walk import INPUT
+
 __all__ = ["Step", "parse_path"]
+
+_KEYPAD_RE = re.compile(r"[0-9*#\-]+")
 
 
 class Step(NamedTuple):
@@ -52,11 +64,18 @@ def _step(item: Any) -> Step | None:
     if isinstance(item, str):
         return _from_text(item) if item.strip() else None
     if isinstance(item, dict) and item.get("node"):
-        choice = item.get("choice", item.get("digit", item.get("input", "")))
-        return Step(str(item["node"]), "" if choice is None else str(choice))
+        if item.get("input"):
+            return Step(str(item["node"]), INPUT)
+        choice = item.get("choice", item.get("digit", ""))
+        return Step(str(item["node"]), _shown("" if choice is None else str(choice)))
     return None
 
 
 def _from_text(part: str) -> Step:
     node, _, choice = part.strip().partition(":")
-    return Step(node.strip(), choice.strip())
+    return Step(node.strip(), _shown(choice.strip()))
+
+
+def _shown(choice: str) -> str:
+    """The choice as a report may show it: typed digits become the marker."""
+    return INPUT if len(choice) > 1 and _KEYPAD_RE.fullmatch(choice) else choice

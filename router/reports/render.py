@@ -77,7 +77,7 @@ def render_table(report: Report) -> str:
         f"IVR: {r.ivr_calls} calls, {r.contained} contained ({100 * r.containment:.1f} %)",
         _table(
             "Top menu choices",
-            ["node", "choice", "calls"],
+            ["menu", "option", "calls"],
             [[n, c, str(k)] for n, c, k in r.top_choices],
         ),
         _table(

@@ -9,7 +9,9 @@ scripts stay cluster-safe. The number index and the customer hashes share
 from __future__ import annotations
 
 __all__ = [
+    "AMI_LEADER_TTL_S",
     "CALLBACKS",
+    "CALLERS_KEY_PREFIX",
     "CALLS_STREAM",
     "CALLS_STREAM_MAXLEN",
     "CUSTOMER_IDS",
@@ -19,16 +21,23 @@ __all__ = [
     "IMPORT_LEASE_TTL_MS",
     "IMPORT_LIVE",
     "IMPORT_STATE",
+    "IVR_PATH_CAP",
+    "IVR_PATH_INDEX",
     "IVR_PATH_TTL_S",
+    "MASKED_SINCE",
     "QUEUE_INDEX",
     "QUEUE_KEY_PREFIX",
+    "WRITTEN_BUCKET_S",
+    "ami_leader_key",
     "callback_key",
+    "callers_key",
     "customer_key",
     "import_prefix",
     "ivr_path_key",
     "number_key",
     "queue_callers_key",
     "queue_key",
+    "written_key",
 ]
 
 PREFIX = "tl"
@@ -89,10 +98,52 @@ def callback_key(request_id: str) -> str:
     return f"{PREFIX}:callback:{request_id}"
 
 
-# IVR paths reported by the router before the call's hangup ({k}: call family)
-IVR_PATH_TTL_S = 6 * 3600  # a path waits this long for its call's hangup
+# The calls family: everything the AMI writer's one script touches lives in
+# the slot of CALLS_STREAM itself (hash tag "{tl:calls}" hashes like the key
+# "tl:calls"), so the script stays cluster-safe without renaming the stream.
+_CALLS_TAG = f"{{{CALLS_STREAM}}}"
+
+# IVR paths reported by the router before the call's hangup. Bounded twice:
+# a TTL of the longest call we expect (queue wait + talk), and a cap on how
+# many wait at once (oldest evicted first), so paths that no listener
+# consumes cannot pile up (~730 bytes each).
+IVR_PATH_TTL_S = 2 * 3600
+IVR_PATH_CAP = 150_000  # ~145 MB at most (~950 B per path with its index entry)
+IVR_PATH_INDEX = f"{_CALLS_TAG}:ivrpaths"  # ZSET path key -> time written
 
 
 def ivr_path_key(uniqueid: str) -> str:
     """STRING: IVR path JSON the router reported for a call still in progress."""
-    return f"{PREFIX}:{{k}}:ivrpath:{uniqueid}"
+    return f"{_CALLS_TAG}:ivrpath:{uniqueid}"
+
+
+# Full calling numbers: the stream keeps them masked; HASH per UTC day of the
+# record, stream id -> number, expiring with the records' retention.
+CALLERS_KEY_PREFIX = f"{_CALLS_TAG}:callers:"
+MASKED_SINCE = f"{_CALLS_TAG}:masked_since"  # first stream id written with a masked caller
+
+
+def callers_key(day: str) -> str:
+    """HASH stream id -> full calling number of the records of ``day`` (YYYYMMDD, UTC)."""
+    return f"{CALLERS_KEY_PREFIX}{day}"
+
+
+WRITTEN_BUCKET_S = 600  # a retry within 10-20 min of a lost reply is recognised
+
+
+def written_key(bucket: int) -> str:
+    """HASH uniqueid -> 1 for the records written in 10-minute ``bucket`` (kept 20 min).
+
+    Makes the writer's retries idempotent: a batch Redis ran after the writer
+    gave up waiting for it (write timeout) is not written twice.
+    """
+    return f"{_CALLS_TAG}:written:{bucket}"
+
+
+# AMI listener election (one listener per Asterisk site)
+AMI_LEADER_TTL_S = 15.0  # a dead leader is replaced within this
+
+
+def ami_leader_key(site: str) -> str:
+    """STRING: token of the router whose AMI listener serves ``site``."""
+    return f"{PREFIX}:ami:leader:{site}"

@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from router import service
 from router.settings import Settings
@@ -17,12 +18,18 @@ IVR = Path(__file__).resolve().parents[2] / "ivr_flows"
 
 
 @asynccontextmanager
-async def serving(flows_dir: Path, redis_url: str) -> AsyncIterator[Settings]:
-    """Run ``service.run`` on ``flows_dir`` (with the shipped routing.yaml) until the block ends."""
+async def serving(flows_dir: Path, redis_url: str, **overrides: Any) -> AsyncIterator[Settings]:
+    """Run ``service.run`` on ``flows_dir`` (with the shipped routing.yaml) until the block ends.
+
+    ``overrides`` are further ``Settings`` fields (``drain_s=0.2``).
+    """
     if not (flows_dir / "routing.yaml").exists():
         shutil.copy(IVR / "routing.yaml", flows_dir / "routing.yaml")
     settings = Settings(
-        agi_port=free_port(), flows_dir=flows_dir, routing_config=flows_dir / "routing.yaml"
+        agi_port=free_port(),
+        flows_dir=flows_dir,
+        routing_config=flows_dir / "routing.yaml",
+        **overrides,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(settings, redis_url, stop))

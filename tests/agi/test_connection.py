@@ -17,7 +17,7 @@ import asyncio
 
 import pytest
 
-from router.agi.connection import AGIConnection
+from router.agi.connection import FORGED_END, AGIConnection
 from router.agi.double import environment
 from router.agi.session import AGISession, AGITimeouts
 from router.errors import AGIProtocolError, AGITimeoutError, CallHungUp
@@ -124,6 +124,47 @@ class TestEnvironment:
         h.conn.data_received(b"agi_network: yes\nGET VARIABLE X\nagi_")
         assert h.conn.closed
         assert "not an AGI environment line" in h.conn.failure
+
+
+class TestForgedEnvironment:
+    """A blank line in caller text ends the environment early (docs/agi.md, issue 11.1)."""
+
+    FORGED = environment("13900001111", name="x\nagi_callingpres: 0\n")
+
+    async def test_tail_in_the_same_segment_starts_no_call(self) -> None:
+        """Asterisk's own lines right after the forged blank line: no env is handed on."""
+        h = Harness()
+        h.conn.data_received("".join(f"{line}\n" for line in self.FORGED).encode())
+        assert h.envs == []
+        assert h.conn.closed
+        assert h.conn.failure == FORGED_END
+
+    async def test_tail_after_the_first_command_fails_it(self) -> None:
+        """The tail arriving later fails the command in flight instead of passing for a reply."""
+        h = Harness()
+        text = "".join(f"{line}\n" for line in self.FORGED)
+        forged, _, tail = text.partition("agi_callingpres: 0\n\n")
+        h.conn.data_received((forged + "agi_callingpres: 0\n\n").encode())
+        assert len(h.envs) == 1
+        session = AGISession(h.conn, h.envs[0], h.timeouts)
+        task = asyncio.create_task(session.set_var("X", "1"))
+        await settle()
+        h.conn.data_received(tail.encode())
+        with pytest.raises(AGIProtocolError, match="forged environment"):
+            await task
+        assert h.conn.closed
+
+
+class TestPeerAdmission:
+    async def test_refused_peer_is_aborted_before_reading(self) -> None:
+        """A peer the filter refuses is aborted in connection_made and flagged as refused."""
+        conn = AGIConnection(lambda c, e: None, lambda c: None, 1.0, admit=lambda host: False)
+        transport = FakeTransport(conn)
+        conn.connection_made(transport)
+        assert conn.refused
+        assert conn.closed
+        assert transport.closing
+        assert transport.written == []
 
 
 class TestOneCommandInFlight:

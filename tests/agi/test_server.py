@@ -142,7 +142,11 @@ class TestRobustness:
         assert all(data == b"" for data in closed)
         for _, writer in idle:
             writer.close()
-        assert len(logs.events("agi.bad_session")) == 2000
+        assert server.stats["bad_sessions"] == 2000  # every one counted...
+        assert len(logs.events("agi.bad_session")) == server.warnings.burst  # ...few logged
+        server.warnings.flush(force=True)
+        [summary] = logs.events("log.suppressed")
+        assert summary["suppressed"] == 2000 - server.warnings.burst
 
     async def test_slow_asterisk_hits_our_command_deadline(
         self, server: AGIServer, logs: LogCapture

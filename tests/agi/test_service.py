@@ -75,7 +75,7 @@ class TestService:
         assert v["TIERLINE_OFFERS"] == "5G Unlimited"
         path = await redis_client.get(keys.ivr_path_key(UNIQUEID))
         assert path is not None
-        assert '"node":"menu","choice":"1"' in path
+        assert '"node":"menu","choice":"billing"' in path  # option name, not the digit
 
     async def test_unserved_number_goes_to_the_policy(self, running: Settings) -> None:
         """A dialled number no flow serves still gets a route from the policy."""

@@ -31,6 +31,7 @@ class FakeAMI:
         self.mute = False  # half-open: read actions, answer nothing
         self.drop_on: set[str] = set()  # actions that make the server drop the link unanswered
         self.queue_status: list[dict[str, str]] = []
+        self.unknown_actions: set[str] = set()  # e.g. QueueStatus with app_queue not loaded
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
 
@@ -124,6 +125,15 @@ class FakeAMI:
     def _reply(self, action: dict[str, str]) -> bytes:  # noqa: PLR0911 - one branch per action
         aid = action.get("ActionID", "")
         name = action.get("Action")
+        if name in self.unknown_actions:  # as Asterisk 22 answers an unregistered action
+            return frame(
+                {
+                    "Response": "Error",
+                    "ActionID": aid,
+                    "Message": f"Invalid/unknown command: {name}. Use Action: ListCommands"
+                    " to show available commands.",
+                }
+            )
         if name == "Login":
             if action.get("Secret") != self.secret:
                 return frame(

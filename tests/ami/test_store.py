@@ -116,10 +116,12 @@ class TestCallsStream:
         for frame in _frames(ROUTED_CALL):
             delta = apply(state, frame, 100.0)
             await writer.write(state, delta, 100.0)
-        [(_, fields)] = await redis_client.xrange(keys.CALLS_STREAM)
+        [(entry, fields)] = await redis_client.xrange(keys.CALLS_STREAM)
         rec = from_fields(fields)
+        [day] = [k async for k in redis_client.scan_iter(match=f"{keys.CALLERS_KEY_PREFIX}*")]
+        assert await redis_client.hget(day, entry) == "13800138000", "full number beside it"
         assert (rec.caller, rec.dnis, rec.customer, rec.tier, rec.priority) == (
-            "13800138000",
+            "138****8000",
             "4008001234",
             "C42",
             "vip",

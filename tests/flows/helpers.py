@@ -50,3 +50,18 @@ def customer(
         lifecycle=Lifecycle(lifecycle),
         offers=offers,
     )
+
+
+def big_flow(chains: int = 260, depth: int = 18) -> str:
+    """A ~5,000-node flow (``chains`` x ``depth`` set nodes behind one branch) for load tests."""
+    lines = ["flow: big", 'serves: {dnis: ["900"]}', "start: pick", "nodes:"]
+    lines += ["  pick:", "    type: branch", "    cases:"]
+    for i in range(chains):
+        lines += [f'      - when: call.dnis == "{i}"', f"        goto: c{i}_0"]
+    lines.append("    default: c0_0")
+    for i in range(chains):
+        for j in range(depth):
+            nxt = f"c{i}_{j + 1}" if j + 1 < depth else f"q{i}"
+            lines.append(f"  c{i}_{j}: {{type: set, vars: {{TL_STEP: '{j}'}}, next: {nxt}}}")
+        lines.append(f"  q{i}: {{type: queue, service: billing}}")
+    return "\n".join(lines) + "\n"

@@ -47,6 +47,28 @@ class TestCheck:
         assert result.exit_code == 1
         assert "unknown queue 'tech'" in result.output
 
+    def test_unreadable_file_is_located_and_lock_files_ignored(self, tmp_path: Path) -> None:
+        """A non-UTF-8 flow is reported at its path and byte; an editor's lock link is skipped."""
+        target = tmp_path / "flows"
+        shutil.copytree(SHIPPED, target)
+        (target / ".#telecom.yaml").symlink_to(target / "user@host.99:1700000000")
+        (target / "latin1.yaml").write_bytes(b"# caf\xe9\nflow: latin1\n")
+        result = invoke("check", str(target), *QUEUES)
+        assert result.exit_code == 1, result.output
+        assert "latin1.yaml:1:6: not UTF-8 text (byte 0xe9)" in result.output
+        assert ".#telecom" not in result.output
+        assert "Traceback" not in result.output
+        (target / "latin1.yaml").unlink()
+        assert invoke("check", str(target), *QUEUES).exit_code == 0
+
+
+class TestSchemaCommand:
+    def test_schema_command_prints_the_committed_schema(self) -> None:
+        """tierline flows schema prints exactly ivr_flows/flow.schema.json."""
+        result = invoke("schema")
+        assert result.exit_code == 0, result.output
+        assert result.output == (SHIPPED / "flow.schema.json").read_text(encoding="utf-8")
+
 
 class TestTraceGraph:
     def test_trace_after_hours_callback(self) -> None:

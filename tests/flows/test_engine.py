@@ -292,22 +292,20 @@ class TestEngineContract:
         assert engine.step(state, a.Digits("1")) == (state, ())
 
     def test_loop_guard(self) -> None:
-        """A loop whose exit never opens is cut by the step budget."""
+        """A caller who keeps choosing 'again' is cut by the step budget.
+
+        (A loop that takes no key press cannot reach the engine: flows check rejects it.)
+        """
         text = """\
         flow: main
         serves: {dnis: ["100"]}
         start: a
         nodes:
-          a:
-            type: branch
-            cases:
-              - when: customer.tier == "nobody"
-                goto: out
-            default: b
-          b: {type: set, vars: {X: "1"}, next: a}
+          a: {type: play, prompts: [hello], next: m}
+          m: {type: menu, prompt: menu, options: {"1": a, "2": out}, fallback: out}
           out: {type: hangup}
         """
-        t = trace_call(flows(text), "main", call(), None, [])
+        t = trace_call(flows(text), "main", call(), None, ["1"] * 300)
         assert t.state.result == a.HangUp("loop_guard")
 
 

@@ -10,6 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "router" / "flows"
 PURE = ["actions", "build", "checks", "engine", "expr", "graph", "hours", "loader", "model"]
 PURE += ["fastpath", "fields", "plan", "walk", "resume", "section", "trace"]
+PURE += ["bounds", "spec", "validate"]
 FORBIDDEN = {"asyncio", "redis", "socket", "watchfiles", "panoramisk", "router.flows.runner"}
 
 

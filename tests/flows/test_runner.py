@@ -121,7 +121,7 @@ class TestRunner:
         )
         assert record.outcome == "queue"
         assert [s.node for s in record.path] == ["menu", "billing"]
-        assert record.path[0].digits == "1"
+        assert record.path[0].choice == "billing"  # the option's name, not the digit
         assert record.flow_version
         assert record.flowset_version == record.as_dict()["flowset_version"] != ""
         assert record.as_dict()["flow"] == "main"

@@ -162,7 +162,7 @@ class TestSyntax:
         found = problems(
             HEAD + "  a: {type: play, prompts: [hello], nxt: b, next: b}\n  b: {type: hangup}\n"
         )
-        only(found, "f0.yaml:5:", "unknown field 'nxt' in play node (did you mean 'next'?)")
+        only(found, "f0.yaml:5:37", "unknown key 'nxt' in play node 'a' (did you mean 'next'?)")
 
     def test_all_problems_at_once(self) -> None:
         """Several problems in one file are all reported, sorted by line."""
@@ -203,20 +203,27 @@ class TestShapeGuards:
 
 
 class TestSchema:
-    def test_schema_matches_loader(self) -> None:
-        """The published JSON Schema lists exactly the fields the loader accepts."""
-        import json
+    def test_committed_schema_is_generated_from_the_models(self) -> None:
+        """ivr_flows/flow.schema.json is exactly what the loader's models generate."""
         from pathlib import Path
 
-        from router.flows.build import TOP_FIELDS
-        from router.flows.nodes import NODE_FIELDS
+        from router.flows.spec import schema_text
 
         path = Path(__file__).resolve().parents[2] / "ivr_flows" / "flow.schema.json"
-        schema = json.loads(path.read_text())
-        assert set(schema["properties"]) == TOP_FIELDS
-        for kind, fields in NODE_FIELDS.items():
-            props = set(schema["$defs"][f"{kind}_node"]["properties"])
-            assert props == fields | {"type", "note"}, kind
+        assert path.read_text(encoding="utf-8") == schema_text(), (
+            "regenerate: tierline flows schema > ivr_flows/flow.schema.json"
+        )
+
+    def test_schema_rejects_what_the_loader_rejects(self) -> None:
+        """Unknown keys and mistyped values are closed in the schema, as in the loader."""
+        from router.flows.spec import schema
+
+        generated = schema()
+        assert generated["additionalProperties"] is False
+        play = generated["$defs"]["Play"]
+        assert play["additionalProperties"] is False
+        assert play["properties"]["interruptible"]["type"] == "boolean"
+        assert set(generated["required"]) == {"flow", "start", "nodes"}
 
 
 class TestMore:
@@ -234,6 +241,82 @@ class TestMore:
             "nodes:\n  a: {type: queue, service: billing, hours: ofice, closed: b}\n"
             "  b: {type: hangup}\n"
         )
-        found = problems(text)
-        only(found, "f0.yaml:6:13", "hours 'office'")
-        only(found, "f0.yaml:8:", "unknown hours 'ofice'")
+        only(problems(text), "f0.yaml:6:19", "hours 'office': weekly.mon: bad time '25:00'")
+        only(problems(text.replace("25:00", "20:00")), "f0.yaml:8:", "unknown hours 'ofice'")
+
+
+SUB = """\
+flow: {name}
+subflow: true
+start: s
+nodes:
+  s: {{type: subflow, flow: {calls}, next: r}}
+  r: {{type: return}}
+"""
+
+
+class TestBounds:
+    def test_subflow_recursion(self) -> None:
+        """Two sub-flows calling each other are rejected at the first caller's flow: field."""
+        main = HEAD + "  a: {type: subflow, flow: one, next: b}\n  b: {type: hangup}\n"
+        one, two = SUB.format(name="one", calls="two"), SUB.format(name="two", calls="one")
+        found = problems(main, one, two)
+        only(found, "f1.yaml:5:", "sub-flow recursion: one -> two -> one")
+
+    def test_subflow_calling_itself(self) -> None:
+        """A sub-flow calling itself is recursion too."""
+        main = HEAD + "  a: {type: subflow, flow: one, next: b}\n  b: {type: hangup}\n"
+        found = problems(main, SUB.format(name="one", calls="one"))
+        only(found, "f1.yaml:5:28", "sub-flow recursion: one -> one")
+
+    def test_loop_without_key_press(self) -> None:
+        """A branch/set loop with an exit that never reopens is rejected at its first node."""
+        found = problems(
+            HEAD + "  a:\n    type: branch\n    cases:\n      - when: customer.tier == 'x'\n"
+            "        goto: out\n    default: b\n"
+            "  b: {type: set, vars: {X: '1'}, next: a}\n  out: {type: hangup}\n"
+        )
+        only(found, "f0.yaml:5:3", "loop that waits for no key press: a -> b")
+
+    def test_prompt_loop_without_key_press(self) -> None:
+        """Playing prompts in a circle until a condition changes never ends: nothing changes."""
+        found = problems(
+            HEAD + "  a: {type: play, prompts: [hello], next: b}\n"
+            "  b:\n    type: branch\n    cases: [{when: 'queues.sales.agents_available > 0',"
+            " goto: q}]\n    default: a\n  q: {type: queue, service: sales}\n"
+        )
+        only(found, "f0.yaml:5:3", "loop that waits for no key press: a -> b")
+
+    def test_menu_loop_is_allowed(self) -> None:
+        """'Press 1 to hear it again' loops through a key press: accepted."""
+        flows(
+            HEAD + "  a: {type: play, prompts: [hello], next: m}\n"
+            "  m: {type: menu, prompt: menu, options: {'1': a, '2': q}, fallback: q}\n"
+            "  q: {type: queue, service: sales}\n"
+        )
+
+    def test_path_longer_than_guard(self) -> None:
+        """A chain of 250 set nodes before any end is rejected: every call hits the guard."""
+        text = HEAD.replace("start: a", "start: n0") + chain(250) + "  n250: {type: hangup}\n"
+        only(problems(text), "f0.yaml:5:3", "every call through node 'n0' visits at least 251")
+
+    def test_long_path_counts_subflow_steps(self) -> None:
+        """Nodes walked inside a sub-flow count towards the guard too."""
+        sub = "flow: long\nsubflow: true\nstart: n0\nnodes:\n" + chain(150)
+        sub += "  n150: {type: return}\n"
+        main = (
+            HEAD + "  a: {type: subflow, flow: long, next: b}\n"
+            "  b: {type: subflow, flow: long, next: c}\n  c: {type: hangup}\n"
+        )
+        only(problems(main, sub), "f0.yaml:5:3", "every call through node 'a' visits at least")
+
+    def test_long_but_within_guard(self) -> None:
+        """A 150-node chain is long but within the guard: accepted."""
+        flows(HEAD.replace("start: a", "start: n0") + chain(150) + "  n150: {type: hangup}\n")
+
+
+def chain(length: int) -> str:
+    """Set nodes n0 -> n1 -> ... -> n<length> (the last one left to the caller)."""
+    return "".join(
+        f"  n{i}: {{type: set, vars: {{X: '{i}'}}, next: n{i + 1}}}\n" for i in range(length)
+    )

@@ -114,7 +114,7 @@ class TestExtensionsConf:
         text = (CONF_DIR / "extensions.conf").read_text()
         assert "TIERLINE_AGI=agi://127.0.0.1:4573/inbound" in text
         assert "hagi://" in text
-        agi = text.index("AGI(${TIERLINE_AGI})")
+        agi = text.index("AGI(${TIERLINE_AGI},${TIERLINE_DNIS})")
         prio = text.index("Set(QUEUE_PRIO=${FILTER(0-9,${TIERLINE_PRIO})})")
         assert agi < prio < text.index("Queue(${TL_QUEUE},")
 
@@ -197,7 +197,31 @@ class TestDialplanFilters:
         text = (CONF_DIR / "extensions.conf").read_text()
         for status in RESUME_STATUSES:
             assert f'$["${{QUEUESTATUS}}" = "{status}"]?resume,1)' in text
-        assert "AGI(${TIERLINE_AGI}?resume=${TL_RESUME})" in text
+        assert "AGI(${TIERLINE_AGI}?resume=${TL_RESUME},${TIERLINE_DNIS})" in text
+
+    def test_dialled_number_reaches_the_router(self) -> None:
+        """Both DID patterns pass ${EXTEN} into tierline-route, which hands it to the AGI."""
+        text = (CONF_DIR / "extensions.conf").read_text()
+        inbound = text[text.index("[tierline-inbound]") : text.index("[tierline-route]")]
+        for pattern in ("_X.", "_+X."):
+            start = inbound.index(f"exten => {pattern},1,")
+            body = inbound[start : inbound.index("Hangup()", start)]
+            assert "Gosub(tierline-route,s,1(${EXTEN}))" in body, pattern
+        route = text[text.index("[tierline-route]") :]
+        assert route.index("Set(TIERLINE_DNIS=") < route.index(
+            "AGI(${TIERLINE_AGI},${TIERLINE_DNIS})"
+        )
+
+    def test_dialled_number_filter(self) -> None:
+        """A DID with or without + passes unchanged; dialplan syntax does not pass at all."""
+        allowed = filter_of("ARG1", "TIERLINE_DNIS")
+        for number in ("4008202020", "+4008202020", "+864008202020"):
+            assert asterisk_filter(allowed, number) == number
+        assert [
+            c for c in [*INJECTION, "?", "=", "/", "@", "-"] if asterisk_filter(allowed, c)
+        ] == []
+        text = (CONF_DIR / "extensions.conf").read_text()
+        assert "$[${LEN(${TIERLINE_DNIS})} = ${LEN(${ARG1})}]?${TIERLINE_DNIS}:)" in text
 
 
 class TestManagerConf:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from router.cli import cli
@@ -71,6 +72,39 @@ class TestSimulateCommand:
         res = CliRunner().invoke(cli, ["simulate", path])
         assert res.exit_code == 1
         assert f"{path}:9" in res.output
+
+    def test_one_replication_prints_valid_json(self, tmp_path: Path) -> None:
+        """-n 1 has no confidence interval: null in JSON, never the invalid NaN."""
+        res = CliRunner().invoke(
+            cli, ["simulate", scenario(tmp_path), "-n", "1", "--workers", "1", "--json"]
+        )
+        assert res.exit_code == 0, res.output
+
+        def no_nan(token: str) -> float:
+            raise AssertionError(f"{token} in JSON output")
+
+        data = json.loads(res.output, parse_constant=no_nan)
+        assert data["vip"]["service_level"]["ci95"] is None
+        assert data["vip"]["service_level"]["mean"] is not None
+        out = tmp_path / "out"
+        text = CliRunner().invoke(
+            cli, ["simulate", scenario(tmp_path), "-n", "1", "--workers", "1", "--out", str(out)]
+        )
+        assert text.exit_code == 0, text.output
+        assert "(1 run)" in text.output
+        assert "(1 run)" in (out / "report.html").read_text()
+
+    @pytest.mark.parametrize(
+        "args",
+        [["simulate", "-n", "0"], ["simulate", "--workers", "0"], ["plan", "-n", "0"],
+         ["plan", "--workers", "0"], ["plan", "--rounds", "-1"]],
+    )  # fmt: skip
+    def test_counts_below_one_are_usage_errors(self, tmp_path: Path, args: list[str]) -> None:
+        """-n 0 / --workers 0 name the option and exit 2, never a traceback."""
+        res = CliRunner().invoke(cli, [args[0], scenario(tmp_path), *args[1:]])
+        assert res.exit_code == 2, res.output
+        assert "Invalid value for" in res.output
+        assert res.exception is None or isinstance(res.exception, SystemExit)
 
     def test_same_seed_same_json(self, tmp_path: Path) -> None:
         """Same seed -> identical output; the process pool does not change numbers."""

@@ -201,6 +201,7 @@ class TestInSimulation:
         assert np.array_equal(a.wait, b.wait, equal_nan=True)
         assert not np.array_equal(a.arrive, c.arrive)
 
+    @pytest.mark.slow
     def test_queue_behind_the_flow_agrees_with_erlang_a(
         self, flows_dir: Path, pool: ProcessPoolExecutor
     ) -> None:
@@ -308,3 +309,35 @@ class TestScenarioFlows:
         assert lanes_of["blacklisted"] <= {"restricted"}
         endings = {IVR_ENDINGS[i] for i in log.ivr_ending[log.outcome == IVR_ENDED]}
         assert {"callback", "hangup", "caller_hangup"} <= endings
+
+
+class TestWorkersElsewhere:
+    def test_a_worker_in_another_directory_gets_the_same_flows(
+        self, flows_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The flows directory travels as an absolute path (a Dask worker's cwd differs)."""
+        import pickle
+
+        monkeypatch.chdir(flows_dir.parent)
+        sc = parse_scenario(SCENARIO, "s.yaml", Path("."))  # relative, as `simulate s.yaml` gives
+        blob = pickle.dumps(sc.model.ivr)
+        elsewhere = tmp_path / "worker"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)
+        walk = pickle.loads(blob)
+        assert set(walk.engine.flows.flows) == set(sc.model.ivr.engine.flows.flows) != set()
+
+    def test_a_missing_flows_directory_on_a_worker_is_an_error(
+        self, flows_dir: Path, tmp_path: Path
+    ) -> None:
+        """Never a silent simulation without the IVR."""
+        import pickle
+        import shutil
+
+        copy = tmp_path / "copied_flows"
+        shutil.copytree(flows_dir, copy)
+        sc = parse_scenario(SCENARIO.replace("flows: flows", f"flows: {copy}"), "s.yaml", tmp_path)
+        blob = pickle.dumps(sc.model.ivr)
+        shutil.rmtree(copy)
+        with pytest.raises(FileNotFoundError, match="not on this worker"):
+            pickle.loads(blob)

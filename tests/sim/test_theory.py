@@ -131,3 +131,28 @@ class TestPriorityWaits:
     def test_saturated_low_class(self) -> None:
         """A class beyond total capacity has an infinite wait."""
         assert priority_waits(2, [0.005, 0.01], 180)[1] == math.inf
+
+
+class TestErlangAEdges:
+    def test_no_traffic(self) -> None:
+        """Load 0 is a quiet night, not a math domain error: nobody waits."""
+        r = erlang_a(3, 0.0, 180.0, 60.0, 20.0)
+        assert (r.p_wait, r.p_abandon, r.service_level, r.mean_queue) == (0.0, 0.0, 1.0, 0.0)
+
+    def test_overload_with_huge_patience_is_not_truncated(self) -> None:
+        """Arrivals twice what 10 agents serve: half the callers abandon (fluid limit),
+        where the old truncated chain claimed 0.4 %."""
+        r = erlang_a(10, 1.0, 20.0, 1e9, 20.0)
+        assert r.p_abandon == pytest.approx(0.5, rel=1e-9)
+        assert r.service_level == 0.0
+        assert r.mean_queue == pytest.approx(0.5e9, rel=1e-9)
+
+    def test_fluid_limit_agrees_with_the_exact_chain_where_both_apply(self) -> None:
+        """At a queue of 50,000 (exact chain still feasible) the fluid figures match
+        the exact ones to 1e-4 relative: the switch between them is seamless."""
+        from simulator.theory import _fluid_overload
+
+        exact = erlang_a(10, 1.0, 20.0, 1e5, 20.0)
+        fluid = _fluid_overload(10, 1.0, 1 / 20.0, 1e-5)
+        for name in ("p_abandon", "asa", "mean_queue"):
+            assert getattr(fluid, name) == pytest.approx(getattr(exact, name), rel=1e-4), name

@@ -21,6 +21,10 @@ from simulator.stats import Estimate
 from simulator.theory import erlang_a, erlang_c, erlang_c_asa, erlang_c_sl, priority_waits
 from tests.sim.conftest import TierPolicy
 
+# Long statistical runs: ./test.sh -m "not slow" skips them; CI runs them. Their fixtures
+# simulate hundreds of thousands of calls, so they get more than the suite's 120 s.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
 SL_T = 0.2
 
 
