@@ -14,12 +14,11 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from router.cli.store_url import redis_option, store_url
+from router.cli.store_url import cli_settings, redis_option, store_url
 from router.customers.model import LookupResult, TierOrder
 from router.customers.store import RedisCustomerStore
 from router.errors import StoreError
 from router.logs import mask_number
-from router.settings import Settings
 from router.storage.client import bulk_client
 
 __all__ = ["customers"]
@@ -53,7 +52,7 @@ def _encoding(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 @click.option(
     "--routing",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="routing.yaml whose tiers rows may use (default: $TIERLINE_ROUTING_CONFIG).",
+    help="routing.yaml whose tiers rows may use (default: the routing_config setting).",
 )
 @redis_option
 def import_cmd(
@@ -77,7 +76,7 @@ def _tiers(routing: Path | None) -> TierOrder:
     """The tiers of the routing config the router itself loads."""
     from router.policy import load_routing
 
-    path = routing or Settings.from_env().routing_config
+    path = routing or cli_settings().routing_config
     if not path.is_file():
         raise click.UsageError(f"routing config {path} not found: pass --routing PATH")
     return load_routing(path).tier_order

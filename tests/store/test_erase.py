@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+import redis
 from click.testing import CliRunner
 from redis.asyncio import Redis
 
@@ -114,6 +115,21 @@ class TestCli:
         shown = CliRunner().invoke(cli, ["customers", "show", "13800138000"], env=env)
         assert shown.exit_code == 1
         assert "138****8000" in shown.stderr
+
+    def test_erase_reaches_the_call_records(
+        self, store: RedisCustomerStore, redis_url: str
+    ) -> None:
+        """The shipped step: a call record holding the erased customer's number loses it."""
+        with redis.Redis.from_url(redis_url, decode_responses=True) as r:
+            r.xadd(keys.CALLS_STREAM, {"uniqueid": "1.1", "caller": "13800138000"})
+            r.xadd(keys.CALLS_STREAM, {"uniqueid": "1.2", "caller": "13900001111"})
+            result = CliRunner().invoke(
+                cli, ["customers", "erase", "C1", "--yes"], env={"REDIS_URL": redis_url}
+            )
+            assert result.exit_code == 0, result.output
+            assert "pseudonymised 1 call records" in result.stdout
+            callers = [f["caller"] for _, f in r.xrange(keys.CALLS_STREAM)]
+        assert callers == ["13900001111"]
 
     def test_erase_without_records_step_says_so(
         self, store: RedisCustomerStore, redis_url: str, monkeypatch: pytest.MonkeyPatch
