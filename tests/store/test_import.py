@@ -281,3 +281,14 @@ class TestEncoding:
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 2
         assert "unknown encoding 'gbq'" in result.stderr
+
+
+def test_store_down_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """An import against a store that is not there ends with an error line, exit 1."""
+    path = write(tmp_path, GOOD)
+    result = CliRunner().invoke(
+        cli, ["customers", "import", str(path)], env={"REDIS_URL": "redis://127.0.0.1:1/0"}
+    )
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("error: the customer store failed:")
