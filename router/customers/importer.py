@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -61,9 +62,21 @@ async def import_path(
         store = RedisCustomerStore(client)
         async with ImportTransaction(client, uuid.uuid4().hex[:16]).lease() as tx:
             with tempfile.TemporaryFile() as spool:
-                report = await _validate(store, path, tiers, spool, encoding)
+                seen = await tx.version()
+                report, first = await _validate(
+                    store,
+                    tx,
+                    path,
+                    spool,
+                    tiers=tiers,
+                    encoding=encoding,
+                    skip_invalid=skip_invalid,
+                )
                 if report.ok or skip_invalid:
-                    report.written = await _publish(tx, path, spool, report, skip_invalid)
+                    attempt = _Attempt(seen, *first)
+                    report.written = await _publish(
+                        tx, path, spool, report, attempt, skip_invalid=skip_invalid
+                    )
         return report
     finally:
         await client.aclose()
@@ -83,6 +96,7 @@ class _Validator:
         self.seen_ids: dict[str, int] = {}
         self.seen_numbers: dict[str, tuple[str, int]] = {}
         self.pending: list[tuple[int, str, str]] = []  # (line, customer_id, number)
+        self.bad_lines: set[int] = set()
 
     def add(self, line: int, cid: str, phones: str) -> None:
         """Note a valid row; a clash with an earlier row is a problem on this line."""
@@ -109,45 +123,97 @@ class _Validator:
 
     def problem(self, line: int, field: str, message: str) -> None:
         self.report.problems.append(_problem(self.path, line, RowError(field, message)))
+        self.bad_lines.add(line)
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """A staging pass: the store version it started from, what it staged and refused."""
+
+    seen: str
+    staged: int
+    conflicts: list[Problem]
 
 
 async def _validate(
-    store: RedisCustomerStore, path: Path, tiers: TierOrder, spool: IO[bytes], encoding: str
-) -> ImportReport:
-    """Every row checked; good rows spooled (a row found bad later is skipped by its line)."""
+    store: RedisCustomerStore,
+    tx: ImportTransaction,
+    path: Path,
+    spool: IO[bytes],
+    *,
+    tiers: TierOrder,
+    encoding: str,
+    skip_invalid: bool,
+) -> tuple[ImportReport, tuple[int, list[Problem]]]:
+    """Every row checked and spooled; good chunks staged meanwhile (staging is invisible).
+
+    Staging a chunk while the next one is validated hides the write behind
+    the validation; a file with a bad row is thrown away whole (unless
+    ``--skip-invalid``), and the spool serves a second staging pass if the
+    store changed meanwhile. Returns the report and (rows staged, conflicts).
+    """
     v = _Validator(store, path)
-    for chunk in checked_chunks(path, tiers, encoding=encoding):
-        v.report.rows += chunk.rows
-        for line, errors in chunk.bad:
-            v.report.problems.extend(_problem(path, line, e) for e in errors)
-        spool.write(chunk.spool)
-        for line, cid, phones in chunk.good:
-            v.add(line, cid, phones)
-        await v.check_store()
-    await v.check_store(force=True)
+    staged, conflicts = 0, list[Problem]()
+    in_flight: asyncio.Task[tuple[int, list[Problem]]] | None = None
+    try:
+        for chunk in checked_chunks(path, tiers, encoding=encoding):
+            v.report.rows += chunk.rows
+            for line, errors in chunk.bad:
+                v.report.problems.extend(_problem(path, line, e) for e in errors)
+                v.bad_lines.add(line)
+            spool.write(chunk.spool)
+            for line, cid, phones in chunk.good:
+                v.add(line, cid, phones)
+            await v.check_store(force=True)
+            staged, conflicts = await _collect(in_flight, staged, conflicts)
+            in_flight = None
+            if v.report.ok or skip_invalid:
+                lines = chunk.spool.splitlines(keepends=True)
+                in_flight = asyncio.create_task(_stage(tx, path, lines, set(v.bad_lines)))
+        staged, conflicts = await _collect(in_flight, staged, conflicts)
+        in_flight = None
+    finally:
+        if in_flight:
+            in_flight.cancel()
+            await asyncio.wait([in_flight])
     v.report.problems.sort(key=lambda p: p.line)
-    return v.report
+    return v.report, (staged, conflicts)
+
+
+async def _collect(
+    task: asyncio.Task[tuple[int, list[Problem]]] | None, staged: int, conflicts: list[Problem]
+) -> tuple[int, list[Problem]]:
+    if task is None:
+        return staged, conflicts
+    more, refused = await task
+    return staged + more, conflicts + refused
 
 
 async def _publish(
-    tx: ImportTransaction, path: Path, spool: IO[bytes], report: ImportReport, skip_invalid: bool
+    tx: ImportTransaction,
+    path: Path,
+    spool: IO[bytes],
+    report: ImportReport,
+    attempt: _Attempt,
+    *,
+    skip_invalid: bool,
 ) -> int:
-    """Stage the spool and publish it; stage again if the store changed meanwhile."""
+    """Publish what was staged; stage again from the spool if the store changed meanwhile."""
     bad = {p.line for p in report.problems}
     for _ in range(PUBLISH_ATTEMPTS):
+        if attempt.conflicts and not skip_invalid:
+            await tx.discard()
+            _add_problems(report, attempt.conflicts)
+            return 0
+        outcome = await tx.publish(attempt.seen)
+        if outcome == "ok":
+            _add_problems(report, attempt.conflicts)
+            await merge(tx.client, tx.prefix)
+            return attempt.staged
+        await tx.discard()
         seen = await tx.version()
         spool.seek(0)
-        written, conflicts = await _stage(tx, path, spool, bad)
-        if conflicts and not skip_invalid:
-            await tx.discard()
-            _add_problems(report, conflicts)
-            return 0
-        outcome = await tx.publish(seen)
-        if outcome == "ok":
-            _add_problems(report, conflicts)
-            await merge(tx.client, tx.prefix)
-            return written
-        await tx.discard()
+        attempt = _Attempt(seen, *await _stage(tx, path, spool, bad))
     raise StoreError(
         f"the customer store changed during each of {PUBLISH_ATTEMPTS} attempts to publish "
         f"{path}; nothing of it was written, run the import again"
@@ -155,9 +221,9 @@ async def _publish(
 
 
 async def _stage(
-    tx: ImportTransaction, path: Path, spool: IO[bytes], bad: set[int]
+    tx: ImportTransaction, path: Path, spool: Iterable[bytes], bad: set[int]
 ) -> tuple[int, list[Problem]]:
-    """Stream the spool into the staging area, one batch in flight while the next is packed."""
+    """Stream spool lines into the staging area, one batch in flight while the next is packed."""
     staged, conflicts = 0, list[Problem]()
     in_flight: asyncio.Task[int] | None = None
     batch: list[bytes] = []

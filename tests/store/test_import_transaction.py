@@ -83,8 +83,8 @@ class TestAllOrNothing:
         path = customers_file(tmp_path / "c.csv", 3000, "new")
         original = importer._validate
 
-        async def validate_then_link(*args: Any) -> importer.ImportReport:
-            report = await original(*args)
+        async def validate_then_link(*args: Any, **kwargs: Any) -> Any:
+            report = await original(*args, **kwargs)
             await store.link(number(2500), "X9")  # another admin, meanwhile
             return report
 
