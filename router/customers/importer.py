@@ -1,12 +1,13 @@
 """Bulk customer import from CSV or JSON Lines: one all-or-nothing transaction.
 
-Two passes: the first validates every row (and checks numbers against the
-store) and spools each good row, already encoded, to a temporary file; the
-second streams the spool into an import-scoped staging area in batches of
-one script call each, and publishes it at once (``staging``). Validating
-first gives every problem of the file in one run; staging is what makes
-"any bad row, or a number taken meanwhile: nothing published" hold, and what
-lets a reader see all of the old data or all of the new, never half.
+Rows are validated in chunks (on a process pool for big files, and against
+the store's numbers) and spooled, already encoded, to a temporary file;
+each validated chunk is staged (``staging``: invisible to calls) while the
+next one is validated. When the whole file is good the staging area is
+published at once; a bad row, or a number taken meanwhile, publishes
+nothing, and a store changed meanwhile means staging again from the spool.
+So every problem of a file comes out of one run, and a reader sees all of
+the old data or all of the new, never half.
 """
 
 from __future__ import annotations
