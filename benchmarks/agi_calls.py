@@ -1,7 +1,10 @@
 """FastAGI call setup: Tierline's server vs panoramisk 1.4's ``fast_agi.Application``.
 
-Each call: the Asterisk double sends a full environment; the router answers
-with one Redis lookup + EXEC MSet of the route (the routing decision), then
+Each call: the Asterisk double sends a full environment; Tierline's side is
+the production handler (``CallRouter`` on the shipped ``ivr_flows``, every
+caller on the red list so the telecom flow routes at once: one pipelined
+lookup + queue snapshot, one EXEC MSet), panoramisk's one Redis lookup +
+EXEC MSet of the route (the routing decision); both then
 ANSWER, GET VARIABLE, EXEC Wait (the call holding in the queue), SET
 VARIABLE, GET VARIABLE (6 AGI exchanges), then closes. Both servers run in
 this process on the same event loop (uvloop when installed, ``--loop``);
@@ -22,8 +25,10 @@ Two loads, each against both servers:
   a caller actually sees. Beside each, a PING sent at the same Poisson
   pacing: the floor of any decision that waits for one Redis round trip.
 
-Decision latency = environment complete -> route variables written (for
-panoramisk from handler start: it hides when the environment completed).
+Decision latency = environment complete -> route variables about to be
+written (for panoramisk from handler start: it hides when the environment
+completed). ``benchmarks/call_path.py`` times the routing step
+alone against a bare FastAGI floor.
 A Redis PING round trip measured in the same run is printed as a baseline
 for comparing machines.
 
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import multiprocessing as mp
 import os
 import random
@@ -41,7 +47,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -50,16 +56,23 @@ from typing import Any, cast
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from router import eventloop
-from router.agi import AGIServer, AGISession, InboundRoute
+from router.agi import AGIServer, AGISession
 from router.agi.protocol import encode_mset
-from router.customers.model import Customer, LookupResult
+from router.ami.store import RedisQueueState
+from router.calls import CallRouter
+from router.customers.model import Customer, CustomerList, LookupResult
 from router.customers.store import RedisCustomerStore
+from router.flows.registry import FlowRegistry
 from router.logs import configure_logging
+from router.policy import TieredPolicy, load_routing
 from router.settings import Settings
+from router.storage.callback_stream import RedisCallbackStore
 from router.storage.client import call_path_client, warm_pool
 from router.storage.embedded import embedded_store
 from router.types import CallInfo
 
+IVR = Path(__file__).resolve().parents[1] / "ivr_flows"
+LOG = io.StringIO()  # the router's warnings: a degraded lookup is a degraded call
 CUSTOMERS = 2000
 TIERS = ("vip", "high", "mid", "normal")
 WARMUP_S = 1.0
@@ -244,30 +257,33 @@ class Stats:
     done: list[float] = field(default_factory=list)
 
 
-class Stamped(list[float]):
-    """``InboundRoute.decisions`` that also notes when each decision was made."""
-
-    def __init__(self, stats: Stats) -> None:
-        super().__init__()
-        self.stats = stats
-
-    def append(self, ms: float) -> None:
-        self.stats.decisions.append((time.perf_counter(), ms))
-
-
 class Ours:
-    """Tierline's AGIServer with the real InboundRoute plus 5 more exchanges."""
+    """Tierline's AGIServer with the production CallRouter plus 5 more exchanges."""
 
-    name = "tierline AGIServer"
+    name = "tierline CallRouter"
 
     def __init__(self, store: Counted, settings: Settings, hold_s: float) -> None:
         self.stats = Stats()
-        self.route = InboundRoute(store, settings, decisions=Stamped(self.stats))
+        client = store.store.client
+        policy = TieredPolicy(load_routing(IVR / "routing.yaml"))
+        self.route = CallRouter(
+            store.store, policy, FlowRegistry(IVR, policy.services), RedisCallbackStore(client),
+            policy.default_queue, RedisQueueState(client), client,
+        )  # fmt: skip
         self.hold = str(round(hold_s, 3))
         self.server = AGIServer({"inbound": self.handler}, port=0)
 
     async def handler(self, session: AGISession, call: CallInfo) -> None:
-        await self.route(session, call)  # lookup + EXEC MSet (the decision), as in production
+        send = session.set_vars
+
+        async def stamped(values: Mapping[str, str]) -> None:
+            if "TIERLINE_QUEUE" in values:  # the route, about to be written: the decision
+                now = time.perf_counter()
+                self.stats.decisions.append((now, (now - session.env_done_at) * 1000))
+            await send(values)
+
+        session.set_vars = stamped  # type: ignore[method-assign]
+        await self.route(session, call)  # lookup + snapshot, flow, EXEC MSet: production
         await session.answer()
         await session.get_var("TIERLINE_QUEUE")
         await session.exec("Wait", [self.hold])
@@ -281,6 +297,7 @@ class Ours:
 
     async def stop(self) -> None:
         await self.server.stop()
+        await self.route.aclose()
 
 
 class Panoramisk:
@@ -405,9 +422,11 @@ async def measure(
     await loop.run_in_executor(None, _await_drivers, pipes)  # every driver said "go"
     await asyncio.sleep(WARMUP_S)
     t0, cpu0, reasons0 = time.perf_counter(), time.process_time(), dict(store.reasons)
+    logged0 = LOG.getvalue().count("call.lookup_degraded")
     await asyncio.sleep(args.seconds)
     t1, cpu1 = time.perf_counter(), time.process_time()
     degraded = sum(v - reasons0.get(k, 0) for k, v in store.reasons.items() if k == "timeout")
+    degraded += LOG.getvalue().count("call.lookup_degraded") - logged0
     outcomes = await loop.run_in_executor(None, _await_drivers, pipes)
     for proc in procs:
         proc.join()
@@ -466,7 +485,9 @@ async def seed(url: str) -> None:
     client = call_path_client(Settings(lookup_deadline_ms=2000), url)
     store = RedisCustomerStore(client, 2000)
     batch = [
-        Customer(customer_id=f"C{i:06d}", tier=TIERS[i % 4], phones=(number(i),))
+        Customer(
+            customer_id=f"C{i:06d}", tier=TIERS[i % 4], list=CustomerList.RED, phones=(number(i),)
+        )
         for i in range(CUSTOMERS)
     ]
     await store.upsert_many(batch)
@@ -487,7 +508,7 @@ def line(name: str, r: Result) -> str:
 
 
 async def run(args: Any) -> None:
-    configure_logging("error")
+    configure_logging("warning", LOG)
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, embedded_store(Path(tmp)) as url:
         await seed(url)

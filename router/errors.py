@@ -11,6 +11,7 @@ swallows a hangup by accident.
     TierlineError
     ├── ConfigError                 a setting or config file value is unusable
     ├── LoadError                   operator input rejected; carries Problems
+    │   ├── CampaignDataError       dialer campaign files and contact rows
     │   ├── CustomerDataError       customer CSV / JSON Lines rows
     │   ├── FlowError               IVR flow YAML
     │   ├── RoutingConfigError      routing policy YAML
@@ -45,6 +46,7 @@ __all__ = [
     "AMIActionError",
     "AMIError",
     "CallHungUp",
+    "CampaignDataError",
     "ConfigError",
     "CustomerDataError",
     "FlowError",
@@ -97,6 +99,10 @@ class LoadError(TierlineError):
 
 class CustomerDataError(LoadError):
     """Customer import rows failed validation."""
+
+
+class CampaignDataError(LoadError):
+    """A dialer campaign file or contact import rows failed validation."""
 
 
 class FlowError(LoadError):

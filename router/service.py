@@ -31,6 +31,7 @@ from router.calls import CallRouter
 from router.customers.store import RedisCustomerStore
 from router.flows.registry import FlowRegistry
 from router.logs import get_logger
+from router.metrics import RouterCollector
 from router.policy import TieredPolicy, WaitingCaller, load_routing
 from router.settings import Settings
 from router.storage.callback_stream import RedisCallbackStore
@@ -96,12 +97,14 @@ async def run(
     listener: AMIListener | None = None
     systemd = Notifier.from_env()
     watchdog: asyncio.Task[None] | None = None
+    web: asyncio.Task[None] | None = None
     try:
         want = min(WARM_CONNECTIONS, settings.redis_pool_size)
         opened = await warm_pool(client, want)
         if opened < want:
             log.warning("store_unreachable_at_start", opened=opened, wanted=want)
         listener = await _start_ami(settings, background, policy)
+        web = _start_web(settings, background, flows, listener, stop, agi)
         if on_ready is not None:
             on_ready()
         await agi.start()
@@ -117,23 +120,63 @@ async def run(
         if systemd is not None:
             systemd.send("STOPPING=1")
         await agi.stop(drain_s=settings.drain_s)
+        await inbound.aclose()  # the paths of the last calls, before Redis closes
     finally:
-        if watchdog is not None:
-            watchdog.cancel()
-        if systemd is not None:
-            systemd.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-        if listener is not None:
-            await listener.stop()
-        await background.aclose()
-        await client.aclose()
-        # The pool was passed in explicitly, so aclose() leaves it open.
-        await client.connection_pool.disconnect()
+        await _close(watchdog, systemd, watcher, web, listener, (background, client))
         log.info("stopped")
+
+
+async def _close(  # noqa: PLR0917 - everything run() started, stopped in order
+    watchdog: asyncio.Task[None] | None,
+    systemd: Notifier | None,
+    watcher: asyncio.Task[None],
+    web: asyncio.Task[None] | None,
+    listener: AMIListener | None,
+    clients: tuple[Redis, Redis],
+) -> None:
+    """Stop what ``run`` started, newest first; the call-path pool closes last."""
+    if watchdog is not None:
+        watchdog.cancel()
+    if systemd is not None:
+        systemd.close()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
+    if web is not None:
+        await asyncio.wait([web], timeout=5.0)
+    if listener is not None:
+        await listener.stop()
+    background, client = clients
+    await background.aclose()
+    await client.aclose()
+    # The pool was passed in explicitly, so aclose() leaves it open.
+    await client.connection_pool.disconnect()
+
+
+def _start_web(  # noqa: PLR0917 - what the web service reads, all from run()
+    settings: Settings,
+    redis: Redis,
+    flows: FlowRegistry,
+    listener: AMIListener | None,
+    stop: asyncio.Event,
+    agi: AGIServer,
+) -> asyncio.Task[None] | None:
+    """The web service in this process when ``TIERLINE_WEB=1`` (starlette is an extra)."""
+    if not settings.web:
+        return None
+    from router.web.service import redis_check, web_in_router  # noqa: PLC0415 - an extra
+
+    async def flows_loaded() -> bool:
+        return flows.current is not None
+
+    async def ami_up() -> bool:
+        return listener is None or listener.connected
+
+    checks = {"redis": redis_check(redis), "flows": flows_loaded, "ami": ami_up}
+    mine = RouterCollector(agi, listener, lambda: flows.current.version)
+    return web_in_router(settings, redis, stop, checks, [mine])
 
 
 def _tell_systemd_ready(systemd: Notifier | None) -> asyncio.Task[None] | None:

@@ -27,6 +27,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
@@ -119,6 +120,10 @@ class Settings(BaseSettings):
     drain_s: float = Field(
         10.0, ge=0.0, le=3600.0, description="on SIGTERM, seconds calls may take to finish"
     )
+    timezone: str = Field(
+        "Asia/Shanghai", description="the centre's clock: reports, wallboard 'today', intervals"
+    )
+    web: bool = Field(False, description="tierline serve also runs the web service (1/0)")
     web_host: Host = Field("127.0.0.1", description="tierline web listen address")
     web_port: Port = Field(8080, description="tierline web listen port")
     web_token_file: Path | None = Field(
@@ -135,6 +140,15 @@ class Settings(BaseSettings):
     records_retention_days: float = Field(
         180.0, ge=0.0, le=3650.0, description="call records kept this many days (0: for ever)"
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -16,9 +16,11 @@ from router.customers.model import Customer, LookupResult
 
 __all__ = [
     "CallInfo",
+    "CallInputs",
     "CallSession",
     "CustomerStore",
     "DigitsResult",
+    "InputReader",
     "QueueSnapshot",
     "QueueState",
     "RouteDecision",
@@ -121,6 +123,26 @@ class CustomerStore(Protocol):
 class QueueState(Protocol):
     async def snapshot(self) -> Mapping[str, QueueSnapshot]:
         """Current state of every known queue; empty when unknown."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CallInputs:
+    """What a routing decision reads before it is made: the caller and the live queues.
+
+    ``queues_reason`` is ``"ok"``, ``"none"`` (no live state configured) or
+    why the picture is missing (``"timeout"``, ``"store_down"``...): the
+    decision then goes on as if every queue were unknown.
+    """
+
+    lookup: LookupResult
+    queues: Mapping[str, QueueSnapshot] = field(default_factory=dict)
+    queues_reason: str = "ok"
+
+
+class InputReader(Protocol):
+    async def read(self, number: str) -> CallInputs:
+        """The caller's record and the queue picture under ONE deadline; never raises."""
         ...
 
 

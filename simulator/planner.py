@@ -32,6 +32,7 @@ __all__ = [
     "frontier",
     "min_agents",
     "plan_staffing",
+    "trim_plan",
     "with_staffing",
 ]
 
@@ -195,6 +196,58 @@ def _unstaffed(model: SimModel, reps: Replications) -> list[tuple[str, int]]:
     ]
 
 
+def _verdict(model: SimModel, reps: Replications, targets: Mapping[str, Target]) -> bool:
+    """True when no interval, no day and no empty lane misses (as ``plan_staffing`` judges)."""
+    misses = _misses(model, reps, targets) | _daily_misses(model, reps, targets)
+    return not misses and not _unstaffed(model, reps)
+
+
+def _slack(model: SimModel, reps: Replications, targets: Mapping[str, Target], i: int) -> bool:
+    """Every tier with calls in interval ``i`` beats its targets even at its CI's worst."""
+    for tier, t in targets.items():
+        est = reps.estimates.get(f"tier/{tier}/{i}")
+        if not est or not est["offered"].mean:
+            continue
+        sl, ab = est["service_level"], est["abandon_rate"]
+        if sl.mean - _half(sl) < t.service_level + 0.02 or ab.mean + _half(ab) > t.max_abandon:
+            return False
+    return True
+
+
+def trim_plan(
+    model: SimModel,
+    plan: Plan,
+    targets: Mapping[str, Target],
+    *,
+    replications: int = 5,
+    seed: int = 1,
+    rounds: int = 3,
+    executor: Executor | None = None,
+) -> Plan:
+    """Remove agents where every tier has slack, while the whole plan still meets its targets.
+
+    Adding agents only ever overshoots (the Erlang start sizes pooled traffic
+    to the strictest tier's target, ignoring priorities). Each round takes one
+    agent from every interval with slack and keeps the cut only if the plan,
+    simulated with the same seeds (common random numbers), still meets every
+    interval, day and lane target.
+    """
+    best, staffing = plan, {k: list(v) for k, v in plan.staffing.items()}
+    for _ in range(rounds):
+        slack = [i for i in range(model.n_intervals) if _slack(model, best.result, targets, i)]
+        cut = {q: [a - 1 if i in slack and a > 1 else a for i, a in enumerate(v)]
+               for q, v in staffing.items()}  # fmt: skip
+        if cut == staffing:
+            break
+        trial = with_staffing(model, cut)
+        reps = replicate(trial, replications, seed, executor)
+        if not _verdict(trial, reps, targets):
+            break
+        staffing = cut
+        best = Plan({k: tuple(v) for k, v in cut.items()}, _cost(trial), reps, best.rounds, True)
+    return best
+
+
 def plan_staffing(
     model: SimModel,
     targets: Mapping[str, Target],
@@ -203,13 +256,15 @@ def plan_staffing(
     seed: int = 1,
     rounds: int = 6,
     executor: Executor | None = None,
+    trim: bool = True,
 ) -> Plan:
     """Erlang A start, then simulate and add agents where a tier misses its target.
 
     A round adds agents where a tier significantly misses an interval's
     target or the day's (then in its missing intervals), and gives one agent
     to every lane that received calls while unstaffed. ``met`` is True only
-    when none of these remain.
+    when none of these remain. A plan that meets its targets is then trimmed
+    (:func:`trim_plan`), so the result is the cheapest found, not the first.
     """
     staffing = erlang_staffing(model, targets, seed)
     tier_of = {si: s.tier for si, s in enumerate(model.streams)}
@@ -220,7 +275,11 @@ def plan_staffing(
         empty = _unstaffed(trial, reps)
         if (not misses and not empty) or r == rounds:
             met = not misses and not empty
-            return Plan({k: tuple(v) for k, v in staffing.items()}, _cost(trial), reps, r, met)
+            plan = Plan({k: tuple(v) for k, v in staffing.items()}, _cost(trial), reps, r, met)
+            if met and trim:
+                return trim_plan(model, plan, targets, replications=replications, seed=seed,
+                                 executor=executor)  # fmt: skip
+            return plan
         for name, i in empty:
             staffing[name][i] = 1
         log = simulate(trial, np.random.default_rng(seed))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from router.agi.inbound import InboundRoute, RouteChooser, route_variables, tier_route
 from router.agi.server import AGIServer, Handler, call_info
 from router.agi.session import AGISession, AGITimeouts
 
@@ -11,9 +10,5 @@ __all__ = [
     "AGISession",
     "AGITimeouts",
     "Handler",
-    "InboundRoute",
-    "RouteChooser",
     "call_info",
-    "route_variables",
-    "tier_route",
 ]

@@ -52,6 +52,8 @@ if later, they end it (docs/agi.md, "Caller text in the environment")."""
 
 EnvReady = Callable[["AGIConnection", dict[str, str]], None]
 Closed = Callable[["AGIConnection"], None]
+CallerKnown = Callable[["AGIConnection", dict[str, str]], None]
+"""Called once with the environment so far, when ``agi_callerid`` is in but the rest is not."""
 
 
 class AGIConnection(asyncio.Protocol):
@@ -63,9 +65,12 @@ class AGIConnection(asyncio.Protocol):
         on_closed: Closed,
         env_timeout_s: float,
         admit: Callable[[str], bool] | None = None,
+        on_caller: CallerKnown | None = None,
     ) -> None:
         self._on_env = on_env
         self._admit = admit
+        self._on_caller = on_caller
+        self._partial: dict[str, str] = {}  # the lines of a split environment seen so far
         self._on_closed = on_closed
         self._env_timeout_s = env_timeout_s
         self._in_env = True  # until the blank line ending the environment
@@ -165,8 +170,12 @@ class AGIConnection(asyncio.Protocol):
             raise AGIProtocolError(f"environment larger than {MAX_ENV_BYTES} bytes")
         if last > self._env_checked:
             chunk = buf[self._env_checked : last - 1].decode("utf-8", "replace")
-            parse_env_block(chunk, ordered=False)  # the order is checked once it is whole
+            lines = parse_env_block(chunk, ordered=False)  # the order is checked once it is whole
             self._env_checked = last
+            if self._on_caller is not None and not self.closed:  # start the lookup early
+                self._partial.update(lines)
+                if "agi_callerid" in lines:
+                    self._on_caller(self, self._partial)
 
     def eof_received(self) -> bool | None:
         if self._in_env:

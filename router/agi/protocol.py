@@ -131,7 +131,9 @@ _FORBIDDEN = str.maketrans({"\r": " ", "\n": " ", "\x00": " "})
 _APP_SPECIAL_RE = re.compile(r'[\\",()\[\]]')
 _ESCAPE = r"\\\g<0>"
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
-_PLAIN_NAMES: set[str] = set()
+_WRITABLE_FUNCTIONS = frozenset({"CHANNEL(language)"})
+"""Dialplan functions a flow may write (MSet writes ``NAME(args)=v`` through the function)."""
+_PLAIN_NAMES: set[str] = set(_WRITABLE_FUNCTIONS)
 """Names already checked: they are the code's own constants, so the set stays small."""
 MAX_CACHED_NAMES = 1024
 
@@ -498,11 +500,13 @@ def separate_app_args(buf: str, delim: str = ",", limit: int = 99) -> list[str]:
 def encode_mset(values: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
     """``EXEC MSet`` data setting every pair exactly, whatever the values hold.
 
-    Names must be plain dialplan variable names (our own constants); values
-    are escaped for ``__ast_app_separate_args``.
+    Names must be plain dialplan variable names (our own constants) or one
+    of the few functions flows may write (``CHANNEL(language)``: Asterisk's
+    ``pbx_builtin_setvar_helper`` writes a name ending in ``)`` through the
+    function); values are escaped for ``__ast_app_separate_args``.
 
     Raises:
-        AGIProtocolError: a name is not a plain variable name.
+        AGIProtocolError: a name is neither.
     """
     pairs = values.items() if isinstance(values, Mapping) else values
     parts = []

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qsl
 
 from router.agi.connection import AGIConnection
@@ -32,7 +33,7 @@ from router.logs import bind_call, get_logger, mask_number
 from router.ratelimit import RateLimitedLog
 from router.types import CallInfo
 
-__all__ = ["AGIServer", "Handler", "call_info"]
+__all__ = ["AGIServer", "EarlyStart", "Handler", "call_info", "calling_number"]
 
 log = get_logger("tierline.agi")
 
@@ -40,6 +41,22 @@ Handler = Callable[[AGISession, CallInfo], Awaitable[None]]
 SWEEP_S = 0.1
 CUT_S = 2.0
 """How long a cut call may take to set its route after the drain."""
+
+
+@runtime_checkable
+class EarlyStart(Protocol):
+    """A handler that starts work (the caller lookup) once ``agi_callerid`` is in.
+
+    Asterisk writes the environment a line at a time, so the caller id can
+    arrive a few hundred microseconds before the blank line ending it.
+    """
+
+    def prefetch(self, env: Mapping[str, str]) -> None: ...
+
+
+def calling_number(raw: str) -> str:
+    """Pure: ``agi_callerid`` normalised, or "" when anonymous or unusable."""
+    return normalise_or_none(raw) or "" if raw not in ("", "unknown") else ""
 
 
 def call_info(env: Mapping[str, str], at: datetime | None = None) -> CallInfo:
@@ -55,7 +72,7 @@ def call_info(env: Mapping[str, str], at: datetime | None = None) -> CallInfo:
     dnis = env.get("agi_dnid", "")
     return CallInfo(
         uniqueid=env.get("agi_uniqueid", ""),
-        caller=normalise_or_none(raw) or "" if raw not in ("", "unknown") else "",
+        caller=calling_number(raw),
         dnis="" if dnis == "unknown" else dnis,
         at=at or datetime.now(UTC),
         caller_raw=raw,
@@ -155,7 +172,9 @@ class AGIServer:
     # ------------------------------------------------------------------ plumbing
 
     def _new_connection(self) -> AGIConnection:
-        conn = AGIConnection(self._env_ready, self._closed, self.timeouts.env_s, self.peers.allows)
+        conn = AGIConnection(
+            self._env_ready, self._closed, self.timeouts.env_s, self.peers.allows, self._caller
+        )
         self._conns.add(conn)
         return conn
 
@@ -166,6 +185,11 @@ class AGIServer:
             self.warnings.warning("agi.peer_refused", peer=conn.peer)
         elif conn.failure and not conn.reported:
             self._bad(conn, conn.failure)
+
+    def _caller(self, conn: AGIConnection, env: dict[str, str]) -> None:
+        handler = self.routes.get(env.get("agi_network_script", "").partition("?")[0].strip("/"))
+        if isinstance(handler, EarlyStart):
+            handler.prefetch(env)
 
     def _env_ready(self, conn: AGIConnection, env: dict[str, str]) -> None:
         conn.started = True

@@ -109,6 +109,7 @@ class AMIListener:
     ) -> None:
         self.config = config
         self.state = LiveState()
+        self.last_event_at = 0.0  # when events were last folded (for ``/metrics``)
         self.connections = 0  # successful logins so far
         self._clock = clock
         self._rng = rng or random.Random()
@@ -313,8 +314,14 @@ class AMIListener:
                 self._fold_batch()
                 await asyncio.sleep(0)  # a long backlog must not starve the loop
 
+    @property
+    def backlog(self) -> int:
+        """Frames read from the socket and not folded yet (for ``/metrics``)."""
+        return len(self._inbox)
+
     def _fold_batch(self) -> None:
         inbox, delta, now = self._inbox, Delta(), self._clock()
+        self.last_event_at = now
         for _ in range(min(len(inbox), _BATCH)):
             frame = inbox.popleft()
             if self._resync_id is not None and frame.get("ActionID") == self._resync_id:

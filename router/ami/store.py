@@ -41,7 +41,13 @@ from router.logs import mask_number
 from router.storage import keys
 from router.types import QueueSnapshot
 
-__all__ = ["RedisQueueState", "RedisStateWriter", "pseudonymise_caller", "record_ivr_path"]
+__all__ = [
+    "RedisQueueState",
+    "RedisStateWriter",
+    "pseudonymise_caller",
+    "record_ivr_path",
+    "record_ivr_paths",
+]
 
 _DAY_S = 86400
 _CHUNK = 500  # records per script call: keeps each one short for Redis
@@ -224,7 +230,23 @@ class RedisQueueState:
 
     async def snapshot(self) -> Mapping[str, QueueSnapshot]:
         """Every known queue, read in one round trip (EVALSHA)."""
-        raw = await self._script(keys=[keys.QUEUE_INDEX], args=[keys.QUEUE_KEY_PREFIX])
+        return self.parse(await self._script(keys=[keys.QUEUE_INDEX], args=[keys.QUEUE_KEY_PREFIX]))
+
+    @property
+    def client(self) -> Redis:
+        return self._redis
+
+    def command(self) -> tuple[str, ...]:
+        """The snapshot as one ``EVALSHA``, for a caller pipelining it with other reads."""
+        return ("EVALSHA", self._script.sha, "1", keys.QUEUE_INDEX, keys.QUEUE_KEY_PREFIX)
+
+    @property
+    def script(self) -> tuple[str, str]:
+        """The snapshot script's SHA1 and text (a pipeline falls back to EVAL on NOSCRIPT)."""
+        return self._script.sha, _SNAPSHOT_LUA
+
+    def parse(self, raw: Any) -> dict[str, QueueSnapshot]:
+        """The script's reply as snapshots, as fresh as this reader's clock."""
         now = self._clock()
         out: dict[str, QueueSnapshot] = {}
         for name, flat in zip(raw[::2], raw[1::2], strict=True):
@@ -272,9 +294,19 @@ async def record_ivr_path(redis: Redis, uniqueid: str, path_json: str) -> None:
     most ``IVR_PATH_TTL_S`` and at most ``IVR_PATH_CAP`` of them at once
     (oldest evicted), so they cannot pile up when no listener consumes them.
     """
-    key = keys.ivr_path_key(uniqueid)
-    args: list[str | int | float] = [path_json, keys.IVR_PATH_TTL_S, time.time(), keys.IVR_PATH_CAP]
-    await redis.register_script(_PATH_LUA)(keys=[key, keys.IVR_PATH_INDEX], args=args)
+    await record_ivr_paths(redis, [(uniqueid, path_json)])
+
+
+async def record_ivr_paths(redis: Redis, paths: Sequence[tuple[str, str]]) -> None:
+    """``record_ivr_path`` for several calls in one pipeline (the router batches them)."""
+    script = redis.register_script(_PATH_LUA)
+    now = time.time()
+    pipe = redis.pipeline(transaction=False)
+    for uniqueid, path_json in paths:
+        key = keys.ivr_path_key(uniqueid)
+        args: list[str | int | float] = [path_json, keys.IVR_PATH_TTL_S, now, keys.IVR_PATH_CAP]
+        await script(keys=[key, keys.IVR_PATH_INDEX], args=args, client=pipe)  # queued
+    await pipe.execute()
 
 
 async def pseudonymise_caller(redis: Redis, numbers: Iterable[str], customer_id: str) -> int:

@@ -39,6 +39,9 @@ COMMANDS = {
         "A scenario from the centre's own call records (and its backtest).",
     ),
     "web": ("router.cli.web:web", "Wallboard, alerts, /metrics and health checks over HTTP."),
+    "dialer": ("router.cli.dialer:dialer", "Dial callbacks and running campaigns (AMI Originate)."),
+    "campaigns": ("router.cli.campaigns:campaigns", "Outbound campaigns: import, state, report."),
+    "dnc": ("router.cli.dnc:dnc", "The do-not-call list: add, remove, import, check."),
 }
 
 

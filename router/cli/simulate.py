@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,6 +112,7 @@ def simulate(
 @_out
 @_workers
 @_scheduler
+@click.option("--roster", is_flag=True, help="Also turn the plan into shifts with breaks.")
 def plan(
     *,
     scenario: Path,
@@ -121,6 +122,7 @@ def plan(
     out: Path | None,
     workers: int | None,
     scheduler: str | None,
+    roster: bool,
 ) -> None:
     """Cheapest staffing per queue and interval meeting every tier's targets, and the frontier."""
     sc = _load(scenario)
@@ -150,3 +152,38 @@ def plan(
             seed=seed,
             frontier=points,
         )
+    if roster:
+        _roster(sc.model, result.staffing, out)
+
+
+def _roster(model: Any, staffing: Mapping[str, Sequence[int]], out: Path | None) -> None:
+    """Shifts per queue (8 h with a break, 4 h part-time) covering the plan after shrinkage."""
+    import csv
+
+    from simulator.roster import build_roster
+
+    minutes = round(model.interval_s / 60)
+    if model.n_intervals * minutes != 1440:
+        raise click.ClickException(
+            f"--roster needs a scenario of one whole day (this one has {model.n_intervals} "
+            f"intervals of {minutes} min): shifts wrap round the clock"
+        )
+    rows = []
+    for q in model.queues:
+        r = build_roster(staffing[q.name], minutes, shrinkage=q.shrinkage)
+        people = sum(s.count for s in r.shifts)
+        floor = sum(r.need) * minutes / 60
+        click.echo(f"roster {q.name}: {people} shifts, {r.paid_hours:,.1f} paid hours "
+                   f"(interval minimum {floor:,.1f} h)")  # fmt: skip
+        for s in r.shifts:
+            start = f"{s.start * minutes // 60:02d}:{s.start * minutes % 60:02d}"
+            pause = "" if s.break_at is None else (
+                f"{s.break_at * minutes // 60:02d}:{s.break_at * minutes % 60:02d}"
+            )  # fmt: skip
+            rows.append([q.name, s.template, start, pause, s.count])
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / "roster.csv").open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["queue", "shift", "start", "break", "agents"])
+            w.writerows(rows)

@@ -31,7 +31,15 @@ from router.customers.staging import BUSY, bulk, evalsha_packed, settle
 from router.errors import NumberConflictError, StoreError
 from router.storage import keys
 
-__all__ = ["Conflict", "EncodedRecord", "RedisCustomerStore", "encode_record", "packed_record"]
+__all__ = [
+    "Conflict",
+    "EncodedRecord",
+    "RedisCustomerStore",
+    "encode_record",
+    "lookup_result",
+    "miss",
+    "packed_record",
+]
 
 _CUST_PREFIX = keys.customer_key("")
 _NUM_PREFIX = keys.number_key("")
@@ -212,6 +220,40 @@ class RedisCustomerStore:
         self._unlink = client.register_script(_UNLINK)
         self._erase = client.register_script(_ERASE)
 
+    @property
+    def deadline_ms(self) -> float:
+        """The hard deadline of one lookup."""
+        return self._deadline * 1000
+
+    @property
+    def client(self) -> Redis:
+        """The call-path client (``router.call_inputs`` pipelines the lookup on it)."""
+        return self._r
+
+    def lookup_command(self, number: str) -> tuple[str, tuple[str, ...]] | None:
+        """The normalised number and its lookup as one ``EVALSHA`` to pipeline.
+
+        None for a number that is not one (anonymous or junk caller id).
+        """
+        norm = normalise_or_none(number, self._cc)
+        if norm is None:
+            return None
+        live = keys.IMPORT_LIVE
+        return norm, (
+            "EVALSHA",
+            self._lookup.sha,
+            "2",
+            keys.number_key(norm),
+            live,
+            _CUST_PREFIX,
+            norm,
+        )
+
+    @property
+    def lookup_script(self) -> tuple[str, str]:
+        """The lookup script's SHA1 and text (a pipeline falls back to EVAL on NOSCRIPT)."""
+        return self._lookup.sha, _LOOKUP
+
     async def lookup(self, number: str) -> LookupResult:
         """Find the caller in one round trip; never raises."""
         start = time.perf_counter()
@@ -224,16 +266,10 @@ class RedisCustomerStore:
                     keys=[keys.number_key(norm), keys.IMPORT_LIVE], args=[_CUST_PREFIX, norm]
                 )
         except (TimeoutError, RedisTimeoutError):
-            return _miss(norm, "timeout", start)
+            return miss(norm, "timeout", start)
         except (RedisError, OSError):
-            return _miss(norm, "store_down", start)
-        if not flat:
-            return _miss(norm, "unknown", start)
-        try:
-            customer = decode(flat[0], flat[1] or "")
-        except (KeyError, ValueError, TypeError):
-            return _miss(norm, "bad_record", start)
-        return LookupResult(norm, customer, "found", _ms(start))
+            return miss(norm, "store_down", start)
+        return lookup_result(norm, flat, start)
 
     async def customer_by_id(self, customer_id: str) -> Customer | None:
         """The record of an account (``flows`` input nodes verify accounts with it)."""
@@ -372,8 +408,20 @@ def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _miss(number: str, reason: str, start: float) -> LookupResult:
+def miss(number: str, reason: str, start: float) -> LookupResult:
+    """No customer for ``number``, and why (``unknown``, ``timeout``, ``store_down``...)."""
     return LookupResult(number, None, reason, _ms(start))
+
+
+def lookup_result(number: str, flat: Any, start: float) -> LookupResult:
+    """The lookup script's reply as a result; a corrupt record is ``bad_record``."""
+    if not flat:
+        return miss(number, "unknown", start)
+    try:
+        customer = decode(flat[0], flat[1] or "")
+    except (KeyError, ValueError, TypeError, IndexError):
+        return miss(number, "bad_record", start)
+    return LookupResult(number, customer, "found", _ms(start))
 
 
 def packed_record(customer_id: bytes, phones: bytes, rec: bytes) -> bytes:

@@ -5,7 +5,8 @@ No asyncio, Redis or sockets: the same engine drives live calls (through
 Nodes that need no caller input (branch, set, sub-flow, return) are walked
 inside one step; a step ends on a blocking action (play, collect, verify)
 or a terminal one. A hard step budget guarantees every call ends, even on
-a flow whose loops only exit on conditions that never come true.
+a flow whose loops only exit on conditions that never come true: the caller
+is then routed (the default queue), never hung up on.
 
 Speed: each node is read from a :class:`~router.flows.plan.Plan` built
 once per flow set (a small ``kind`` int and prebuilt frozen actions), so a
@@ -26,9 +27,11 @@ from router.flows.expr import Condition, Facts
 from router.flows.plan import Visit
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 
-__all__ = ["MAX_STEPS", "Engine", "Stack", "State", "Visit"]
+__all__ = ["LOOP_GUARD_SERVICE", "MAX_STEPS", "Engine", "Stack", "State", "Visit"]
 
 MAX_STEPS = 200
+LOOP_GUARD_SERVICE = "general"
+"""The service a call cut by the step budget asks for when no default queue is given."""
 Stack = tuple[tuple[str, str], ...]
 
 
@@ -68,10 +71,15 @@ def replace(state: State, **changes: Any) -> State:
 
 @dataclass(frozen=True, slots=True)
 class Engine:
-    """A compiled flow set plus the routing policy queue nodes ask."""
+    """A compiled flow set plus the routing policy queue nodes ask.
+
+    ``default_queue`` is where a call cut by the step budget goes; when
+    empty (traces, the simulator) the policy's lane for ``LOOP_GUARD_SERVICE``.
+    """
 
     flows: m.FlowSet
     policy: RoutingPolicy
+    default_queue: str = ""
     _plan: p.Plan = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -136,7 +144,7 @@ class Engine:
         acts = list(out)
         while True:
             if steps >= MAX_STEPS:
-                guard = a.HangUp("loop_guard")
+                guard = self._loop_guard(facts)
                 done = _finish(state, guard)._replace(steps=steps, path=tuple(path))
                 return done, (*acts, guard)
             here = steps_of[flow][name]
@@ -243,6 +251,15 @@ class Engine:
             return decision
         wait = node.max_wait_s or decision.max_wait_s
         return RouteDecision(decision.queue, priority, decision.reason, wait)
+
+    def _loop_guard(self, facts: Facts) -> a.Route:
+        """A flow that would never end: route the caller rather than hang up on them."""
+        queue = self.default_queue
+        if not queue:
+            queue = self.policy.decide(
+                LOOP_GUARD_SERVICE, facts.customer, facts.call, facts.queues
+            ).queue
+        return a.Route(LOOP_GUARD_SERVICE, RouteDecision(queue, 0, "loop_guard"))
 
     def _route(self, state: State, node: m.QueueNode, out: tuple[a.Action, ...]) -> Outcome:
         decision = self._decide(state.facts, state.flow, node)

@@ -3,13 +3,21 @@
 The final decision is delivered as channel variables in ONE round trip
 (``set_vars``) and we return: the dialplan runs Queue()/Dial()/VoiceMail()
 itself, so a router restart never holds a caller hostage.
+
+Every AGI round trip before the route is set-up time the caller waits in
+silence, so nothing is sent before it is needed: the channel is answered
+only before the first prompt, and the variables of ``set`` nodes ride on
+the route's single ``MSet`` (a ``language:`` goes in one ``MSet`` just
+before the next prompt, so that prompt plays in it). A caller routed at
+once therefore costs exactly one AGI command. A caller who hangs up in the
+IVR leaves without the pending variables: the dialplan does not go on.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from router.channel_vars import screen_pop
@@ -50,6 +58,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     start_at: str = "",
     hops: int = 0,
     stack: Stack = (),
+    default_queue: str = "",
 ) -> FlowWalk:
     """Walk ``flow`` for one call; never raises for a caller hangup.
 
@@ -63,9 +72,10 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
             resumed after a queue timeout, see :mod:`router.flows.resume`).
         hops: how many times this call has been resumed already.
         stack: the sub-flow calls the resumed queue node sat inside.
+        default_queue: where a flow cut by the step budget routes the caller.
     """
     started = time.monotonic()
-    engine = Engine(flows, policy)
+    engine = Engine(flows, policy, default_queue)
     callbacks = callbacks or MemoryCallbackStore()
     facts = engine.facts(call, customer, queues)
     if start_at:
@@ -88,7 +98,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Call:
     session: CallSession
     info: CallInfo
@@ -97,6 +107,26 @@ class _Call:
     accounts: AccountLookup | None
     flows: FlowSet
     hops: int
+    pending: dict[str, str] = field(default_factory=dict)  # set nodes' values not yet sent
+    answered: bool = False
+
+    async def ready_for_media(self) -> None:
+        """Answer; and if a set node wrote a function (a language), send it before the prompt.
+
+        Plain variables keep waiting for the route: only the dialplan reads
+        them, after the AGI returns.
+        """
+        if not self.answered:
+            await self.session.answer()
+            self.answered = True
+        if any(name.endswith(")") for name in self.pending):
+            values, self.pending = self.pending, {}
+            await self.session.set_vars(values)
+
+    async def leave(self, route: Mapping[str, str]) -> None:
+        """The route and everything pending, in ONE ``MSet``."""
+        values, self.pending = {**self.pending, **route}, {}
+        await self.session.set_vars(values)
 
 
 async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.Event | None:
@@ -106,25 +136,27 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
     for action in actions:
         match action:
             case a.Play():
+                await c.ready_for_media()
                 digit = await session.play(action.prompts, action.escape_digits)
                 event = a.PlayDone(digit)
             case a.Collect():
+                await c.ready_for_media()
                 got = await session.get_digits(action.prompt, action.timeout_ms, action.max_digits)
                 event = a.Digits(got.digits, got.timed_out)
             case a.SetVars():
-                await session.set_vars(action.values)
+                c.pending.update(action.values)
             case a.Verify():
                 event = a.Verified(await _verify(action.account, call, c.store, c.accounts))
             case a.RequestCallback():
                 await _store_callback(action, state, call, c.callbacks)
-                await session.set_vars({**screen_pop(state.customer), **decision_vars(action)})
+                await c.leave({**screen_pop(state.customer), **decision_vars(action)})
                 return None
             case _:
                 route = {**screen_pop(state.customer), **decision_vars(action)}
                 if isinstance(action, a.Route):
                     token = resume_token(c.flows, state.flow, state.node, c.hops, state.stack)
                     route |= {RESUME_VAR: token} if token else {}
-                await session.set_vars(route)
+                await c.leave(route)
                 return None
     return event
 
@@ -223,15 +255,8 @@ def _record(
         PathStep.of(flows, v.flow, v.node, v.digits, stamps[i] if i < len(stamps) else total)
         for i, v in enumerate(state.path)
     )
-    record = FlowWalk(
+    # No log line here: the call's one line is written after the socket is closed
+    # (router.calls), off the caller's set-up time.
+    return FlowWalk(
         call.uniqueid, flow.name, flow.version, path, outcome, detail, total, flows.version
     )
-    log.info(
-        "flow_done",
-        flow=flow.name,
-        flow_version=flow.version,
-        flowset_version=flows.version,
-        outcome=outcome,
-        nodes=len(path),
-    )
-    return record

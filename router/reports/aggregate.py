@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from router.ami.records import CallRecord
 from router.customers.model import TierOrder
 from router.flows.walk import INPUT
+from router.reports.intervals import IntervalRow
 from router.reports.paths import parse_path
 
 __all__ = ["GroupStats", "Report", "build_report", "group_stats"]
@@ -67,6 +68,10 @@ class Report:
     exit_points: list[tuple[str, int]] = field(default_factory=list)
     by_dnis: list[tuple[str, int, int]] = field(default_factory=list)  # dnis, calls, answered
     outcomes: dict[str, int] = field(default_factory=dict)
+    zone: str = "UTC"  # the centre's clock: times shown and intervals cut in it
+    label: str = ""  # "2026-12-01", "2026-W49", "2026-11" for a whole period
+    intervals: list[IntervalRow] = field(default_factory=list)
+    change: dict[str, dict[str, float | None]] = field(default_factory=dict)  # vs the period before
 
 
 def _ratio(part: int, whole: int) -> float:

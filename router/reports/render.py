@@ -7,18 +7,20 @@ base64) so it can be mailed or attached to a ticket as is.
 from __future__ import annotations
 
 import base64
+import csv
 import io
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from router.reports.aggregate import GroupStats, Report
 
-__all__ = ["render", "render_html", "render_json", "render_table"]
+__all__ = ["render", "render_csv", "render_html", "render_json", "render_table"]
 
 _COLUMNS = (
     "offered",
@@ -32,8 +34,51 @@ _COLUMNS = (
 )
 
 
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+def _when(ts: float, zone: str = "UTC") -> str:
+    """Local time of the centre, with its zone, as supervisors read it."""
+    when = datetime.fromtimestamp(ts, UTC if zone == "UTC" else ZoneInfo(zone))
+    return when.strftime("%Y-%m-%d %H:%M:%SZ" if zone == "UTC" else f"%Y-%m-%d %H:%M ({zone})")
+
+
+_FIGURES = (
+    ("calls", "calls", ""),
+    ("offered", "offered", ""),
+    ("answered", "answered", ""),
+    ("abandoned", "abandoned", ""),
+    ("service_level", "SL %", "%"),
+    ("abandon_rate", "aband. %", "%"),
+    ("asa_s", "ASA s", "s"),
+    ("aht_s", "AHT s", "s"),
+    ("transfer_rate", "transfer %", "%"),
+    ("containment", "IVR contained %", "%"),
+)
+
+
+def _fig(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "%":
+        return f"{100 * value:.1f}"
+    return f"{value:.1f}" if unit == "s" else str(int(value))
+
+
+def _interval_rows(report: Report) -> list[list[str]]:
+    return [
+        [row.label, row.group, *(_fig(getattr(row.figures, k), u) for k, _, u in _FIGURES)]
+        for row in report.intervals
+    ]
+
+
+def _change_rows(report: Report) -> list[list[str]]:
+    out = []
+    for key, title, unit in _FIGURES:
+        c = report.change.get(key)
+        if c is not None:
+            delta = c["change"]
+            sign = "" if delta is None else ("+" if delta >= 0 else "")
+            out.append([title, _fig(c["now"], unit), _fig(c["before"], unit),
+                        sign + _fig(delta, unit) if delta is not None else "-"])  # fmt: skip
+    return out
 
 
 def _row(g: GroupStats) -> list[str]:
@@ -70,8 +115,8 @@ def render_table(report: Report) -> str:
     """Plain-text tables for a terminal."""
     r = report
     parts = [
-        f"Calls {_when(r.start)} .. {_when(r.end)}: {r.calls}"
-        f"  (service level: answered within {r.sl_seconds:g} s)",
+        f"Calls {r.label + ': ' if r.label else ''}{_when(r.start, r.zone)} .. "
+        f"{_when(r.end, r.zone)}: {r.calls}  (service level: answered within {r.sl_seconds:g} s)",
         _table("By tier", ["tier", *_COLUMNS], [_row(g) for g in r.tiers]),
         _table("By queue", ["queue", *_COLUMNS], [_row(g) for g in r.queues]),
         f"IVR: {r.ivr_calls} calls, {r.contained} contained ({100 * r.containment:.1f} %)",
@@ -89,7 +134,24 @@ def render_table(report: Report) -> str:
             [[d, str(k), str(a)] for d, k, a in r.by_dnis],
         ),
     ]
+    if r.change:
+        head = ["figure", "this period", "period before", "change"]
+        parts.append(_table("Compared with the period before", head, _change_rows(r)))
+    if r.intervals:
+        head = ["interval", "group", *(t for _, t, _ in _FIGURES)]
+        parts.append(_table(f"By interval ({r.zone})", head, _interval_rows(r)))
     return "\n\n".join(parts) + "\n"
+
+
+def render_csv(report: Report) -> str:
+    """The interval view as CSV (one row per interval and group), for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["interval", "group", *(k for k, _, _ in _FIGURES)])
+    for row in report.intervals:
+        values = [getattr(row.figures, k) for k, _, _ in _FIGURES]
+        writer.writerow([row.label, row.group, *("" if v is None else v for v in values)])
+    return out.getvalue()
 
 
 def render_json(report: Report) -> str:
@@ -155,8 +217,11 @@ def render_html(report: Report) -> str:
     template = env.get_template("report.html")
     return template.render(
         r=report,
-        start=_when(report.start),
-        end=_when(report.end),
+        start=_when(report.start, report.zone),
+        end=_when(report.end, report.zone),
+        figures=[t for _, t, _ in _FIGURES],
+        interval_rows=_interval_rows(report),
+        change_rows=_change_rows(report),
         columns=_COLUMNS,
         tier_rows=[_row(g) for g in report.tiers],
         queue_rows=[_row(g) for g in report.queues],
@@ -165,5 +230,6 @@ def render_html(report: Report) -> str:
 
 
 def render(report: Report, fmt: str) -> str:
-    """Dispatch on ``table`` / ``json`` / ``html``."""
-    return {"table": render_table, "json": render_json, "html": render_html}[fmt](report)
+    """Dispatch on ``table`` / ``json`` / ``html`` / ``csv``."""
+    renderers = {"table": render_table, "json": render_json, "html": render_html, "csv": render_csv}
+    return renderers[fmt](report)

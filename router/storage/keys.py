@@ -17,6 +17,16 @@ __all__ = [
     "CUSTOMER_IDS",
     "CUSTOMER_ROOT",
     "CUSTOMER_VERSION",
+    "DIALER_ATTEMPTS_STREAM",
+    "DIALER_CALLBACK_GROUP",
+    "DIALER_CAMPAIGNS",
+    "DIALER_DUE_INDEX",
+    "DIALER_HISTORY_TTL_S",
+    "DIALER_INFLIGHT_TTL_S",
+    "DIALER_PREFIX",
+    "DIALER_REFUSALS_STREAM",
+    "DIALER_STREAM_MAXLEN",
+    "DNC",
     "IMPORT_LEASE",
     "IMPORT_LEASE_TTL_MS",
     "IMPORT_LIVE",
@@ -32,6 +42,13 @@ __all__ = [
     "callback_key",
     "callers_key",
     "customer_key",
+    "dialer_campaign_attempts_key",
+    "dialer_campaign_contacts_key",
+    "dialer_contact_key",
+    "dialer_due_key",
+    "dialer_history_key",
+    "dialer_inflight_key",
+    "dialer_marketing_key",
     "import_prefix",
     "ivr_path_key",
     "number_key",
@@ -147,3 +164,53 @@ AMI_LEADER_TTL_S = 15.0  # a dead leader is replaced within this
 def ami_leader_key(site: str) -> str:
     """STRING: token of the router whose AMI listener serves ``site``."""
     return f"{PREFIX}:ami:leader:{site}"
+
+
+# Outbound dialer ({d}: every key one dialer Lua script touches shares this tag)
+DIALER_PREFIX = f"{PREFIX}:{{d}}:"  # scripts build per-customer keys from this prefix
+DNC = f"{PREFIX}:{{d}}:dnc"  # SET of normalised numbers never to be called
+DIALER_CAMPAIGNS = f"{PREFIX}:{{d}}:campaigns"  # HASH campaign -> state (running, paused, ...)
+DIALER_ATTEMPTS_STREAM = f"{PREFIX}:{{d}}:attempts"  # STREAM: one entry per attempt outcome
+DIALER_REFUSALS_STREAM = f"{PREFIX}:{{d}}:refusals"  # STREAM: every refusal, with its reason
+DIALER_STREAM_MAXLEN = 1_000_000
+DIALER_CALLBACK_GROUP = "dialer"  # consumer group on CALLBACKS
+DIALER_INFLIGHT_TTL_S = 2 * 3600  # an in-flight lock outlives any call; a crash frees it
+DIALER_HISTORY_TTL_S = 40 * 24 * 3600  # contact history kept beyond the longest cap window
+
+
+def dialer_due_key(slot: str) -> str:
+    """ZSET contact id -> due epoch second, one per ``campaign|lane|priority``."""
+    return f"{DIALER_PREFIX}due:{slot}"
+
+
+def dialer_contact_key(contact_id: str) -> str:
+    """HASH of one contact: campaign, customer, number, attempts, state, JSON fields."""
+    return f"{DIALER_PREFIX}contact:{contact_id}"
+
+
+def dialer_campaign_contacts_key(campaign: str) -> str:
+    """SET of the contact ids of one campaign (status, stop)."""
+    return f"{DIALER_PREFIX}cc:{campaign}"
+
+
+def dialer_inflight_key(number: str) -> str:
+    """STRING attempt id while a call to this number is in flight (the two-dialer lock)."""
+    return f"{DIALER_PREFIX}inflight:{number}"
+
+
+def dialer_history_key(number: str) -> str:
+    """ZSET attempt id -> epoch second of every attempt to this number (frequency caps)."""
+    return f"{DIALER_PREFIX}hist:{number}"
+
+
+def dialer_campaign_attempts_key(campaign: str) -> str:
+    """HASH number -> attempts made in this campaign."""
+    return f"{DIALER_PREFIX}ca:{campaign}"
+
+
+def dialer_marketing_key(who: str) -> str:
+    """ZSET attempt id -> epoch second of marketing attempts to this customer."""
+    return f"{DIALER_PREFIX}mkt:{who}"
+
+
+DIALER_DUE_INDEX = f"{PREFIX}:{{d}}:dueidx"  # SET of 'campaign|lane|prio' with a due ZSET

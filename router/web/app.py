@@ -8,11 +8,12 @@ the store answers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from importlib import resources
 
 import orjson
 from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -54,12 +55,17 @@ def _page() -> str:
 
 
 def create_app(
-    board: Wallboard, checks: Mapping[str, Check], token: str | None = None
+    board: Wallboard,
+    checks: Mapping[str, Check],
+    token: str | None = None,
+    collectors: Sequence[Collector] = (),
 ) -> TokenGate:
     """The ASGI app; ``checks`` are the readiness probes (redis, flows, ami...)."""
     page = _page()
     own = CollectorRegistry(auto_describe=True)
     own.register(BoardCollector(lambda: board.board))
+    for collector in collectors:  # the router's own, when run inside ``tierline serve``
+        own.register(collector)
 
     async def index(request: Request) -> Response:
         lang = request.query_params.get("lang") or page_language(

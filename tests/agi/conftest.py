@@ -7,13 +7,17 @@ import io
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from router.agi import AGIServer, AGISession, AGITimeouts, InboundRoute
+from router.agi import AGIServer, AGISession, AGITimeouts
+from router.calls import CallRouter
 from router.customers.model import Customer, CustomerList, Lifecycle, LookupResult
+from router.flows.callbacks import MemoryCallbackStore
+from router.flows.registry import FlowRegistry
+from router.flows.trace import SimplePolicy
 from router.logs import configure_logging
-from router.settings import Settings
 from router.types import CallInfo
 
 
@@ -87,11 +91,16 @@ async def echo(session: AGISession, call: CallInfo) -> None:
     await session.set_var("NAME3", await session.get_var("NAME1") or "")
 
 
+def no_flow_router(store: MemoryStore, flows_dir: Path) -> CallRouter:
+    """The production handler with no flow: every call goes straight to the policy."""
+    flows = FlowRegistry(flows_dir, frozenset())
+    return CallRouter(store, SimplePolicy(), flows, MemoryCallbackStore(), "general")
+
+
 @pytest.fixture
-async def server(logs: LogCapture, store: MemoryStore) -> AsyncIterator[AGIServer]:
-    settings = Settings(default_queue="general", lookup_deadline_ms=50)
+async def server(logs: LogCapture, store: MemoryStore, tmp_path: Path) -> AsyncIterator[AGIServer]:
     srv = AGIServer(
-        {"inbound": InboundRoute(store, settings), "ivr": ivr, "echo": echo},
+        {"inbound": no_flow_router(store, tmp_path), "ivr": ivr, "echo": echo},
         host="127.0.0.1",
         port=0,
         timeouts=AGITimeouts(env_s=1.0, command_s=0.5),

@@ -10,8 +10,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
+
 from router import service
 from router.settings import Settings
+from router.storage import keys
 from tests.redis_server import free_port
 
 IVR = Path(__file__).resolve().parents[2] / "ivr_flows"
@@ -44,3 +47,13 @@ async def serving(flows_dir: Path, redis_url: str, **overrides: Any) -> AsyncIte
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
+
+
+async def kept_path(redis: Redis, uniqueid: str) -> str | None:
+    """The IVR path the router kept for a call: written just after the call, so wait a little."""
+    for _ in range(100):
+        path = await redis.get(keys.ivr_path_key(uniqueid))
+        if path is not None:
+            return str(path)
+        await asyncio.sleep(0.02)
+    return None

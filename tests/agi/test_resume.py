@@ -15,8 +15,7 @@ from router.agi.caller import CallTranscript, place_call
 from router.agi.double import CallerScript, environment
 from router.flows.resume import MAX_HOPS, Resume
 from router.settings import Settings
-from router.storage import keys
-from tests.agi.serving import serving
+from tests.agi.serving import kept_path, serving
 
 FLOW = """\
 flow: hotline
@@ -71,7 +70,7 @@ class TestResumeOverTheWire:
         assert (third["TIERLINE_ACTION"], third["TIERLINE_TARGET"]) == (
             "transfer", "8000@electronics",
         )  # fmt: skip
-        path = await redis_client.get(keys.ivr_path_key("1795348509.7"))
+        path = await kept_path(redis_client, "1795348509.7")
         assert path is not None
         nodes = [step["node"] for step in orjson.loads(path)["steps"]]
         assert nodes == ["billing", "second_try", "desk"]  # one record across the resumes

@@ -14,8 +14,7 @@ from router.agi.double import CallerScript, environment
 from router.customers.model import Customer
 from router.customers.store import RedisCustomerStore
 from router.settings import Settings
-from router.storage import keys
-from tests.agi.serving import IVR, serving
+from tests.agi.serving import IVR, kept_path, serving
 from tests.redis_server import free_port
 
 UNIQUEID = "1795348509.9"
@@ -54,7 +53,8 @@ async def running(flows_dir: Path, redis_url: str) -> AsyncIterator[Settings]:
 
 async def call(settings: Settings, caller: str, dnis: str, digit: str = "") -> CallTranscript:
     env = environment(caller, dnis=dnis, uniqueid=UNIQUEID)
-    script = CallerScript(digits=[(100.0, digit)] if digit else [], prompts={"main_menu": 2000})
+    # Typed well after set-up (150 ms real time at speed 10), inside the menu's 5 s wait.
+    script = CallerScript(digits=[(1500.0, digit)] if digit else [], prompts={"main_menu": 2000})
     return await place_call("127.0.0.1", settings.agi_port, env, script, speed=10.0, max_s=5)
 
 
@@ -73,7 +73,7 @@ class TestService:
         )  # fmt: skip
         assert (v["TIERLINE_CUSTOMER"], v["TIERLINE_TIER"]) == ("C1", "vip")
         assert v["TIERLINE_OFFERS"] == "5G Unlimited"
-        path = await redis_client.get(keys.ivr_path_key(UNIQUEID))
+        path = await kept_path(redis_client, UNIQUEID)
         assert path is not None
         assert '"node":"menu","choice":"billing"' in path  # option name, not the digit
 
@@ -91,3 +91,30 @@ class TestService:
         v = record.variables
         assert (v["TIERLINE_ACTION"], v["TIERLINE_QUEUE"]) == ("queue", "billing")
         assert v["TIERLINE_CUSTOMER"] == ""
+
+
+LANGUAGE_FLOW = FLOW.replace(
+    "start: menu\nnodes:\n",
+    'start: zh\nnodes:\n  zh: {type: set, language: zh, vars: {TL_LANG: "zh"}, next: menu}\n',
+)
+
+
+class TestSetNodeLanguage:
+    async def test_language_is_set_before_the_prompt_and_the_call_routes(
+        self, tmp_path: Path, redis_url: str
+    ) -> None:
+        """A set node with ``language:`` runs: CHANNEL(language) is written before the first
+        prompt and the flow's own route is set (it used to fail every call reaching it)."""
+        shutil.copy(IVR / "routing.yaml", tmp_path / "routing.yaml")
+        (tmp_path / "hotline.yaml").write_text(LANGUAGE_FLOW)
+        both = PROMPTS.replace("[en]", "[en, zh]").replace('1."}', '1.", zh: "账单请按1。"}')
+        (tmp_path / "prompts.yaml").write_text(both)
+        async with serving(tmp_path, redis_url) as settings:
+            record = await call(settings, "13912345678", "4008001234", "1")
+        sent = [line for _, who, line in record.exchange if who == "S"]
+        assert sent[0] == "ANSWER"
+        assert sent[1] == 'EXEC MSet "TL_LANG=zh,CHANNEL(language)=zh"'
+        assert sent[2].startswith("GET DATA ")
+        v = record.variables
+        assert (v["TIERLINE_ACTION"], v["TIERLINE_QUEUE"]) == ("queue", "billing")
+        assert v["CHANNEL(language)"] == "zh"

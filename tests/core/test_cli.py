@@ -94,7 +94,15 @@ class TestOneStore:
             rec = a_record("1795348509.1", start + 60)
             fields = to_fields(rec)
             client.xadd(keys.CALLS_STREAM, fields, id=f"{int(rec.ended_at * 1000)}-0")  # type: ignore[arg-type]
-            period = ["report", "--from", "2026-11-22T09:00", "--to", "2026-11-22T10:00"]
+            period = [
+                "report",
+                "--from",
+                "2026-11-22T09:00",
+                "--to",
+                "2026-11-22T10:00",
+                "--tz",
+                "UTC",
+            ]
             if how == "option":
                 args = ["--data-dir", str(tmp_path), *period, "--format", "json"]
             else:
@@ -130,11 +138,12 @@ class TestCall:
                 monkeypatch.setenv("TIERLINE_AGI_PORT", str(settings.agi_port))
                 out = await asyncio.to_thread(CliRunner().invoke, cli, [*args, *where])
                 assert out.exit_code == 0, out.output
-            client = Redis.from_url(redis_url, decode_responses=True)
-            try:
-                paths = [k async for k in client.scan_iter(keys.ivr_path_key("*"))]
-            finally:
-                await client.aclose()
+        # Paths are written just after each call (batched); a stopped router has written all.
+        client = Redis.from_url(redis_url, decode_responses=True)
+        try:
+            paths = [k async for k in client.scan_iter(keys.ivr_path_key("*"))]
+        finally:
+            await client.aclose()
         assert len(paths) == 2
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from router.flows import actions as a
 from router.flows.engine import Engine
 from router.flows.trace import SimplePolicy, trace_call
-from router.types import QueueSnapshot
+from router.types import QueueSnapshot, RouteDecision
 from tests.flows.helpers import SHANGHAI, call, customer, flows
 
 MENU = """\
@@ -56,6 +56,16 @@ class TestMenu:
         t = run(MENU, ["9"])
         assert t.actions[-2:] == (a.Play(("bye",)), a.HangUp("flow"))
 
+
+LOOP = """\
+flow: main
+serves: {dnis: ["100"]}
+start: a
+nodes:
+  a: {type: play, prompts: [hello], next: m}
+  m: {type: menu, prompt: menu, options: {"1": a, "2": out}, fallback: out}
+  out: {type: hangup}
+"""
 
 PLAY_SET = """\
 flow: main
@@ -292,21 +302,14 @@ class TestEngineContract:
         assert engine.step(state, a.Digits("1")) == (state, ())
 
     def test_loop_guard(self) -> None:
-        """A caller who keeps choosing 'again' is cut by the step budget.
+        """A caller who keeps choosing 'again' is cut by the step budget: routed, never
+        hung up.
 
         (A loop that takes no key press cannot reach the engine: flows check rejects it.)
         """
-        text = """\
-        flow: main
-        serves: {dnis: ["100"]}
-        start: a
-        nodes:
-          a: {type: play, prompts: [hello], next: m}
-          m: {type: menu, prompt: menu, options: {"1": a, "2": out}, fallback: out}
-          out: {type: hangup}
-        """
-        t = trace_call(flows(text), "main", call(), None, ["1"] * 300)
-        assert t.state.result == a.HangUp("loop_guard")
+        t = trace_call(flows(LOOP), "main", call(), None, ["1"] * 300)
+        assert isinstance(t.state.result, a.Route)
+        assert t.state.result.decision == RouteDecision("general", 0, "loop_guard")
 
 
 class TestPlan:

@@ -13,7 +13,7 @@ from router.flows.runner import run_flow
 from router.flows.trace import SimplePolicy
 from router.types import DigitsResult
 from tests.flows.helpers import call, customer, flows
-from tests.flows.test_engine import INPUT, MENU, PLAY_SET
+from tests.flows.test_engine import INPUT, LOOP, MENU, PLAY_SET
 
 
 class FakeSession:
@@ -213,3 +213,45 @@ class TestCallbackFailure:
         record = await go(PLAY_SET, session, callbacks=BrokenCallbacks())
         assert record.outcome == "callback"
         assert session.calls[-1][1]["TIERLINE_ACTION"] == "callback"  # type: ignore[index]
+
+
+AT_ONCE = """\
+flow: main
+serves: {dnis: ["100"]}
+start: pop
+nodes:
+  pop:
+    type: set
+    vars: {TL_TIER: {expr: customer.tier}}
+    next: q
+  q: {type: queue, service: billing}
+"""
+
+
+class TestSetUpRoundTrips:
+    async def test_routed_at_once_costs_one_command(self) -> None:
+        """No prompt before the route: no ANSWER, and the set node rides on the route's MSet."""
+        session = FakeSession()
+        await go(AT_ONCE, session, cust=customer("vip"))
+        assert [what for what, _ in session.calls] == ["set_vars"]
+        sent = session.calls[0][1]
+        assert sent["TL_TIER"] == "vip"  # type: ignore[index]
+        assert sent["TIERLINE_QUEUE"] == "billing"  # type: ignore[index]
+
+    async def test_answer_and_language_come_before_the_first_prompt(self) -> None:
+        """The channel is answered and the set node's language sent just before the prompt."""
+        session = FakeSession(["1"])
+        await go(PLAY_SET, session, cust=customer("high"))
+        kinds = [what for what, _ in session.calls]
+        assert kinds == ["answer", "set_vars", "play", "get_digits", "play", "set_vars"]
+        assert session.calls[1][1]["CHANNEL(language)"] == "en"  # type: ignore[index]
+        assert "TL_TIER" not in session.calls[-1][1]  # type: ignore[operator]
+
+    async def test_loop_guard_routes_to_the_default_queue(self) -> None:
+        """A flow cut by the step budget routes the caller to the default queue, no hang-up."""
+        session = FakeSession(["1"] * 300)  # a caller who keeps choosing "again"
+        record = await go(LOOP, session, default_queue="support")
+        sent = session.calls[-1][1]
+        assert (sent["TIERLINE_ACTION"], sent["TIERLINE_QUEUE"]) == ("queue", "support")  # type: ignore[index]
+        assert sent["TIERLINE_REASON"] == "loop_guard"  # type: ignore[index]
+        assert record.outcome == "queue"

@@ -156,7 +156,20 @@ class TestCli:
         start = datetime.fromtimestamp(T0, UTC).isoformat()
         end = datetime.fromtimestamp(T0 + 3600, UTC).replace(tzinfo=None).isoformat()
         res = CliRunner().invoke(
-            cli, ["report", "--from", start, "--to", end, "--format", "json", "--redis", redis_url]
+            cli,
+            [
+                "report",
+                "--from",
+                start,
+                "--to",
+                end,
+                "--tz",
+                "UTC",
+                "--format",
+                "json",
+                "--redis",
+                redis_url,
+            ],
         )
         assert res.exit_code == 0, res.output
         assert orjson.loads(res.output)["calls"] == 7

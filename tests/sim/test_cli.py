@@ -138,6 +138,27 @@ class TestPlan:
         assert res.output.count("  x") == 5
         assert (out / "frontier.png").exists()
 
+    def test_plan_with_roster(self, tmp_path: Path) -> None:
+        """--roster on a whole day prints shifts per queue and writes roster.csv; on a part
+        of a day it says why it cannot (shifts wrap round the clock), no traceback."""
+        import csv
+        import io
+
+        out = tmp_path / "plan"
+        day = SMALL.replace("intervals: 2", "intervals: 48").replace(
+            "calls: [300, 500]", "calls: 60").replace("agents: [20, 30]", "agents: 6")  # fmt: skip
+        args = ["-n", "2", "--workers", "1", "--rounds", "0", "--roster", "--out", str(out)]
+        res = CliRunner().invoke(cli, ["plan", scenario(tmp_path, day), *args])
+        assert res.exit_code == 0, res.output
+        assert "roster care:" in res.output
+        rows = list(csv.DictReader(io.StringIO((out / "roster.csv").read_text())))
+        assert rows
+        assert {r["shift"] for r in rows} <= {"full", "part"}
+        assert all(int(r["agents"]) > 0 for r in rows)
+        part = CliRunner().invoke(cli, ["plan", scenario(tmp_path), *args])
+        assert part.exit_code == 1
+        assert "one whole day" in part.output
+
 
 class TestDask:
     def test_scheduler_matches_local(self, tmp_path: Path) -> None:
