@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from router.call_inputs import RedisInputs
 from router.customers import importer
 from router.customers.import_rows import CSV_COLUMNS
 from router.customers.importer import import_path
@@ -26,7 +27,9 @@ from router.customers.model import Customer
 from router.customers.staging import ImportTransaction
 from router.customers.store import RedisCustomerStore, packed_record
 from router.errors import StoreError
+from router.settings import Settings
 from router.storage import keys
+from router.storage.client import call_path_client
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGED = "tl:{c}:imp:*"
@@ -53,6 +56,18 @@ async def names(client: Redis, rows: int) -> set[str]:
         result = await store.lookup(number(i))
         seen.add(result.customer.name if result.customer else result.reason)
     return seen
+
+
+async def call_path_name(url: str, caller: str) -> str:
+    """What the router's pipelined call-path read finds for ``caller``."""
+    client = call_path_client(Settings(lookup_deadline_ms=60_000), url)
+    reader = RedisInputs(RedisCustomerStore(client, deadline_ms=60_000), None, 60_000)
+    try:
+        found = (await reader.read(caller)).lookup
+    finally:
+        await reader.aclose()
+        await client.aclose()
+    return found.customer.name if found.customer else found.reason
 
 
 def after_flushes(
@@ -219,6 +234,7 @@ class TestCrashRecovery:
             await import_path(redis_url, customers_file(tmp_path / "b.csv", 500, "new"))
         assert await redis_client.get(keys.IMPORT_LIVE)
         assert await names(redis_client, 500) == {"new"}
+        assert await call_path_name(redis_url, number(7)) == "new"
         await store.link("13700000000", "C1")
         assert await redis_client.get(keys.IMPORT_LIVE) is None
         assert await redis_client.keys(STAGED) == []
