@@ -29,7 +29,7 @@ def generate(path: Path, rows: int) -> None:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for i in range(rows):
-            phones = f"13{i:09d}" + (f";010{i:08d}" if i % 4 == 0 else "")
+            phones = f"13{i:09d}" + (f";0105{i:07d}" if i % 4 == 0 else "")
             w.writerow(
                 [
                     f"C{i:07d}",

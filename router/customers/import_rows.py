@@ -9,6 +9,7 @@ start-up time.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import multiprocessing
 import os
@@ -26,7 +27,9 @@ from router.customers.model import DEFAULT_TIERS, Customer, TierOrder
 from router.customers.rows import RowError, validate_fields
 from router.customers.store import encode_record
 
-__all__ = ["CSV_COLUMNS", "CheckedChunk", "Row", "checked_chunks", "read_rows"]
+__all__ = ["CSV_COLUMNS", "DEFAULT_ENCODING", "CheckedChunk", "Row", "checked_chunks", "read_rows"]
+
+DEFAULT_ENCODING = "utf-8-sig"  # UTF-8, with or without the BOM spreadsheet tools write
 
 CSV_COLUMNS = (
     "customer_id",
@@ -59,11 +62,13 @@ class Row:
     errors: tuple[RowError, ...] = ()
 
 
-def read_rows(path: Path, tiers: TierOrder = DEFAULT_TIERS, now: str = "") -> Iterator[Row]:
+def read_rows(
+    path: Path, tiers: TierOrder = DEFAULT_TIERS, now: str = "", encoding: str = DEFAULT_ENCODING
+) -> Iterator[Row]:
     """Parse and validate each row; line numbers are the file's own."""
     now = now or datetime.now(UTC).isoformat(timespec="seconds")
-    header = _header(path)
-    for line, raw, errors in _raw_rows(path):
+    header = _header(path, encoding)
+    for line, raw, errors in _raw_rows(path, encoding):
         fields = dict(zip(header, raw, strict=True)) if isinstance(raw, list) else raw
         if errors:
             yield Row(line, None, errors)
@@ -75,13 +80,13 @@ def read_rows(path: Path, tiers: TierOrder = DEFAULT_TIERS, now: str = "") -> It
             yield Row(line, None, result)
 
 
-def _csv_header(path: Path) -> tuple[str, ...]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+def _csv_header(path: Path, encoding: str) -> tuple[str, ...]:
+    with path.open(newline="", encoding=encoding, errors="replace") as fh:
         return tuple(next(csv.reader(fh), ()))
 
 
-def _csv_rows(path: Path) -> Iterator[RawRow]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+def _csv_rows(path: Path, encoding: str) -> Iterator[RawRow]:
+    with path.open(newline="", encoding=encoding) as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         missing = [c for c in CSV_COLUMNS if header is None or c not in header]
@@ -99,32 +104,75 @@ def _csv_rows(path: Path) -> Iterator[RawRow]:
             start = reader.line_num + 1
 
 
-def _jsonl_rows(path: Path) -> Iterator[RawRow]:
-    with path.open("rb") as fh:
-        for line, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                yield line, {}, (RowError("json", str(exc)),)
-                continue
-            if not isinstance(obj, dict):
-                yield line, {}, (RowError("json", "each line must be a JSON object"),)
-            else:
-                yield line, obj, ()
+def _jsonl_lines(path: Path, encoding: str) -> Iterator[bytes | str]:
+    """Raw lines: bytes for UTF-8 (orjson reads them as they are), else decoded text."""
+    utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    with path.open("rb") if utf8 else path.open(encoding=encoding, newline="\n") as fh:
+        yield from fh
+
+
+def _jsonl_rows(path: Path, encoding: str) -> Iterator[RawRow]:
+    for line, raw in enumerate(_jsonl_lines(path, encoding), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            yield line, {}, (RowError("json", str(exc)),)
+            continue
+        if not isinstance(obj, dict):
+            yield line, {}, (RowError("json", "each line must be a JSON object"),)
+        else:
+            yield line, obj, ()
 
 
 def _is_jsonl(path: Path) -> bool:
     return path.suffix.lower() in {".jsonl", ".ndjson", ".json"}
 
 
-def _raw_rows(path: Path) -> Iterator[RawRow]:
-    return _jsonl_rows(path) if _is_jsonl(path) else _csv_rows(path)
+def _raw_rows(path: Path, encoding: str) -> Iterator[RawRow]:
+    bad = _encoding_problem(path, encoding)
+    if bad:
+        return iter((bad,))
+    return _jsonl_rows(path, encoding) if _is_jsonl(path) else _csv_rows(path, encoding)
 
 
-def _header(path: Path) -> tuple[str, ...]:
-    return () if _is_jsonl(path) else _csv_header(path)
+def _header(path: Path, encoding: str) -> tuple[str, ...]:
+    return () if _is_jsonl(path) else _csv_header(path, encoding)
+
+
+def _encoding_problem(path: Path, encoding: str) -> RawRow | None:
+    """The first line that does not decode, as a problem (one fast pass before parsing).
+
+    Why a pass of its own: a decode error met while parsing surfaces as a
+    traceback from inside the csv module, after rows were already handed out.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                at = max(0, min(exc.start, len(chunk)))
+                line += chunk.count(b"\n", 0, at)
+                return line, {}, (RowError("encoding", _decode_hint(path, encoding, exc)),)
+            if not chunk:
+                return None
+            line += chunk.count(b"\n")
+
+
+def _decode_hint(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
+    name = codecs.lookup(encoding).name
+    message = f"not valid {name} (byte 0x{exc.object[exc.start]:02x})"
+    if name not in ("utf-8", "utf-8-sig"):
+        return message + "; check --encoding"
+    try:
+        path.read_bytes().decode("gb18030")
+    except UnicodeDecodeError:
+        return message + "; pass --encoding with the file's encoding"
+    return message + "; it reads as Chinese GBK/GB18030: pass --encoding gb18030"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,15 +216,19 @@ def _chunks(rows: Iterable[RawRow]) -> Iterator[list[RawRow]]:
 
 
 def checked_chunks(
-    path: Path, tiers: TierOrder = DEFAULT_TIERS, now: str = "", workers: int | None = None
+    path: Path,
+    tiers: TierOrder = DEFAULT_TIERS,
+    now: str = "",
+    workers: int | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[CheckedChunk]:
     """Every row of ``path`` in file order, validated in chunks (in parallel for big files)."""
     now = now or datetime.now(UTC).isoformat(timespec="seconds")
     if workers is None:
         big = path.stat().st_size >= POOL_MIN_BYTES
         workers = min(os.cpu_count() or 1, 8) if big else 1
-    chunks = _chunks(_raw_rows(path))
-    header = _header(path)
+    chunks = _chunks(_raw_rows(path, encoding))
+    header = _header(path, encoding)
     if workers <= 1:
         for chunk in chunks:
             yield _check_chunk(chunk, header, tiers.names, now)

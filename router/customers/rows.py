@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from router.customers.model import MAX_OFFERS, Customer, CustomerList, Lifecycle, TierOrder
-from router.customers.phone import normalise_or_none
+from router.customers.phone_check import checked_number
+from router.logs import mask_numbers
 
 __all__ = ["RowError", "validate_fields"]
 
@@ -94,9 +95,10 @@ def _phones(value: object) -> tuple[str, ...]:
         raise _Bad(f"at most {MAX_PHONES} numbers per customer")
     out: list[str] = []
     for raw in items:
-        norm = normalise_or_none(raw)
-        if norm is None:
-            raise _Bad(f"{raw!r} is not a phone number")
+        try:
+            norm = checked_number(raw)
+        except ValueError as exc:
+            raise _Bad(f"{mask_numbers(repr(raw))} {exc}") from None
         if norm not in out:
             out.append(norm)
     return tuple(out)

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.customers.codec import SEP, decode, encode_rec
 from router.customers.model import Customer, LookupResult
 from router.customers.phone import HOME_COUNTRY_CODE, normalise_or_none
+from router.customers.staging import BUSY, bulk, evalsha_packed, settle
 from router.errors import NumberConflictError, StoreError
 from router.storage import keys
 
@@ -42,10 +44,40 @@ __all__ = [
 _CUST_PREFIX = keys.customer_key("")
 _NUM_PREFIX = keys.number_key("")
 
+# KEYS: number key, IMPORT_LIVE.  ARGV: customer prefix, number.
+# While a published import is being merged (``staging``), its staged keys
+# win over the live ones ('' marks a number the import dropped).
 _LOOKUP = """
-local id = redis.call('GET', KEYS[1])
+local live = redis.call('GET', KEYS[2])
+local id = live and redis.call('GET', live .. 'num:' .. ARGV[2])
+if id == '' then return false end
+if not id then id = redis.call('GET', KEYS[1]) end
 if not id then return false end
+if live then
+  local r = redis.call('HMGET', live .. 'cust:' .. id, 'rec', 'phones')
+  if r[1] then return r end
+end
 return redis.call('HMGET', ARGV[1] .. id, 'rec', 'phones')
+"""
+
+# KEYS: customer hash, IMPORT_LIVE.  ARGV: id.
+_BY_ID = """
+local live = redis.call('GET', KEYS[2])
+if live then
+  local r = redis.call('HMGET', live .. 'cust:' .. ARGV[1], 'rec', 'phones')
+  if r[1] then return r end
+end
+return redis.call('HMGET', KEYS[1], 'rec', 'phones')
+"""
+
+# Every admin write starts so: it waits for a pending import merge (the
+# caller finishes it and retries) and bumps the version an import checks
+# before publishing. KEYS[1], KEYS[2] of each admin script: IMPORT_LIVE, version.
+_GUARD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.error_reply('BUSYIMPORT a published import is still being merged')
+end
+redis.call('INCR', KEYS[2])
 """
 
 # One call writes a whole batch: a script call per record cost a client
@@ -55,8 +87,10 @@ return redis.call('HMGET', ARGV[1] .. id, 'rec', 'phones')
 # Number keys and the id set are written once per batch (MSET / SADD in
 # slices, under Lua's unpack limit): half the server calls per record.
 # ``claimed`` makes a number taken earlier in the batch count as taken.
-# KEYS: ids set.  ARGV: customer prefix, number prefix, (id, phones, rec)...
-_UPSERT = """
+# KEYS: live, version, ids set.  ARGV: customer prefix, number prefix, (id, phones, rec)...
+_UPSERT = (
+    _GUARD
+    + """
 local out, sets, ids, claimed = {}, {}, {}, {}
 local function flush(cmd, key, list)
   for s = 1, #list, 1000 do
@@ -98,30 +132,36 @@ for i = 3, #ARGV, 3 do
   end
 end
 flush('MSET', nil, sets)
-flush('SADD', KEYS[1], ids)
+flush('SADD', KEYS[3], ids)
 return out
 """
+)
 
-# KEYS: customer hash, number key.  ARGV: id, number.
-_LINK = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'no_customer'} end
-local owner = redis.call('GET', KEYS[2])
+# KEYS: live, version, customer hash, number key.  ARGV: id, number.
+_LINK = (
+    _GUARD
+    + """
+if redis.call('EXISTS', KEYS[3]) == 0 then return {'no_customer'} end
+local owner = redis.call('GET', KEYS[4])
 if owner and owner ~= ARGV[1] then return {'conflict', owner} end
-redis.call('SET', KEYS[2], ARGV[1])
-local phones = redis.call('HGET', KEYS[1], 'phones') or ''
+redis.call('SET', KEYS[4], ARGV[1])
+local phones = redis.call('HGET', KEYS[3], 'phones') or ''
 for p in string.gmatch(phones, '[^;]+') do
   if p == ARGV[2] then return {'ok'} end
 end
 if phones == '' then phones = ARGV[2] else phones = phones .. ';' .. ARGV[2] end
-redis.call('HSET', KEYS[1], 'phones', phones)
+redis.call('HSET', KEYS[3], 'phones', phones)
 return {'ok'}
 """
+)
 
-# KEYS: number key.  ARGV: customer prefix, number.
-_UNLINK = """
-local owner = redis.call('GET', KEYS[1])
+# KEYS: live, version, number key.  ARGV: customer prefix, number.
+_UNLINK = (
+    _GUARD
+    + """
+local owner = redis.call('GET', KEYS[3])
 if not owner then return false end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[3])
 local ck = ARGV[1] .. owner
 local phones = redis.call('HGET', ck, 'phones')
 if phones then
@@ -133,6 +173,26 @@ if phones then
 end
 return owner
 """
+)
+
+# Erase a customer and every number still pointing at them, in one step.
+# KEYS: live, version, customer hash, ids set.  ARGV: number prefix, id.
+# Returns the numbers the record listed (the call records to pseudonymise).
+_ERASE = (
+    _GUARD
+    + """
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
+local phones = redis.call('HGET', KEYS[3], 'phones') or ''
+local listed = {}
+for p in string.gmatch(phones, '[^;]+') do
+  listed[#listed + 1] = p
+  if redis.call('GET', ARGV[1] .. p) == ARGV[2] then redis.call('DEL', ARGV[1] .. p) end
+end
+redis.call('DEL', KEYS[3])
+redis.call('SREM', KEYS[4], ARGV[2])
+return listed
+"""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +214,11 @@ class RedisCustomerStore:
         self._deadline = deadline_ms / 1000
         self._cc = country_code
         self._lookup = client.register_script(_LOOKUP)
+        self._by_id = client.register_script(_BY_ID)
         self._upsert = client.register_script(_UPSERT)
         self._link = client.register_script(_LINK)
         self._unlink = client.register_script(_UNLINK)
+        self._erase = client.register_script(_ERASE)
 
     @property
     def deadline_ms(self) -> float:
@@ -176,7 +238,16 @@ class RedisCustomerStore:
         norm = normalise_or_none(number, self._cc)
         if norm is None:
             return None
-        return norm, ("EVALSHA", self._lookup.sha, "1", keys.number_key(norm), _CUST_PREFIX)
+        live = keys.IMPORT_LIVE
+        return norm, (
+            "EVALSHA",
+            self._lookup.sha,
+            "2",
+            keys.number_key(norm),
+            live,
+            _CUST_PREFIX,
+            norm,
+        )
 
     @property
     def lookup_script(self) -> tuple[str, str]:
@@ -191,7 +262,9 @@ class RedisCustomerStore:
             return LookupResult(number="", reason="anonymous")
         try:
             async with asyncio.timeout(self._deadline):
-                flat = await self._lookup(keys=[keys.number_key(norm)], args=[_CUST_PREFIX])
+                flat = await self._lookup(
+                    keys=[keys.number_key(norm), keys.IMPORT_LIVE], args=[_CUST_PREFIX, norm]
+                )
         except (TimeoutError, RedisTimeoutError):
             return miss(norm, "timeout", start)
         except (RedisError, OSError):
@@ -200,7 +273,9 @@ class RedisCustomerStore:
 
     async def customer_by_id(self, customer_id: str) -> Customer | None:
         """The record of an account (``flows`` input nodes verify accounts with it)."""
-        reply = await self._r.hmget(keys.customer_key(customer_id), ["rec", "phones"])
+        reply = await self._by_id(
+            keys=[keys.customer_key(customer_id), keys.IMPORT_LIVE], args=[customer_id]
+        )
         rec, phones = cast(list[str | None], reply)
         return decode(rec, phones or "") if rec else None
 
@@ -222,46 +297,37 @@ class RedisCustomerStore:
         args: list[str | bytes] = [_CUST_PREFIX, _NUM_PREFIX]
         for record in records:
             args.extend(record)
-        reply = await self._upsert(keys=[keys.CUSTOMER_IDS], args=args)
+        reply = await self._admin(self._upsert, [keys.CUSTOMER_IDS], args)
         return [Conflict(str(cid), str(num), str(owner)) for cid, num, owner in reply]
 
     async def upsert_packed(self, fields: bytes, count: int) -> list[Conflict]:
-        """``upsert_encoded`` for ``count`` records already in RESP form (``packed_record``).
-
-        Why: a million-row import spends most of its client time in redis-py
-        packing three million arguments; records packed once from the spool
-        go to the socket as they are. One script call per batch, as before.
-        """
+        """``upsert_encoded`` for ``count`` records already in RESP form (``packed_record``)."""
         if not count:
             return []
-        head = [b"EVALSHA", self._upsert.sha.encode(), b"1", keys.CUSTOMER_IDS.encode()]
-        head += [_CUST_PREFIX.encode(), _NUM_PREFIX.encode()]
-        command = b"*%d\r\n%s%s" % (len(head) + 3 * count, b"".join(map(_bulk, head)), fields)
+        head = [
+            keys.IMPORT_LIVE,
+            keys.CUSTOMER_VERSION,
+            keys.CUSTOMER_IDS,
+            _CUST_PREFIX,
+            _NUM_PREFIX,
+        ]
         try:
-            reply = await self._send_packed(command)
-        except NoScriptError:
-            await self._r.script_load(_UPSERT)
-            reply = await self._send_packed(command)
+            reply = await evalsha_packed(
+                self._r, self._upsert, 3, head, fields=fields, nfields=3 * count
+            )
+        except ResponseError as exc:
+            if not str(exc).startswith(BUSY):
+                raise
+            await settle(self._r)
+            reply = await evalsha_packed(
+                self._r, self._upsert, 3, head, fields=fields, nfields=3 * count
+            )
         return [Conflict(str(cid), str(num), str(owner)) for cid, num, owner in reply]
-
-    async def _send_packed(self, command: bytes) -> Any:
-        pool = self._r.connection_pool
-        conn = await pool.get_connection()  # type: ignore[no-untyped-call]
-        try:
-            await conn.send_packed_command(command)
-            return await conn.read_response()
-        except ResponseError:
-            raise  # a script error leaves the connection in step
-        except BaseException:
-            await conn.disconnect()
-            raise
-        finally:
-            await pool.release(conn)
 
     async def link(self, number: str, customer_id: str) -> None:
         norm = self._norm(number)
-        reply = await self._link(
-            keys=[keys.customer_key(customer_id), keys.number_key(norm)], args=[customer_id, norm]
+        reply = await self._admin(
+            self._link, [keys.customer_key(customer_id), keys.number_key(norm)], [customer_id, norm]
         )
         if reply[0] == "no_customer":
             raise StoreError(f"no customer {customer_id}")
@@ -271,8 +337,28 @@ class RedisCustomerStore:
     async def unlink(self, number: str) -> str | None:
         """Detach a number; returns its former owner (``None`` if it had none)."""
         norm = self._norm(number)
-        owner = await self._unlink(keys=[keys.number_key(norm)], args=[_CUST_PREFIX, norm])
+        owner = await self._admin(self._unlink, [keys.number_key(norm)], [_CUST_PREFIX, norm])
         return str(owner) if owner else None
+
+    async def erase(self, customer_id: str) -> tuple[str, ...] | None:
+        """Delete a customer and their numbers at once; their numbers, ``None`` if unknown."""
+        listed = await self._admin(
+            self._erase,
+            [keys.customer_key(customer_id), keys.CUSTOMER_IDS],
+            [_NUM_PREFIX, customer_id],
+        )
+        return None if listed is None else tuple(str(n) for n in listed)
+
+    async def _admin(self, script: AsyncScript, more_keys: list[str], args: Sequence[Any]) -> Any:
+        """Run an admin script; if an import merge is pending, finish it and run again."""
+        all_keys = [keys.IMPORT_LIVE, keys.CUSTOMER_VERSION, *more_keys]
+        try:
+            return await script(keys=all_keys, args=args)
+        except ResponseError as exc:
+            if not str(exc).startswith(BUSY):
+                raise
+        await settle(self._r)
+        return await script(keys=all_keys, args=args)
 
     async def owners(self, numbers: Sequence[str]) -> dict[str, str]:
         """Current owner of each normalised number that has one (one MGET)."""
@@ -282,10 +368,12 @@ class RedisCustomerStore:
         return {n: o for n, o in zip(numbers, found, strict=True) if o is not None}
 
     async def count(self) -> int:
+        await settle(self._r)
         return int(await self._r.scard(keys.CUSTOMER_IDS))
 
     async def iter_all(self, batch: int = 1000) -> AsyncIterator[Customer]:
         """Every customer, ordered by id (stable exports diff cleanly)."""
+        await settle(self._r)
         ids = sorted(cast(set[str], await self._r.smembers(keys.CUSTOMER_IDS)))
         for chunk in _chunks(ids, batch):
             async with self._r.pipeline(transaction=False) as pipe:
@@ -336,10 +424,6 @@ def lookup_result(number: str, flat: Any, start: float) -> LookupResult:
     return LookupResult(number, customer, "found", _ms(start))
 
 
-def _bulk(value: bytes) -> bytes:
-    return b"$%d\r\n%s\r\n" % (len(value), value)
-
-
 def packed_record(customer_id: bytes, phones: bytes, rec: bytes) -> bytes:
     """One encoded record as the three RESP bulk strings ``upsert_packed`` sends."""
-    return _bulk(customer_id) + _bulk(phones) + _bulk(rec)
+    return bulk(customer_id) + bulk(phones) + bulk(rec)

@@ -15,6 +15,8 @@ __all__ = [
     "CALLS_STREAM",
     "CALLS_STREAM_MAXLEN",
     "CUSTOMER_IDS",
+    "CUSTOMER_ROOT",
+    "CUSTOMER_VERSION",
     "DIALER_ATTEMPTS_STREAM",
     "DIALER_CALLBACK_GROUP",
     "DIALER_CAMPAIGNS",
@@ -25,6 +27,10 @@ __all__ = [
     "DIALER_REFUSALS_STREAM",
     "DIALER_STREAM_MAXLEN",
     "DNC",
+    "IMPORT_LEASE",
+    "IMPORT_LEASE_TTL_MS",
+    "IMPORT_LIVE",
+    "IMPORT_STATE",
     "IVR_PATH_CAP",
     "IVR_PATH_INDEX",
     "IVR_PATH_TTL_S",
@@ -43,6 +49,7 @@ __all__ = [
     "dialer_history_key",
     "dialer_inflight_key",
     "dialer_marketing_key",
+    "import_prefix",
     "ivr_path_key",
     "number_key",
     "queue_callers_key",
@@ -53,7 +60,23 @@ __all__ = [
 PREFIX = "tl"
 
 # Customer family: {c}
-CUSTOMER_IDS = f"{PREFIX}:{{c}}:ids"  # SET of every customer_id (export, counts)
+CUSTOMER_ROOT = f"{PREFIX}:{{c}}:"  # every customer-family key starts with this
+CUSTOMER_IDS = f"{CUSTOMER_ROOT}ids"  # SET of every customer_id (export, counts)
+CUSTOMER_VERSION = f"{CUSTOMER_ROOT}version"  # INCR by every write a reader can see
+
+# A bulk import is staged under ``import_prefix(id)`` (the same keys below
+# CUSTOMER_ROOT, e.g. ``tl:{c}:imp:<id>:num:<n>``), then published by
+# setting IMPORT_LIVE to that prefix: lookups read the staged keys first
+# until the importer has renamed them all onto the live ones.
+IMPORT_STATE = f"{CUSTOMER_ROOT}import"  # HASH id, state (staging | published)
+IMPORT_LEASE = f"{CUSTOMER_ROOT}import:lease"  # STRING id of the running importer
+IMPORT_LEASE_TTL_MS = 30_000  # a killed importer's lease lapses after this
+IMPORT_LIVE = f"{CUSTOMER_ROOT}import:live"  # STRING prefix of a published import
+
+
+def import_prefix(import_id: str) -> str:
+    """Where an import stages its keys before it is published."""
+    return f"{CUSTOMER_ROOT}imp:{import_id}:"
 
 
 def customer_key(customer_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import orjson
@@ -19,7 +20,8 @@ HEADER = (
     "customer_id,name,tier,list,lifecycle,arpu,tenure_months,credit_score,"
     "language,account_manager,offers,phones\n"
 )
-SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "customers.csv"
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples" / "customers.csv"
 
 
 def write(tmp_path: Path, body: str, name: str = "c.csv") -> Path:
@@ -119,7 +121,7 @@ class TestImport:
         await RedisCustomerStore(redis_client).upsert(Customer("X9", phones=("13900001111",)))
         report = await import_path(redis_url, write(tmp_path, GOOD))
         assert [str(p) for p in report.problems] == [
-            f"{tmp_path / 'c.csv'}:3: phones: 13900001111 belongs to customer X9"
+            f"{tmp_path / 'c.csv'}:3: phones: 139****1111 belongs to customer X9"
         ]
         assert report.written == 0
 
@@ -133,7 +135,7 @@ class TestImport:
         report = await import_path(redis_url, path)
         assert [p.message for p in report.problems] == [
             "customer_id: customer C1 already defined at line 2",
-            "phones: 13900001111 is also given to C2 at line 3",
+            "phones: 139****1111 is also given to C2 at line 3",
         ]
 
 
@@ -187,3 +189,106 @@ def test_customer_id_must_be_key_safe(bad: str, tmp_path: Path) -> None:
     """Ids end up in Redis key names, so only a safe alphabet is accepted."""
     (row,) = read_rows(write(tmp_path, f"{bad},n,mid,,stable,1,1,1,zh,,,13700000000\n"))
     assert row.errors[0].field == "customer_id"
+
+
+def centre_routing(tmp_path: Path) -> Path:
+    """The shipped routing.yaml with a centre's own tier names."""
+    text = (ROOT / "ivr_flows" / "routing.yaml").read_text(encoding="utf-8")
+    text = text.replace("\n  vip: vip_desk", "\n  SERVICE: vip_desk")  # a service, not a tier
+    for old, new in (("vip", "钻石"), ("high", "金"), ("mid", "银"), ("normal", "铜")):
+        text = re.sub(rf"\b{old}\b", new, text)
+    path = tmp_path / "routing.yaml"
+    path.write_text(text.replace("SERVICE", "vip"), encoding="utf-8")
+    return path
+
+
+class TestCentreTiers:
+    def test_tiers_come_from_routing_yaml(self, tmp_path: Path, redis_url: str) -> None:
+        """A centre whose routing.yaml names tiers 钻石/金/银/铜 imports rows using them."""
+        path = write(tmp_path, "C1,Alice,钻石,,stable,1,1,1,zh,,,13800138000\n")
+        env = {"REDIS_URL": redis_url, "TIERLINE_ROUTING_CONFIG": str(centre_routing(tmp_path))}
+        result = CliRunner().invoke(cli, ["customers", "import", str(path)], env=env)
+        assert result.exit_code == 0, result.output
+        assert "imported 1 of 1 rows, 0 problems" in result.output
+
+    def test_a_tier_the_routing_does_not_know_is_named(
+        self, tmp_path: Path, redis_url: str
+    ) -> None:
+        """The error lists the routing.yaml tiers, not a built-in list."""
+        path = write(tmp_path, "C1,Alice,vip,,stable,1,1,1,zh,,,13800138000\n")
+        args = ["customers", "import", str(path), "--routing", str(centre_routing(tmp_path))]
+        result = CliRunner().invoke(cli, args, env={"REDIS_URL": redis_url})
+        assert result.exit_code == 1
+        assert "tier: 'vip' is not one of '钻石', '金', '银', '铜'" in result.stderr
+
+
+class TestNumbersAtImport:
+    @pytest.mark.parametrize("bad", ["1380013800", "+86 12345", "000000013800138000"])
+    def test_invalid_numbers_are_refused(self, bad: str, tmp_path: Path) -> None:
+        """Numbers no plan allows (a digit short, too short, zero-padded) are row errors."""
+        (row,) = read_rows(write(tmp_path, f"C1,n,mid,,stable,1,1,1,zh,,,{bad}\n"))
+        assert [e.field for e in row.errors] == ["phones"]
+        assert "is not a valid phone number" in row.errors[0].message
+
+    def test_problems_on_stderr_mask_numbers(self, tmp_path: Path, redis_url: str) -> None:
+        """The import CLI never prints a full phone number."""
+        runner = CliRunner()
+        env = {"REDIS_URL": redis_url}
+        runner.invoke(cli, ["customers", "import", str(write(tmp_path, GOOD))], env=env)
+        clash = "C7,Zed,mid,,stable,1,1,1,zh,,,13900001111;1380013800\n"
+        path = write(tmp_path, clash + "C8,Yan,mid,,stable,1,1,1,zh,,,13700000000\n", "d.csv")
+        result = runner.invoke(cli, ["customers", "import", str(path)], env=env)
+        assert result.exit_code == 1
+        assert "139****1111" in result.stderr or "138****3800" in result.stderr
+        for full in ("13900001111", "1380013800"):
+            assert full not in result.stderr
+
+
+class TestEncoding:
+    BODY = "C1,张三,mid,,stable,1,1,1,zh,,,13800138000\n"
+
+    def test_gbk_file_is_a_located_error_with_a_hint(self, tmp_path: Path, redis_url: str) -> None:
+        """A GBK export without --encoding: FILE:LINE: encoding: ..., exit 1, no traceback."""
+        path = tmp_path / "gbk.csv"
+        path.write_bytes((HEADER + self.BODY).encode("gbk"))
+        result = CliRunner().invoke(
+            cli, ["customers", "import", str(path)], env={"REDIS_URL": redis_url}
+        )
+        assert result.exit_code == 1
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert f"{path}:2: encoding: not valid utf-8" in result.stderr
+        assert "--encoding gb18030" in result.stderr
+
+    @pytest.mark.parametrize("name", ["gbk.csv", "gbk.jsonl"])
+    def test_encoding_option_reads_it(self, name: str, tmp_path: Path, redis_url: str) -> None:
+        """--encoding gb18030 imports the same file, names intact."""
+        path = tmp_path / name
+        if name.endswith(".csv"):
+            path.write_bytes((HEADER + self.BODY).encode("gbk"))
+        else:
+            row = {"customer_id": "C1", "name": "张三", "tier": "mid", "phones": ["13800138000"]}
+            path.write_bytes(orjson.dumps(row).decode().encode("gbk") + b"\n")
+        runner = CliRunner()
+        env = {"REDIS_URL": redis_url}
+        args = ["customers", "import", str(path), "--encoding", "gb18030"]
+        assert runner.invoke(cli, args, env=env).exit_code == 0
+        shown = runner.invoke(cli, ["customers", "show", "13800138000"], env=env)
+        assert orjson.loads(shown.output)["name"] == "张三"
+
+    def test_unknown_encoding_is_a_usage_error(self, tmp_path: Path) -> None:
+        """A misspelt --encoding is refused before anything is read."""
+        args = ["customers", "import", str(write(tmp_path, GOOD)), "--encoding", "gbq"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2
+        assert "unknown encoding 'gbq'" in result.stderr
+
+
+def test_store_down_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """An import against a store that is not there ends with an error line, exit 1."""
+    path = write(tmp_path, GOOD)
+    result = CliRunner().invoke(
+        cli, ["customers", "import", str(path)], env={"REDIS_URL": "redis://127.0.0.1:1/0"}
+    )
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("error: the customer store failed:")
