@@ -37,6 +37,7 @@ class Inputs:
     waiters: tuple[Waiter, ...]
     callbacks_pending: int | None
     read_at: float
+    campaigns: Mapping[str, str] = field(default_factory=dict)  # outbound: name -> state
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class Board:
     queues: tuple[Row, ...]
     tiers: tuple[Row, ...]
     callbacks_pending: int | None
+    campaigns: Mapping[str, str] = field(default_factory=dict)
     alerts: tuple[Alert, ...] = ()
     source_ok: bool = True
     state_age_s: float = 0.0
@@ -81,6 +83,7 @@ class Board:
             "queues": [row(r) for r in self.queues],
             "tiers": [row(r) for r in self.tiers],
             "callbacks_pending": self.callbacks_pending,
+            "campaigns": dict(self.campaigns),
             "alerts": [
                 {
                     "name": a.name,
@@ -170,5 +173,6 @@ def build_board(
         queues=tuple(queue_rows),
         tiers=tuple(tier_rows),
         callbacks_pending=inputs.callbacks_pending,
+        campaigns=inputs.campaigns,
         state_age_s=max(0.0, now - inputs.read_at),
     )

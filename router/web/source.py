@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from router.ami.records import CallRecord, from_fields
 from router.ami.store import RedisQueueState
@@ -43,13 +43,30 @@ class StateSource:
         try:
             queues = await self._queues.snapshot()
             waiters = await self._waiters(list(queues))
-            pending = int(await self._redis.xlen(keys.CALLBACKS))
+            pending = await self._callbacks_pending()
+            campaigns = await self._redis.hgetall(keys.DIALER_CAMPAIGNS)
         except (RedisError, OSError, ValueError) as exc:
             self.ok, self.error = False, type(exc).__name__
             return self.last
         self.ok, self.error = True, ""
-        self.last = Inputs(queues, waiters, pending, self._clock())
+        states = {_text(k): _text(v) for k, v in campaigns.items()}
+        self.last = Inputs(queues, waiters, pending, self._clock(), states)
         return self.last
+
+    async def _callbacks_pending(self) -> int:
+        """Requests the dialer has not finished: its group's backlog plus those in hand.
+
+        Before any dialer has read the stream there is no group: every request waits.
+        """
+        try:
+            groups = await self._redis.xinfo_groups(keys.CALLBACKS)
+        except ResponseError:  # no stream yet
+            return 0
+        for g in groups:
+            if _text(g.get("name", b"")) == keys.DIALER_CALLBACK_GROUP:
+                lag = g.get("lag")
+                return int(g.get("pending", 0)) + (int(lag) if lag is not None else 0)
+        return int(await self._redis.xlen(keys.CALLBACKS))
 
     async def new_records(self, since: float) -> list[CallRecord]:
         """Records appended since the previous call (from ``since`` the first time)."""

@@ -138,3 +138,28 @@ class TestAccess:
     def test_language(self, setting: str, accept: str, lang: str) -> None:
         """Chinese by default and when the browser prefers it; the config can pin it."""
         assert page_language(setting, accept) == lang
+
+
+class TestOutboundOnTheBoard:
+    async def test_callbacks_pending_follow_the_dialer_and_campaigns_show(
+        self, redis_client: Redis
+    ) -> None:
+        """Pending = the dialer group's backlog + what it holds unacknowledged; campaign states."""
+        from router.storage import keys
+
+        board = Wallboard(StateSource(redis_client), CONFIG, ("vip",))
+        for n in range(3):
+            await redis_client.xadd(keys.CALLBACKS, {"number": f"1390000000{n}"})
+        assert (await board.tick()).callbacks_pending == 3  # type: ignore[union-attr]
+        await redis_client.xgroup_create(keys.CALLBACKS, keys.DIALER_CALLBACK_GROUP, id="0")
+        read = await redis_client.xreadgroup(
+            keys.DIALER_CALLBACK_GROUP, "d1", {keys.CALLBACKS: ">"}, count=1
+        )
+        entry_id = read[0][1][0][0]
+        assert (await board.tick()).callbacks_pending == 3  # type: ignore[union-attr]
+        await redis_client.xack(keys.CALLBACKS, keys.DIALER_CALLBACK_GROUP, entry_id)
+        await redis_client.hset(keys.DIALER_CAMPAIGNS, "spring_offer", "running")
+        current = await board.tick()
+        assert current is not None
+        assert current.callbacks_pending == 2
+        assert current.as_json()["campaigns"] == {"spring_offer": "running"}
