@@ -26,34 +26,34 @@ _PAIR_RE = re.compile(r"([A-Za-z_][\w-]*)\s*=>?(?!=)\s*(.*)")
 _VARIABLE = "TIERLINE_AMI_SECRET_FILE"
 
 
-def read_secret(path: Path) -> str:
-    """The secret in ``path``; a ``ConfigError`` naming the variable otherwise."""
+def read_secret(path: Path, variable: str = _VARIABLE) -> str:
+    """The secret in ``path``; a ``ConfigError`` naming ``variable`` otherwise."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ConfigError(
-            f"Config '{_VARIABLE}' has value '{path}'. Not readable: {reason}."
+            f"Config '{variable}' has value '{path}'. Not readable: {reason}."
         ) from None
-    return parse_secret(text, str(path))
+    return parse_secret(text, str(path), variable)
 
 
-def parse_secret(text: str, source: str) -> str:
+def parse_secret(text: str, source: str, variable: str = _VARIABLE) -> str:
     """The secret from the file's text: its ``secret=`` line, else its only line."""
     lines = [_COMMENT_RE.sub("", line).strip() for line in text.splitlines()]
     lines = [line.replace("\\;", ";") for line in lines if line]
     pairs = [m.groups() for m in map(_PAIR_RE.fullmatch, lines) if m]
     secrets = [value.strip() for key, value in pairs if key.lower() == "secret"]
     if len(secrets) > 1:
-        raise ConfigError(f"{_VARIABLE} {source}: {len(secrets)} 'secret=' lines, expected one")
+        raise ConfigError(f"{variable} {source}: {len(secrets)} 'secret=' lines, expected one")
     if secrets:
         found = secrets[0]
     elif len(lines) == 1 and not pairs:
         found = lines[0]
     else:
         raise ConfigError(
-            f"{_VARIABLE} {source}: no 'secret=' line (write it as Asterisk reads it: secret=VALUE)"
+            f"{variable} {source}: no 'secret=' line (write it as Asterisk reads it: secret=VALUE)"
         )
     if not found:
-        raise ConfigError(f"{_VARIABLE} {source}: the secret is empty")
+        raise ConfigError(f"{variable} {source}: the secret is empty")
     return found

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from router.cli.campaigns import config_option
-from router.cli.store_url import redis_option, store_url
+from router.cli.store_url import cli_settings, redis_option, store_url
 from router.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -55,18 +55,17 @@ def run(  # noqa: PLR0917 - one parameter per option
     name: str,
 ) -> None:
     """Dial callbacks and running campaigns until interrupted."""
+    from router.ami.secret import read_secret
     from router.dialer.config import load_config
     from router.dialer.link import LinkConfig
+    from router.logs import configure_logging
 
+    configure_logging(cli_settings().log_level)  # JSON lines, numbers and secrets masked
     cfg = load_config(config_path)
     if ami_secret_file is None:
         raise ConfigError("set TIERLINE_DIALER_AMI_SECRET_FILE (or --ami-secret-file)")
-    try:
-        secret = ami_secret_file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(
-            f"Config 'TIERLINE_DIALER_AMI_SECRET_FILE': not readable: {exc.strerror}"
-        ) from None
+    # The same file format as the router's: the `secret=` line manager_dialer.conf includes.
+    secret = read_secret(ami_secret_file, "TIERLINE_DIALER_AMI_SECRET_FILE")
     link = LinkConfig(host=ami_host, port=ami_port, username=ami_user, secret=secret)
     with store_url(redis_url) as url:
         asyncio.run(_serve(cfg, link, url, name))

@@ -40,6 +40,9 @@ def web(*, host: str | None, port: int | None, wallboard_config: Path | None,
         web_host=host, web_port=port, wallboard_config=wallboard_config,
         web_token_file=web_token_file,
     )  # fmt: skip
+    from router.logs import configure_logging
+
+    configure_logging(settings.log_level)  # JSON lines, numbers and secrets masked
     with needs_extra("web", "tierline web"):
         from router.web.access import check_bind
         from router.web.service import run_web

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from router.ami.listener import ListenerConfig
-from router.ami.secret import parse_secret
+from router.ami.secret import parse_secret, read_secret
 from router.errors import ConfigError
 from router.settings import Settings
 from tests.policy.conftest import CONF_DIR
@@ -102,3 +102,16 @@ class TestManagerConfDefaults:
         from router.settings import env_name
 
         assert "TIERLINE_AMI_SECRET_FILE" in {env_name(f) for f in Settings.model_fields}
+
+
+class TestDialerSecretFile:
+    def test_the_dialer_reads_its_include_file_like_asterisk(self, tmp_path: Path) -> None:
+        """tierline-dialer-ami-secret.conf holds `secret=...` for manager_dialer.conf; the
+        dialer reads the same line (not the whole text), and errors name its own variable."""
+        good = tmp_path / "tierline-dialer-ami-secret.conf"
+        good.write_text("secret=s3cr3t-dialer\n")
+        assert read_secret(good, "TIERLINE_DIALER_AMI_SECRET_FILE") == "s3cr3t-dialer"
+        empty = tmp_path / "empty.conf"
+        empty.write_text("secret=\n")
+        with pytest.raises(ConfigError, match="TIERLINE_DIALER_AMI_SECRET_FILE"):
+            read_secret(empty, "TIERLINE_DIALER_AMI_SECRET_FILE")
