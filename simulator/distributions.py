@@ -14,7 +14,16 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Constant", "Empirical", "Exponential", "LogNormal", "Never", "Sampler"]
+__all__ = [
+    "Constant",
+    "Empirical",
+    "Exponential",
+    "LogNormal",
+    "Never",
+    "Sampler",
+    "Scaled",
+    "scaled",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -91,3 +100,33 @@ class Never:
 
     def draw(self, rng: np.random.Generator, n: int) -> FloatArray:
         return np.full(n, math.inf)
+
+
+@dataclass(frozen=True, slots=True)
+class Scaled:
+    """Another sampler's values times ``factor``: a what-if on handle time or patience.
+
+    Scaling the draws (not refitting a family) keeps the shape the planner
+    calibrated, so "AHT +10 %" means every call 10 % longer.
+    """
+
+    base: Sampler
+    factor: float
+
+    def __post_init__(self) -> None:
+        if not self.factor > 0:
+            raise ValueError("a scale factor must be > 0")
+
+    @property
+    def mean(self) -> float:
+        return self.base.mean * self.factor
+
+    def draw(self, rng: np.random.Generator, n: int) -> FloatArray:
+        return self.base.draw(rng, n) * self.factor
+
+
+def scaled(sampler: Sampler, factor: float) -> Sampler:
+    """``sampler`` scaled by ``factor``; infinite patience stays infinite, x1 stays as is."""
+    if factor == 1.0 or isinstance(sampler, Never):
+        return sampler
+    return Scaled(sampler, factor)

@@ -27,6 +27,31 @@ _out = click.option("--out", type=click.Path(path_type=Path), help="Write result
 _workers = click.option(
     "--workers", type=click.IntRange(min=1), help="Process-pool size [all cores]."
 )
+
+
+def _what_if(command: Any) -> Any:
+    """--volume/--aht/--patience/--staffing: the scenario scaled for a what-if."""
+    for name, what in (("staffing", "agents"), ("patience", "caller patience"),
+                       ("aht", "handle times"), ("volume", "arrivals")):  # fmt: skip
+        command = click.option(
+            f"--{name}", type=click.FloatRange(min=0, min_open=True), default=1.0,
+            show_default=True, help=f"What-if: multiply {what} by this factor.",
+        )(command)  # fmt: skip
+    return command
+
+
+def _scaled(sc: Any, volume: float, aht: float, patience: float, staffing: float) -> Any:
+    """The scenario under the what-if factors (said on stderr when any is not 1)."""
+    from dataclasses import replace
+
+    from simulator.whatif import WhatIf, apply
+
+    what = WhatIf(volume, aht, patience, staffing)
+    if what.label != "as scenario":
+        click.echo(f"what-if: {what.label}", err=True)
+    return replace(sc, model=apply(sc.model, what))
+
+
 _scheduler = click.option("--scheduler", help="Dask scheduler address (runs replications there).")
 
 
@@ -68,6 +93,7 @@ def _load(path: Path) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print per-tier results as JSON.")
 @_workers
 @_scheduler
+@_what_if
 def simulate(
     *,
     scenario: Path,
@@ -77,9 +103,13 @@ def simulate(
     as_json: bool,
     workers: int | None,
     scheduler: str | None,
+    volume: float,
+    aht: float,
+    patience: float,
+    staffing: float,
 ) -> None:
     """Simulate a scenario day: service, abandonment, occupancy and cost with 95% CIs."""
-    sc = _load(scenario)
+    sc = _scaled(_load(scenario), volume, aht, patience, staffing)
     from tqdm import tqdm
 
     from simulator.report import shown, tier_table, write_report
@@ -113,6 +143,7 @@ def simulate(
 @_workers
 @_scheduler
 @click.option("--roster", is_flag=True, help="Also turn the plan into shifts with breaks.")
+@_what_if
 def plan(
     *,
     scenario: Path,
@@ -123,9 +154,13 @@ def plan(
     workers: int | None,
     scheduler: str | None,
     roster: bool,
+    volume: float,
+    aht: float,
+    patience: float,
+    staffing: float,
 ) -> None:
     """Cheapest staffing per queue and interval meeting every tier's targets, and the frontier."""
-    sc = _load(scenario)
+    sc = _scaled(_load(scenario), volume, aht, patience, staffing)
     from simulator.planner import frontier, plan_staffing, with_staffing
     from simulator.report import write_report
 
