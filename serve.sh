@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/venv.sh
-ensure_venv "embedded"
+ensure_venv "embedded,web"
 exec .venv/bin/tierline serve --demo "$@"
