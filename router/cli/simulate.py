@@ -120,7 +120,10 @@ def simulate(
         reps = replicate(sc.model, replications, seed, ex, progress=bar.update)
     table = tier_table(reps.estimates, sc.model)
     if out:
-        write_report(out, reps.estimates, sc.model, replications=replications, seed=seed)
+        write_report(
+            out, reps.estimates, sc.model, replications=replications, seed=seed,
+            targets=sc.targets,
+        )  # fmt: skip
     if as_json:
         click.echo(json.dumps(table, indent=1, allow_nan=False))
         return
@@ -186,6 +189,7 @@ def plan(
             replications=replications,
             seed=seed,
             frontier=points,
+            targets=sc.targets,
         )
     if roster:
         _roster(sc.model, result.staffing, out)
