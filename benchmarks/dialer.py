@@ -38,10 +38,10 @@ from pathlib import Path
 # shadow the simulator package (pacing uses simulator.theory).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from router.ami.listener import ListenerConfig
 from router.customers.model import Customer, CustomerList
 from router.customers.store import RedisCustomerStore
 from router.dialer.config import DialerConfig, parse_config
-from router.dialer.link import LinkConfig
 from router.dialer.model import CampaignState, Contact
 from router.dialer.screen import Screen
 from router.dialer.service import Dialer
@@ -256,7 +256,9 @@ async def free_to_originate(
     await store.set_campaign("remind", CampaignState.RUNNING)
     fake = FakeAsterisk()
     await fake.start()
-    dialer = Dialer(cfg, store, Live(), LinkConfig(port=fake.port, ping_interval_s=60), tick_s=0.2)
+    dialer = Dialer(
+        cfg, store, Live(), ListenerConfig(port=fake.port, ping_interval_s=60), tick_s=0.2
+    )
     await dialer.start()
     await dialer.link.wait_up(5)
     await asyncio.sleep(0.3)

@@ -15,8 +15,8 @@ from router.cli.store_url import cli_settings, redis_option, store_url
 from router.errors import ConfigError
 
 if TYPE_CHECKING:
+    from router.ami.listener import ListenerConfig
     from router.dialer.config import DialerConfig
-    from router.dialer.link import LinkConfig
 
 __all__ = ["dialer"]
 
@@ -55,9 +55,9 @@ def run(  # noqa: PLR0917 - one parameter per option
     name: str,
 ) -> None:
     """Dial callbacks and running campaigns until interrupted."""
+    from router.ami.listener import ListenerConfig
     from router.ami.secret import read_secret
     from router.dialer.config import load_config
-    from router.dialer.link import LinkConfig
     from router.logs import configure_logging
 
     configure_logging(cli_settings().log_level)  # JSON lines, numbers and secrets masked
@@ -66,12 +66,12 @@ def run(  # noqa: PLR0917 - one parameter per option
         raise ConfigError("set TIERLINE_DIALER_AMI_SECRET_FILE (or --ami-secret-file)")
     # The same file format as the router's: the `secret=` line manager_dialer.conf includes.
     secret = read_secret(ami_secret_file, "TIERLINE_DIALER_AMI_SECRET_FILE")
-    link = LinkConfig(host=ami_host, port=ami_port, username=ami_user, secret=secret)
+    link = ListenerConfig(host=ami_host, port=ami_port, username=ami_user, secret=secret)
     with store_url(redis_url) as url:
         asyncio.run(_serve(cfg, link, url, name))
 
 
-async def _serve(cfg: DialerConfig, link: LinkConfig, url: str, name: str) -> None:
+async def _serve(cfg: DialerConfig, link: ListenerConfig, url: str, name: str) -> None:
     from router.ami.store import RedisQueueState
     from router.dialer.callbacks import CallbackFeeder
     from router.dialer.service import Dialer

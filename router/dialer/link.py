@@ -20,30 +20,17 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from router.ami.framing import Frame
+from router.ami.listener import ListenerConfig
 from router.ami.protocol import FramedAMIProtocol
 from router.errors import AMIError
 from router.logs import get_logger
 
-__all__ = ["DialerLink", "LinkConfig"]
+__all__ = ["DialerLink"]
 
 _log = get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class LinkConfig:
-    host: str = "127.0.0.1"
-    port: int = 5038
-    username: str = ""
-    secret: str = ""
-    connect_timeout_s: float = 5.0
-    action_timeout_s: float = 5.0
-    ping_interval_s: float = 5.0
-    backoff_initial_s: float = 0.2
-    backoff_max_s: float = 10.0
 
 
 class DialerLink:
@@ -51,7 +38,7 @@ class DialerLink:
 
     def __init__(
         self,
-        config: LinkConfig,
+        config: ListenerConfig,
         on_frame: Callable[[Frame], None],
         on_up: Callable[[], Any],
         on_lost: Callable[[], None],

@@ -25,10 +25,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from router.ami.framing import Frame
+from router.ami.listener import ListenerConfig
 from router.channel_vars import screen_pop
 from router.dialer.agents import MemberBook
 from router.dialer.config import DialerConfig
-from router.dialer.link import DialerLink, LinkConfig
+from router.dialer.link import DialerLink
 from router.dialer.model import (
     Attempt,
     AttemptResult,
@@ -71,7 +72,7 @@ class Dialer:
         config: DialerConfig,
         store: DialerStore,
         live: QueueState,
-        link_config: LinkConfig,
+        link_config: ListenerConfig,
         customers: CustomerSource | None = None,
         *,
         tick_s: float = 0.2,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from router.ami.listener import ListenerConfig
 from router.customers.model import Customer
 from router.dialer.config import DialerConfig
-from router.dialer.link import LinkConfig
 from router.dialer.rules import ContactLimits
 from router.dialer.service import Dialer
 from router.dialer.store import DialerStore
@@ -88,7 +88,7 @@ def make_dialer(
     name: str = "",
 ) -> Dialer:
     store = DialerStore(redis, cfg.limits)
-    link = LinkConfig(
+    link = ListenerConfig(
         port=ami.port,
         secret=SECRET,
         username="dialer",
