@@ -41,7 +41,7 @@ from panoramisk.actions import Action
 
 from router.ami.election import LeaderLock
 from router.ami.framing import Frame
-from router.ami.protocol import FramedAMIProtocol
+from router.ami.protocol import FramedAMIProtocol, open_session
 from router.ami.pump import PumpConfig, SinkPump, StateSink, jittered_backoff
 from router.ami.secret import read_secret
 from router.ami.state import Delta, LiveState, apply, resync
@@ -230,16 +230,10 @@ class AMIListener:
 
     async def _session(self) -> None:
         cfg = self.config
-        loop = asyncio.get_running_loop()
-        async with asyncio.timeout(cfg.connect_timeout_s):
-            _, proto = await loop.create_connection(
-                lambda: FramedAMIProtocol(self._on_frame), cfg.host, cfg.port
-            )
+        proto, banner = await open_session(
+            cfg.host, cfg.port, cfg.username, cfg.secret, self._on_frame, cfg.connect_timeout_s
+        )
         self._proto = proto
-        async with asyncio.timeout(cfg.connect_timeout_s):
-            banner = await proto.banner
-        login = {"Action": "Login", "Username": cfg.username, "Secret": cfg.secret}
-        await self._send(proto, {**login, "Events": "on"}, None, cfg.connect_timeout_s)
         self.connections += 1
         _log.info("ami_logged_in", banner=banner, connections=self.connections)
         await self._resync(proto)

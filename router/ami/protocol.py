@@ -29,7 +29,7 @@ from router.ami.framing import Frame, FrameSplitter, parse_frame
 from router.errors import AMIActionError, AMIError
 from router.logs import get_logger
 
-__all__ = ["FramedAMIProtocol"]
+__all__ = ["FramedAMIProtocol", "open_session"]
 
 _log = get_logger(__name__)
 
@@ -108,3 +108,31 @@ class FramedAMIProtocol(AMIProtocol):  # type: ignore[misc]
         if first.get("Response") == "Error":
             raise AMIActionError(first.get("Message") or f"{fields.get('Action')} failed")
         return reply
+
+
+async def open_session(  # noqa: PLR0917 - one AMI login's parts
+    host: str,
+    port: int,
+    username: str,
+    secret: str,
+    on_frame: Callable[[Frame], None],
+    timeout_s: float,
+) -> tuple[FramedAMIProtocol, str]:
+    """Connect, read the banner and log in (``Events: on``): the protocol and the banner.
+
+    Raises:
+        TimeoutError: no connection, banner or login reply within ``timeout_s`` each.
+        AMIActionError: the login was refused.
+    """
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(timeout_s):
+        _, proto = await loop.create_connection(lambda: FramedAMIProtocol(on_frame), host, port)
+    try:
+        async with asyncio.timeout(timeout_s):
+            banner = await proto.banner
+        login = {"Action": "Login", "Username": username, "Secret": secret, "Events": "on"}
+        await proto.request(login, None, timeout_s)
+    except BaseException:
+        proto.close()
+        raise
+    return proto, banner

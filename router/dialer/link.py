@@ -24,7 +24,7 @@ from typing import Any
 
 from router.ami.framing import Frame
 from router.ami.listener import ListenerConfig
-from router.ami.protocol import FramedAMIProtocol
+from router.ami.protocol import FramedAMIProtocol, open_session
 from router.errors import AMIError
 from router.logs import get_logger
 
@@ -106,22 +106,17 @@ class DialerLink:
                     self._proto.close()
                 if was_up:
                     self._on_lost()
-            cfg = self.config
-            delay = min(cfg.backoff_max_s, cfg.backoff_initial_s * 2.0**attempt)
+            delay = self.config.backoff(attempt, self._rng)
             attempt += 1
-            await asyncio.sleep(delay * self._rng.uniform(0.5, 1.0))
+            await asyncio.sleep(delay)
 
     async def _session(self) -> None:
         cfg = self.config
-        loop = asyncio.get_running_loop()
-        async with asyncio.timeout(cfg.connect_timeout_s):
-            _, proto = await loop.create_connection(
-                lambda: FramedAMIProtocol(self._on_frame), cfg.host, cfg.port
-            )
-            self._proto = proto
-            await proto.banner
-        login = {"Action": "Login", "Username": cfg.username, "Secret": cfg.secret, "Events": "on"}
-        await self._send(proto, login, None)
+        proto, _ = await open_session(
+            cfg.host, cfg.port, cfg.username, cfg.secret, self._on_frame, cfg.connect_timeout_s
+        )
+        self._proto = proto
+        self.last_write = time.perf_counter()
         self.sessions += 1
         self._up.set()
         _log.info("dialer_ami_up", sessions=self.sessions)
