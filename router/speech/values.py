@@ -33,10 +33,10 @@ MAX_INTEGER = 10**15 - 1  # 999 trillion / 九百九十九万九千九百九十�
 MAX_FRACTION = 6  # decimal places a number may carry
 MAX_DIGITS = 32  # digits a digit string may carry (phone, account, order numbers)
 
-_DECIMAL = re.compile(r"([+-]?)(\d+)(?:\.(\d+))?")
-_DIGITS = re.compile(r"\d+")
-_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TIME_ONLY = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
+_DECIMAL = re.compile(r"([+-]?)(\d+)(?:\.(\d+))?", re.ASCII)  # ASCII: no full-width digits
+_DIGITS = re.compile(r"\d+", re.ASCII)
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_TIME_ONLY = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +102,7 @@ def parse_digits(value: str) -> str:
     if not _DIGITS.fullmatch(text):
         raise SpeechError(f"not a digit string: {value!r} (only 0-9, spaces and dashes)")
     if len(text) > MAX_DIGITS:
-        raise SpeechError(
-            f"digit string too long to speak: {len(text)} digits (limit {MAX_DIGITS})"
-        )
+        raise SpeechError(f"too many digits to speak: {len(text)} (limit {MAX_DIGITS})")
     return text
 
 
