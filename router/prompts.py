@@ -172,7 +172,10 @@ def placeholder_prompts(catalog: Path, dst: Path, *, rate: int = 44100) -> list[
         for lang, tokens in (data.get("say") or {}).items()
         for name, text in (tokens or {}).items()
     ]
+    listed = {str(x) for x in data.get("languages") or ()}  # a text in no listed language waits
     for lang, name, text, floor in scripts:
+        if listed and lang not in listed:
+            continue
         path = dst / lang / f"{prefix}{name}.wav"
         write_wav(path, _tone_speech(_reading_time(text, floor), rate), rate)
         written.append(path)

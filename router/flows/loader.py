@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 PROMPTS_FILE = "prompts.yaml"
-CATALOG_KEYS = ("languages", "sound_prefix", "prompts", SAY_KEY)
 RESERVED_FILES = frozenset({PROMPTS_FILE, "routing.yaml", "wallboard.yaml"})  # not flows
 
 
@@ -166,6 +165,9 @@ def _load_one(
         return None
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     return FlowBuilder(file, known, catalog, problems).build(raw, flow, version)
+
+
+CATALOG_KEYS = ("languages", "sound_prefix", "prompts", SAY_KEY)  # of prompts.yaml
 
 
 def load_catalog(text: str, file: str, problems: list[Problem]) -> PromptCatalog:

@@ -136,7 +136,12 @@ class TestPlaceholders:
 
         catalog = yaml.safe_load(shipped.read_text())
         expected = len(catalog["prompts"]) * len(catalog["languages"])
-        tokens = {f"{lang}/tierline/{t}" for lang, ts in catalog["say"].items() for t in ts}
+        tokens = {
+            f"{lang}/tierline/{t}"
+            for lang, ts in catalog["say"].items()
+            if lang in catalog["languages"]
+            for t in ts
+        }
         infos = build_prompts(tmp_path / "rec", tmp_path / "out")
         assert len(infos) == expected + len(tokens)
         assert tokens <= {i.name for i in infos}
