@@ -162,23 +162,31 @@ def placeholder_prompts(catalog: Path, dst: Path, *, rate: int = 44100) -> list[
     data = yaml.safe_load(catalog.read_text(encoding="utf-8")) or {}
     written = []
     prefix = str(data.get("sound_prefix") or "")  # Asterisk looks in sounds/<lang>/<prefix>
-    scripts = [
-        (str(lang), str(name), str(text), 0.5)
-        for name, texts in (data.get("prompts") or {}).items()
-        for lang, text in (texts or {}).items()
-    ]
-    scripts += [  # say: tokens are single words, joined at play time: shorter floor
-        (str(lang), str(name), str(text), 0.25)
-        for lang, tokens in (data.get("say") or {}).items()
-        for name, text in (tokens or {}).items()
-    ]
     listed = {str(x) for x in data.get("languages") or ()}  # a text in no listed language waits
-    for lang, name, text, floor in scripts:
-        if listed and lang not in listed:
+    for name, texts in (data.get("prompts") or {}).items():
+        for lang, text in (texts or {}).items():
+            if listed and str(lang) not in listed:
+                continue
+            seconds = _reading_time(str(text))
+            path = dst / str(lang) / f"{prefix}{name}.wav"
+            write_wav(path, _tone_speech(seconds, rate), rate)
+            written.append(path)
+    written += _say_placeholders(data.get("say") or {}, dst, prefix, listed, rate)
+    return written
+
+
+def _say_placeholders(
+    say: dict[str, Any], dst: Path, prefix: str, listed: set[str], rate: int
+) -> list[Path]:
+    """The ``say:`` tokens: single words joined at play time, so a shorter floor than prompts."""
+    written = []
+    for lang, tokens in say.items():
+        if listed and str(lang) not in listed:
             continue
-        path = dst / lang / f"{prefix}{name}.wav"
-        write_wav(path, _tone_speech(_reading_time(text, floor), rate), rate)
-        written.append(path)
+        for name, text in (tokens or {}).items():
+            path = dst / str(lang) / f"{prefix}{name}.wav"
+            write_wav(path, _tone_speech(_reading_time(str(text), 0.25), rate), rate)
+            written.append(path)
     return written
 
 
