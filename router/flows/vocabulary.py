@@ -26,10 +26,11 @@ from typing import Any
 
 from router.errors import Problem
 from router.flows.expr import closest
+from router.flows.model import PromptCatalog
 from router.flows.section import Section
 from router.speech import LANGUAGES, vocabulary
 
-__all__ = ["SAY_KEY", "say_vocabulary"]
+__all__ = ["SAY_KEY", "say_vocabulary", "unspoken"]
 
 SAY_KEY = "say"
 SHOWN = 6  # missing tokens named in one problem; the rest are counted
@@ -72,6 +73,16 @@ def say_vocabulary(
                 Problem(file, line, col, f"no say vocabulary for language {lang!r}", _need(lang))
             )
     return found, problems
+
+
+def unspoken(catalog: PromptCatalog) -> tuple[str, ...]:
+    """Languages of ``catalog`` a say step cannot speak in (no rules, or no ``say:`` list).
+
+    For the say node's static check: a flow that speaks values needs the
+    vocabulary of every language a caller may hear (when ``say:`` exists,
+    :func:`say_vocabulary` has already proved each list complete).
+    """
+    return tuple(lang for lang in catalog.languages if lang not in catalog.say)
 
 
 def _language(

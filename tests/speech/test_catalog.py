@@ -9,6 +9,7 @@ import pytest
 from router.errors import FlowError, Problem
 from router.flows.loader import load_catalog, load_texts
 from router.flows.model import FlowSet
+from router.flows.vocabulary import unspoken
 from router.speech import LANGUAGES, vocabulary
 from tests.flows.helpers import QUEUES
 
@@ -131,6 +132,14 @@ class TestSayChecks:
         """say: {zh: [say_0]} is a located error."""
         found = problems(HEAD + "  zh: [say_0]\n" + block("en"))
         assert found == ["prompts.yaml:5:3: say.zh must map tokens to their text"]
+
+
+class TestUnspoken:
+    def test_languages_without_vocabulary(self) -> None:
+        """unspoken() names the configured languages a say step could not speak in."""
+        assert unspoken(load(HEAD + block("zh") + block("en")).prompts) == ()
+        assert unspoken(load(HEAD.removesuffix("say:\n")).prompts) == ("zh", "en")
+        assert unspoken(load("languages: [fr]\nprompts: {}\n").prompts) == ("fr",)
 
 
 class TestCatalogKeys:
