@@ -1,0 +1,324 @@
+"""The dialer inside one replication (SimPy adapter around the live pure rules).
+
+Why it looks like the live loop: every ``tick_s`` and whenever a lane's
+agent goes idle it asks the live :func:`router.dialer.pacing.decide` (or the
+rule the scenario's ``Outbound`` carries) how many calls may start, fed the
+simulated queue snapshots, the lane's idle agents and its calls still
+ringing. Progressive calls ring the customer first and, once answered, join
+the lane's queue at the campaign's priority as ``[tierline-outbound]`` does,
+so an agent an inbound caller took meanwhile makes the customer wait (and,
+after ``queue_timeout_s``, an abandoned outbound call). Preview calls hold
+an idle agent from the start. Retries come from the live
+:func:`router.dialer.retry.after_attempt`.
+
+Draws come from the dialer's own generator, so an inbound-only run and a
+blended run of one seed share every arrival and patience (common random
+numbers) and differ only by what outbound did.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from router.dialer.model import Campaign, Contact, ContactState, DialMode, DialResult
+from router.dialer.retry import after_attempt, next_open
+from simulator.outbound import Customers, Outbound
+
+if TYPE_CHECKING:
+    from simulator.engine import _Run
+
+__all__ = ["OUTBOUND_METRICS", "SimDialer"]
+
+OUTBOUND_METRICS = (
+    "contacts",
+    "attempts",
+    "answered",
+    "right_party",
+    "connected",
+    "abandoned",
+    "busy",
+    "no_answer",
+    "agent_hours",
+    "done",
+    "exhausted",
+    "expired",
+    "pending",
+    "requests",
+    "mean_wait_s",
+)
+
+
+@dataclass(slots=True)
+class _Job:
+    """One contact being worked: the dialer's Contact plus its results so far."""
+
+    contact: Contact
+    index: int  # which campaign (position in Outbound.names)
+    requested: float  # sim seconds when it became due first (callback wait is from here)
+    results: dict[DialResult, int] = field(default_factory=dict)
+
+
+class _Book:
+    """Per-campaign counters, turned into the report's figures at the end."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.counts = {n: dict.fromkeys(OUTBOUND_METRICS, 0.0) for n in names}
+        self.waits: dict[str, list[float]] = {n: [] for n in names}
+
+    def add(self, name: str, metric: str, value: float = 1.0) -> None:
+        self.counts[name][metric] += value
+
+
+class SimDialer:
+    """Places the scenario's outbound calls on the shared agents of one run."""
+
+    def __init__(self, run: _Run, outbound: Outbound, rng: np.random.Generator) -> None:
+        self.run, self.out, self.rng = run, outbound, rng
+        self.env = run.env
+        self.specs: list[tuple[Campaign, Customers]] = [
+            (c.campaign, c.customers) for c in outbound.campaigns
+        ]
+        if outbound.callbacks is not None:
+            self.specs.append((outbound.callbacks.campaign, outbound.callbacks.customers))
+        self.names = outbound.names
+        self.ready: dict[str, list[tuple[int, float, int, _Job]]] = {
+            lane: [] for lane in outbound.lanes
+        }
+        # Originates not finished, as the live dialer counts them: ringing, queued or talking.
+        self.in_flight = dict.fromkeys(outbound.lanes, 0)
+        self.connected: dict[int, tuple[_Job, bool]] = {}  # engine call id -> job, right party
+        self.queued: set[int] = set()  # answered customers no agent has taken yet
+        self.book = _Book(self.names)
+        self.seq = 0
+        self.horizon = run.model.horizon
+
+    # -- time ---------------------------------------------------------------
+    def at(self, seconds: float) -> datetime:
+        return self.run.t0 + timedelta(seconds=seconds)
+
+    def seconds(self, when: datetime) -> float:
+        return (when - self.run.t0).total_seconds()
+
+    # -- contacts -----------------------------------------------------------
+    def start(self) -> None:
+        """Schedule every campaign's contacts and the pacing tick."""
+        interval = self.run.model.interval_s
+        for index, sc in enumerate(self.out.campaigns):
+            for i, count in enumerate(sc.new_contacts):
+                for k in range(count):
+                    contact = Contact(f"{sc.campaign.name}.{i}.{k}", sc.campaign.name, "")
+                    self.book.add(sc.campaign.name, "contacts")
+                    self.due(_Job(contact, index, i * interval), i * interval)
+        self.env.process(self.ticker())
+
+    def request_callback(self, tier: str) -> None:
+        """A caller left a callback request in the IVR (uptake drawn here)."""
+        cb = self.out.callbacks
+        if cb is None or self.rng.random() >= cb.uptake:
+            return
+        now = self.env.now
+        name = cb.campaign.name
+        self.book.add(name, "requests")
+        self.book.add(name, "contacts")
+        contact = Contact(f"cb.{self.seq}", name, "", priority=cb.priority.get(tier, 0), tier=tier)
+        self.seq += 1
+        self.due(_Job(contact, len(self.specs) - 1, now), now + cb.delay_s)
+
+    def due(self, job: _Job, seconds: float) -> None:
+        """Make ``job`` ready at its next open moment at or after ``seconds``."""
+        campaign = self.specs[job.index][0]
+        when = next_open(campaign.hours, self.at(seconds))
+        due_s = self.seconds(when) if when is not None else math.inf
+        if due_s >= self.horizon:
+            return  # still pending when the day ends: reported as such
+        self.env.timeout(max(0.0, due_s - self.env.now)).callbacks.append(
+            lambda _e: self.make_ready(job, due_s)
+        )
+
+    def make_ready(self, job: _Job, due_s: float, *, tick: bool = True) -> None:
+        campaign = self.specs[job.index][0]
+        prio = max(job.contact.priority, campaign.priority)
+        heapq.heappush(self.ready[campaign.lane], (-prio, due_s, self.seq, job))
+        self.seq += 1
+        if tick:
+            self.tick(campaign.lane)
+
+    # -- pacing -------------------------------------------------------------
+    def ticker(self) -> Generator[simpy.Event, Any, None]:
+        lanes = tuple(self.ready)
+        while self.env.now < self.horizon:
+            for lane in lanes:
+                self.tick(lane)
+            yield self.env.timeout(self.out.tick_s)
+
+    def on_idle(self, lane: str) -> None:
+        """An agent of ``lane`` went idle: the live dialer re-decides at once, so do we."""
+        if lane in self.ready:
+            self.tick(lane)
+
+    def tick(self, lane: str) -> None:
+        heap = self.ready[lane]
+        now = self.env.now
+        if not heap or now >= self.horizon:
+            return
+        state = self.run.lanes[lane]
+        interval = min(int(now // self.run.model.interval_s), self.run.model.n_intervals - 1)
+        decision = self.out.rule(
+            self.out.pacing_at(lane, interval),
+            self.run.snapshots,
+            len(state.idle),
+            self.in_flight[lane],
+        )
+        allowed = decision.allowed
+        preview = DialMode.PREVIEW
+        while allowed > 0 and heap:
+            job = heapq.heappop(heap)[3]
+            if self.specs[job.index][0].mode is preview and not state.idle:
+                self.make_ready(job, now, tick=False)  # no agent to hold: wait for one
+                return
+            if self.dial(job, lane):
+                allowed -= 1
+
+    # -- one attempt ----------------------------------------------------------
+    def dial(self, job: _Job, lane: str) -> bool:
+        """Start an attempt; False when the contact cannot be called now."""
+        campaign, customers = self.specs[job.index]
+        now_dt = self.at(self.env.now)
+        if campaign.expires_at is not None and now_dt >= campaign.expires_at:
+            self.settle(job, ContactState.EXPIRED)
+            return False
+        if not campaign.hours.is_open(now_dt):
+            self.due(job, self.env.now)
+            return False
+        job.contact = replace(job.contact, attempts=job.contact.attempts + 1)
+        self.book.add(campaign.name, "attempts")
+        result, ring = self.draw_result(customers)
+        if campaign.mode is DialMode.PREVIEW:
+            self.preview(job, lane, result, ring)
+        else:
+            self.in_flight[lane] += 1
+            self.env.timeout(ring).callbacks.append(lambda _e: self.rang(job, lane, result))
+        return True
+
+    def draw_result(self, c: Customers) -> tuple[DialResult, float]:
+        u = self.rng.random()
+        if u < c.answer:
+            return DialResult.ANSWERED, float(c.ring.draw(self.rng, 1)[0])
+        if u < c.answer + c.busy:
+            return DialResult.BUSY, c.busy_s
+        return DialResult.NO_ANSWER, c.no_answer_s
+
+    def talk_s(self, c: Customers) -> tuple[float, bool]:
+        """Seconds an agent spends on an answered call (talk and wrap-up); right party?"""
+        if self.rng.random() < c.right_party:
+            return float(c.talk.draw(self.rng, 1)[0]) + c.wrap_s, True
+        return c.wrong_party_s + c.wrap_s, False
+
+    def rang(self, job: _Job, lane: str, result: DialResult) -> None:
+        """Progressive: the ring is over; an answered customer joins the lane's queue."""
+        campaign, customers = self.specs[job.index]
+        if result is DialResult.ANSWERED:
+            busy_s, right = self.talk_s(customers)
+            prio = max(job.contact.priority, campaign.priority)
+            cid = self.run.add_outbound(lane, prio, self.out.queue_timeout_s, busy_s)
+            self.connected[cid] = (job, right)
+            self.queued.add(cid)
+            # Still in flight until the customer hangs up: after the talk, or unanswered
+            # by any agent when the dialplan's queue timeout gives up.
+            self.env.timeout(self.out.queue_timeout_s).callbacks.append(
+                lambda _e: self.gave_up(cid, lane)
+            )
+        else:
+            self.in_flight[lane] -= 1
+        self.after(job, result)
+        self.tick(lane)
+
+    def on_connect(self, cid: int, lane: str) -> None:
+        """An agent took outbound customer ``cid``: the call ends after talk (wrap-up is not)."""
+        self.queued.discard(cid)
+        job = self.connected[cid][0]
+        talk = self.run.service[cid] - self.specs[job.index][1].wrap_s
+        self.env.timeout(max(0.0, talk)).callbacks.append(lambda _e: self.hung_up(lane))
+
+    def gave_up(self, cid: int, lane: str) -> None:
+        if cid in self.queued:
+            self.queued.discard(cid)
+            self.hung_up(lane)
+
+    def hung_up(self, lane: str) -> None:
+        self.in_flight[lane] -= 1
+        self.tick(lane)
+
+    def preview(self, job: _Job, lane: str, result: DialResult, ring: float) -> None:
+        """Preview: the agent is held from the dial to the end of the call and wrap-up."""
+        campaign, customers = self.specs[job.index]
+        agent = self.run.lanes[lane].idle.pop()[1]
+        hold = ring
+        if result is DialResult.ANSWERED:
+            busy_s, right = self.talk_s(customers)
+            hold += busy_s
+            self.book.add(campaign.name, "right_party", float(right))
+            self.book.add(campaign.name, "connected")
+            self.book.waits[campaign.name].append(self.env.now + ring - job.requested)
+        self.book.add(campaign.name, "agent_hours", hold / 3600)
+        self.env.timeout(hold).callbacks.append(lambda _e: _wake(agent))
+        self.after(job, result)
+
+    def after(self, job: _Job, result: DialResult) -> None:
+        """Count the result and ask the live retry rule what happens to the contact next."""
+        campaign = self.specs[job.index][0]
+        metric = {DialResult.ANSWERED: "answered", DialResult.BUSY: "busy"}.get(result, "no_answer")
+        self.book.add(campaign.name, metric)
+        before = job.results.get(result, 0)
+        job.results[result] = before + 1
+        step = after_attempt(campaign, job.contact, result, before, now=self.at(self.env.now))
+        if step.state is ContactState.PENDING and step.due is not None:
+            self.due(job, self.seconds(step.due))
+        else:
+            self.settle(job, step.state)
+
+    def settle(self, job: _Job, state: ContactState) -> None:
+        name = self.specs[job.index][0].name
+        metric = {ContactState.DONE: "done", ContactState.EXPIRED: "expired"}.get(
+            state, "exhausted"
+        )
+        self.book.add(name, metric)
+
+    # -- the end ----------------------------------------------------------------
+    def figures(self, answered: int) -> dict[str, dict[str, float]]:
+        """Per campaign: ``outbound/<name>`` -> counts, agent-hours and callback waits.
+
+        Args:
+            answered: the engine's outcome code for a call an agent took.
+        """
+        run = self.run
+        for cid, (job, right) in self.connected.items():
+            name = self.specs[job.index][0].name
+            if run.outcome[cid] == answered:
+                self.book.add(name, "connected")
+                self.book.add(name, "right_party", float(right))
+                self.book.add(name, "agent_hours", run.service[cid] / 3600)
+                self.book.waits[name].append(run.enq[cid] + run.wait[cid] - job.requested)
+            else:
+                self.book.add(name, "abandoned")
+        out: dict[str, dict[str, float]] = {}
+        for name, counts in self.book.counts.items():
+            waits = self.book.waits[name]
+            settled = counts["done"] + counts["exhausted"] + counts["expired"]
+            counts["pending"] = counts["contacts"] - settled
+            counts["mean_wait_s"] = float(np.mean(waits)) if waits else math.nan
+            out[f"outbound/{name}"] = counts
+        return out
+
+
+def _wake(agent: simpy.Event) -> None:
+    """Give a held agent back: its process goes on to the next caller or idles."""
+    agent.succeed()
