@@ -121,6 +121,8 @@ def lines(b: Blended) -> list[str]:
             f"{c.abandon_without.mean:.4f} ({_pt(c.abandon_diff)})"
         )
     for name, m in b.outbound.items():
+        if "/" in name and not m["requests"].mean:
+            continue  # a tier that left no callback request
         figures = "  ".join(f"{k} {m[k].mean:,.1f}" for k in _THROUGHPUT)
         wait = m["mean_wait_s"].mean
         waited = f"  callback wait {wait / 60:,.1f} min" if m["requests"].mean and wait else ""

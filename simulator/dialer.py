@@ -89,14 +89,19 @@ class SimDialer:
         if outbound.callbacks is not None:
             self.specs.append((outbound.callbacks.campaign, outbound.callbacks.customers))
         self.names = outbound.names
+        keys = list(self.names)
+        if outbound.callbacks is not None:  # callbacks also per tier: a red one waits less
+            keys += [f"{outbound.callbacks.campaign.name}/{t}" for t in run.model.tiers]
         self.ready: dict[str, list[tuple[int, float, int, _Job]]] = {
             lane: [] for lane in outbound.lanes
         }
-        # Originates not finished, as the live dialer counts them: ringing, queued or talking.
+        # Originates whose customer has no agent yet, as the live dialer counts them.
         self.in_flight = dict.fromkeys(outbound.lanes, 0)
+        # Agents on our calls until the customer hangs up (the live tracker's view).
+        self.on_outbound = dict.fromkeys(outbound.lanes, 0)
         self.connected: dict[int, tuple[_Job, bool]] = {}  # engine call id -> job, right party
         self.queued: set[int] = set()  # answered customers no agent has taken yet
-        self.book = _Book(self.names)
+        self.book = _Book(tuple(keys))
         self.seq = 0
         self.horizon = run.model.horizon
 
@@ -115,8 +120,9 @@ class SimDialer:
             for i, count in enumerate(sc.new_contacts):
                 for k in range(count):
                     contact = Contact(f"{sc.campaign.name}.{i}.{k}", sc.campaign.name, "")
-                    self.book.add(sc.campaign.name, "contacts")
-                    self.due(_Job(contact, index, i * interval), i * interval)
+                    job = _Job(contact, index, i * interval)
+                    self.count(job, "contacts")
+                    self.due(job, i * interval)
         self.env.process(self.ticker())
 
     def request_callback(self, tier: str) -> None:
@@ -126,11 +132,12 @@ class SimDialer:
             return
         now = self.env.now
         name = cb.campaign.name
-        self.book.add(name, "requests")
-        self.book.add(name, "contacts")
         contact = Contact(f"cb.{self.seq}", name, "", priority=cb.priority.get(tier, 0), tier=tier)
         self.seq += 1
-        self.due(_Job(contact, len(self.specs) - 1, now), now + cb.delay_s)
+        job = _Job(contact, len(self.specs) - 1, now)
+        self.count(job, "requests")
+        self.count(job, "contacts")
+        self.due(job, now + cb.delay_s)
 
     def due(self, job: _Job, seconds: float) -> None:
         """Make ``job`` ready at its next open moment at or after ``seconds``."""
@@ -151,6 +158,22 @@ class SimDialer:
         if tick:
             self.tick(campaign.lane)
 
+    def keys(self, job: _Job) -> tuple[str, ...]:
+        """Where a job is counted: its campaign, and a callback also under its tier."""
+        name = self.names[job.index]
+        if job.contact.tier:
+            return name, f"{name}/{job.contact.tier}"
+        return (name,)
+
+    def count(self, job: _Job, metric: str, value: float = 1.0) -> None:
+        for key in self.keys(job):
+            self.book.add(key, metric, value)
+
+    def waited(self, job: _Job, seconds: float) -> None:
+        """From the request (or the contact's first due time) to an agent."""
+        for key in self.keys(job):
+            self.book.waits[key].append(seconds)
+
     # -- pacing -------------------------------------------------------------
     def ticker(self) -> Generator[simpy.Event, Any, None]:
         lanes = tuple(self.ready)
@@ -170,12 +193,15 @@ class SimDialer:
         if not heap or now >= self.horizon:
             return
         state = self.run.lanes[lane]
+        if not state.idle:
+            return  # one call per free agent: with none free no rule may dial
         interval = min(int(now // self.run.model.interval_s), self.run.model.n_intervals - 1)
         decision = self.out.rule(
             self.out.pacing_at(lane, interval),
             self.run.snapshots,
             len(state.idle),
             self.in_flight[lane],
+            self.on_outbound[lane],
         )
         allowed = decision.allowed
         preview = DialMode.PREVIEW
@@ -199,7 +225,7 @@ class SimDialer:
             self.due(job, self.env.now)
             return False
         job.contact = replace(job.contact, attempts=job.contact.attempts + 1)
-        self.book.add(campaign.name, "attempts")
+        self.count(job, "attempts")
         result, ring = self.draw_result(customers)
         if campaign.mode is DialMode.PREVIEW:
             self.preview(job, lane, result, ring)
@@ -231,8 +257,7 @@ class SimDialer:
             cid = self.run.add_outbound(lane, prio, self.out.queue_timeout_s, busy_s)
             self.connected[cid] = (job, right)
             self.queued.add(cid)
-            # Still in flight until the customer hangs up: after the talk, or unanswered
-            # by any agent when the dialplan's queue timeout gives up.
+            # In flight until an agent takes the customer, or the dialplan's queue timeout.
             self.env.timeout(self.out.queue_timeout_s).callbacks.append(
                 lambda _e: self.gave_up(cid, lane)
             )
@@ -242,11 +267,19 @@ class SimDialer:
         self.tick(lane)
 
     def on_connect(self, cid: int, lane: str) -> None:
-        """An agent took outbound customer ``cid``: the call ends after talk (wrap-up is not)."""
+        """An agent took outbound customer ``cid`` (live: ``AgentConnect``)."""
         self.queued.discard(cid)
+        self.in_flight[lane] -= 1
         job = self.connected[cid][0]
-        talk = self.run.service[cid] - self.specs[job.index][1].wrap_s
-        self.env.timeout(max(0.0, talk)).callbacks.append(lambda _e: self.hung_up(lane))
+        self.engaged(lane, self.run.service[cid] - self.specs[job.index][1].wrap_s)
+
+    def engaged(self, lane: str, seconds: float) -> None:
+        """An agent is on one of our calls for ``seconds`` (wrap-up after it is not)."""
+        self.on_outbound[lane] += 1
+        self.env.timeout(max(0.0, seconds)).callbacks.append(lambda _e: self.released(lane))
+
+    def released(self, lane: str) -> None:
+        self.on_outbound[lane] -= 1
 
     def gave_up(self, cid: int, lane: str) -> None:
         if cid in self.queued:
@@ -259,16 +292,19 @@ class SimDialer:
 
     def preview(self, job: _Job, lane: str, result: DialResult, ring: float) -> None:
         """Preview: the agent is held from the dial to the end of the call and wrap-up."""
-        campaign, customers = self.specs[job.index]
+        customers = self.specs[job.index][1]
         agent = self.run.lanes[lane].idle.pop()[1]
         hold = ring
+        talk = ring
         if result is DialResult.ANSWERED:
             busy_s, right = self.talk_s(customers)
             hold += busy_s
-            self.book.add(campaign.name, "right_party", float(right))
-            self.book.add(campaign.name, "connected")
-            self.book.waits[campaign.name].append(self.env.now + ring - job.requested)
-        self.book.add(campaign.name, "agent_hours", hold / 3600)
+            talk += busy_s - customers.wrap_s
+            self.count(job, "right_party", float(right))
+            self.count(job, "connected")
+            self.waited(job, self.env.now + ring - job.requested)
+        self.count(job, "agent_hours", hold / 3600)
+        self.engaged(lane, talk)
         self.env.timeout(hold).callbacks.append(lambda _e: _wake(agent))
         self.after(job, result)
 
@@ -276,7 +312,7 @@ class SimDialer:
         """Count the result and ask the live retry rule what happens to the contact next."""
         campaign = self.specs[job.index][0]
         metric = {DialResult.ANSWERED: "answered", DialResult.BUSY: "busy"}.get(result, "no_answer")
-        self.book.add(campaign.name, metric)
+        self.count(job, metric)
         before = job.results.get(result, 0)
         job.results[result] = before + 1
         step = after_attempt(campaign, job.contact, result, before, now=self.at(self.env.now))
@@ -286,11 +322,10 @@ class SimDialer:
             self.settle(job, step.state)
 
     def settle(self, job: _Job, state: ContactState) -> None:
-        name = self.specs[job.index][0].name
         metric = {ContactState.DONE: "done", ContactState.EXPIRED: "expired"}.get(
             state, "exhausted"
         )
-        self.book.add(name, metric)
+        self.count(job, metric)
 
     # -- the end ----------------------------------------------------------------
     def figures(self, answered: int) -> dict[str, dict[str, float]]:
@@ -301,14 +336,13 @@ class SimDialer:
         """
         run = self.run
         for cid, (job, right) in self.connected.items():
-            name = self.specs[job.index][0].name
             if run.outcome[cid] == answered:
-                self.book.add(name, "connected")
-                self.book.add(name, "right_party", float(right))
-                self.book.add(name, "agent_hours", run.service[cid] / 3600)
-                self.book.waits[name].append(run.enq[cid] + run.wait[cid] - job.requested)
+                self.count(job, "connected")
+                self.count(job, "right_party", float(right))
+                self.count(job, "agent_hours", run.service[cid] / 3600)
+                self.waited(job, run.enq[cid] + run.wait[cid] - job.requested)
             else:
-                self.book.add(name, "abandoned")
+                self.count(job, "abandoned")
         out: dict[str, dict[str, float]] = {}
         for name, counts in self.book.counts.items():
             waits = self.book.waits[name]

@@ -22,8 +22,9 @@ from simulator.distributions import Exponential, Sampler
 
 __all__ = ["Customers", "Outbound", "PacingRule", "SimCallbacks", "SimCampaign"]
 
-# The live rule's signature: (lane pacing, queue snapshots, free agents, in flight).
-PacingRule = Callable[[LanePacing, Mapping[str, QueueSnapshot], int, int], PacingDecision]
+# The live rule's signature: (lane pacing, queue snapshots, free agents, in flight,
+# agents on outbound calls).
+PacingRule = Callable[[LanePacing, Mapping[str, QueueSnapshot], int, int, int], PacingDecision]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ class Outbound:
     callbacks: SimCallbacks | None = None
     pacing: Mapping[str, tuple[LanePacing, ...]] = field(default_factory=dict)
     rule: PacingRule = decide
-    tick_s: float = 1.0
+    tick_s: float = 5.0
     queue_timeout_s: float = 30.0
 
     @property

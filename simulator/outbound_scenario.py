@@ -199,6 +199,6 @@ def parse_outbound(
         campaigns=tuple(c for c in campaigns if c is not None),
         callbacks=_callbacks(ctx, raw.get("callbacks"), lanes, sampler),
         pacing={str(k): _pacing(ctx, str(k), v, n, lanes) for k, v in pacing_raw.items()},
-        tick_s=ctx.num(raw, "tick_s", ("outbound",), 1.0, lo=0.05, hi=60.0),
+        tick_s=ctx.num(raw, "tick_s", ("outbound",), 5.0, lo=0.05, hi=60.0),
         queue_timeout_s=ctx.num(raw, "queue_timeout_s", ("outbound",), 30.0, lo=1.0),
     )
