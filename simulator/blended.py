@@ -74,16 +74,19 @@ def compare(  # noqa: PLR0917 - replicate()'s arguments plus the run to reuse
     executor: Executor | None = None,
     blended: Replications | None = None,
     progress: Callable[[int], None] | None = None,
+    base: Replications | None = None,
 ) -> Blended:
     """Inbound service per tier with outbound vs inbound-only (same seeds), and throughput.
 
     Args:
         blended: the blended replications when the caller already ran them
             with the same ``replications`` and ``seed`` (``simulate`` does).
+        base: likewise for the inbound-only replications.
     """
     if blended is None:
         blended = replicate(model, replications, seed, executor, progress)
-    base = replicate(inbound_only(model), replications, seed, executor, progress)
+    if base is None:
+        base = replicate(inbound_only(model), replications, seed, executor, progress)
     diff = combine(_diffs(blended, base, model.tiers))
     with_, without = blended.estimates, base.estimates
     tiers = {

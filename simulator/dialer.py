@@ -176,11 +176,23 @@ class SimDialer:
 
     # -- pacing -------------------------------------------------------------
     def ticker(self) -> Generator[simpy.Event, Any, None]:
+        """The live loop's periodic re-read, where events alone could miss a change.
+
+        A lane whose guards watch only itself can only be allowed more calls
+        after an event this class already re-decides on (an agent idle, a
+        ring or a call over, a contact due): with an idle agent nobody waits
+        in that queue. So the tick only matters for guards on other queues
+        and for a new interval's forecast; elsewhere it waits an interval.
+        """
         lanes = tuple(self.ready)
+        cross = any(
+            g.queue != lane for lane, per in self.out.pacing.items() for p in per for g in p.guards
+        )
+        step = self.out.tick_s if cross else self.run.model.interval_s
         while self.env.now < self.horizon:
             for lane in lanes:
                 self.tick(lane)
-            yield self.env.timeout(self.out.tick_s)
+            yield self.env.timeout(step)
 
     def on_idle(self, lane: str) -> None:
         """An agent of ``lane`` went idle: the live dialer re-decides at once, so do we."""
@@ -196,9 +208,12 @@ class SimDialer:
         if not state.idle:
             return  # one call per free agent: with none free no rule may dial
         interval = min(int(now // self.run.model.interval_s), self.run.model.n_intervals - 1)
+        pacing = self.out.pacing_at(lane, interval)
+        # One read of the guarded queues per decision, as the live loop reads the listener.
+        live = {g.queue: self.run.snapshot(g.queue) for g in pacing.guards}
         decision = self.out.rule(
-            self.out.pacing_at(lane, interval),
-            self.run.snapshots,
+            pacing,
+            live,
             len(state.idle),
             self.in_flight[lane],
             self.on_outbound[lane],
@@ -280,6 +295,7 @@ class SimDialer:
 
     def released(self, lane: str) -> None:
         self.on_outbound[lane] -= 1
+        self.tick(lane)  # one talker fewer on our calls: the reserve may have room
 
     def gave_up(self, cid: int, lane: str) -> None:
         if cid in self.queued:

@@ -107,15 +107,18 @@ def decide(
             agent who is on an outbound call, so the dialler counts its own).
         in_flight: this lane's Originates whose customer has not reached an
             agent yet (ringing, or answered and waiting in the queue). One an
-            agent took is already missing from ``free_agents``; counting it
-            again halved outbound's share of idle agents (the simulator's
-            no-inbound throughput check found it).
+            agent took is already missing from ``free_agents``.
         on_outbound: agents now on this dialler's calls (a progressive call
             an agent took, a preview-held agent). The snapshots count them as
-            busy like any member; taken for inbound talkers they emptied the
-            reserve as soon as outbound was busy enough, and outbound then
-            took every free agent (simulated: inbound service level 5-6
-            points down where the reserve should have held it).
+            busy like any member; they are not inbound talkers, so they do
+            not shrink the reserve.
+
+    Until these two were split, a call at an agent stayed in ``in_flight``
+    to its hang-up, so it was subtracted twice from what outbound may take
+    (without a forecast outbound never used more than about half the idle
+    agents: the simulator's no-inbound throughput test measures it), while
+    the reserve counted it as an inbound talker; with a forecast and a
+    positive reserve the two errors cancelled exactly.
     """
     for guard in pacing.guards:
         reason = _breach(guard, live.get(guard.queue))
