@@ -11,10 +11,10 @@ Two shipped scenarios, loaded exactly as ``tierline simulate`` loads them:
   the guards are worth.
 * ``simulator/scenarios/telecom.yaml`` (live flows, live routing policy) with
   an ``outbound:`` block appended: the IVR's own callback nodes (after hours,
-  overflow) feed callbacks, and a telemarketing campaign shares the sales
-  lane. Each lane's forecast is the scenario's own inbound traffic per
-  interval (offered calls of an inbound-only pilot), as a planner would
-  paste from the WFM forecast.
+  overflow) feed callbacks dialled on the billing lane, and a return-visit
+  campaign after repairs shares the tech lane. Each lane's forecast is the
+  scenario's own inbound traffic per interval (offered calls of an
+  inbound-only pilot), as a planner would paste from the WFM forecast.
 
 Each figure is printed beside its inbound-only baseline from the same run
 (same seeds: common random numbers), with the paired difference's 95 %
@@ -50,25 +50,25 @@ SCENARIOS = ROOT / "simulator" / "scenarios"
 TELECOM_OUTBOUND = """
 outbound:
   pacing:
-    support:
-      guards: [{{queue: support}}]
-      forecast: {{calls_per_hour: {support}, aht_s: 240, target_sl: 0.97}}
-    sales:
-      guards: [{{queue: sales}}]
-      forecast: {{calls_per_hour: {sales}, aht_s: 300, target_sl: 0.97}}
+    billing:
+      guards: [{{queue: billing}}]
+      forecast: {{calls_per_hour: {billing}, aht_s: 220, target_sl: 0.97}}
+    tech:
+      guards: [{{queue: tech}}]
+      forecast: {{calls_per_hour: {tech}, aht_s: 300, target_sl: 0.97}}
   callbacks:
-    lane: support
+    lane: billing
     uptake: 0.8
     hours: {{weekly: {{mon-sun: "08:00-21:00"}}}}
     customers: {{answer: 0.8, talk: {{dist: lognormal, mean: 200, sd: 90}}}}
   campaigns:
-    family_plan:
-      kind: telemarketing
-      lane: sales
-      hours: {{weekly: {{mon-fri: "10:00-20:00"}}, holidays: CN}}
+    repair_followup:
+      kind: return_visit
+      lane: tech
+      hours: {{weekly: {{mon-fri: "09:00-20:00"}}, holidays: CN}}
       retry: {{no_answer: {{count: 2, gap_minutes: 120}}, busy: {{count: 2, gap_minutes: 15}}}}
-      list_size: 3000
-      customers: {{answer: 0.45, right_party: 0.85, talk: {{dist: lognormal, mean: 240, sd: 120}}}}
+      list_size: 1500
+      customers: {{answer: 0.55, right_party: 0.9, talk: {{dist: lognormal, mean: 150, sd: 80}}}}
 """
 
 
@@ -104,7 +104,7 @@ def telecom_forecast(reps: int) -> dict[str, list[float]]:
     """Offered calls/hour per interval of each lane, from inbound-only pilots."""
     model = apply(load_scenario(SCENARIOS / "telecom.yaml").model, WhatIf(staffing=1.8))
     per_hour = 3600 / model.interval_s
-    offered = {q: np.zeros(model.n_intervals) for q in ("support", "sales")}
+    offered = {q: np.zeros(model.n_intervals) for q in ("billing", "tech")}
     for r in range(reps):
         s = summarize(simulate(model, np.random.default_rng(1000 + r)), model)
         for q, row in offered.items():
@@ -128,13 +128,13 @@ def main() -> None:
 
         forecast = telecom_forecast(3)
         text = (SCENARIOS / "telecom.yaml").read_text(encoding="utf-8")
-        text += TELECOM_OUTBOUND.format(support=forecast["support"], sales=forecast["sales"])
+        text += TELECOM_OUTBOUND.format(**forecast)
         tc = parse_scenario(text, "telecom.yaml+outbound", SCENARIOS)
         # telecom.yaml is staffed thin on purpose (plan shows the cost); at x1.8 agents its
         # tiers are near target, so outbound has idle agents to find.
         staffed = apply(tc.model, WhatIf(staffing=1.8))
         result, tb, ti = timed(staffed, opts.telecom_reps, ex)
-        title = f"telecom.yaml x1.8 agents + callbacks + telemarketing, {opts.telecom_reps} reps"
+        title = f"telecom.yaml x1.8 agents + callbacks + return visits, {opts.telecom_reps} reps"
         show(title, result, tb, ti)
 
 

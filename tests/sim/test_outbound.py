@@ -174,6 +174,18 @@ class TestSimDialer:
         assert figures["abandoned"] == 0  # progressive, one call per free agent: none dropped
         assert figures["agent_hours"] == pytest.approx(figures["connected"] * 200 / 3600)
 
+    def test_preview_holds_the_agent_through_the_ring(self) -> None:
+        """Preview, no inbound: the same closed form, and the agents are held all day long."""
+        customers = Customers(
+            answer=0.6, busy=0.1, right_party=1.0, ring=Constant(12.0), talk=Constant(180.0),
+            wrap_s=20.0, no_answer_s=30.0, busy_s=5.0,
+        )  # fmt: skip
+        model = outbound_only(10, Outbound((campaign(customers=customers, mode="preview"),)))
+        figures = simulate(model, np.random.default_rng(3)).outbound["outbound/c"]
+        cycle = (0.6 * 12 + 0.1 * 5 + 0.3 * 30) / 0.6 + 200
+        assert figures["connected"] == pytest.approx(10 * model.horizon / cycle, rel=0.03)
+        assert figures["agent_hours"] == pytest.approx(10 * model.horizon / 3600, rel=0.02)
+
     def test_retries_follow_the_dialer_rules(self) -> None:
         """Never answered: each contact gets exactly max_attempts tries, then is exhausted."""
         never = Customers(answer=0.0, busy=0.0)
@@ -270,6 +282,16 @@ class TestBlendedDay:
 
 
 class TestCommands:
+    def test_plan_staffs_with_outbound_and_prints_its_cost(self, tmp_path: Path) -> None:
+        """plan verifies its staffing with outbound running and prints the comparison."""
+        path = tmp_path / "s.yaml"
+        path.write_text(SMALL.replace("intervals: 8", "intervals: 2"), encoding="utf-8")
+        args = ["plan", str(path), "-n", "2", "--rounds", "1", "--workers", "1"]
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code == 0, res.output
+        assert "meets all targets" in res.output
+        assert "outbound vs inbound-only (same seeds, 2 replications):" in res.output
+
     def test_simulate_prints_the_cost_and_writes_blended_json(self, tmp_path: Path) -> None:
         """simulate on a blended scenario prints both runs per tier and writes blended.json."""
         path = tmp_path / "s.yaml"
