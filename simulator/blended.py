@@ -128,7 +128,7 @@ def lines(b: Blended) -> list[str]:
             continue  # a tier that left no callback request
         figures = "  ".join(f"{k} {m[k].mean:,.1f}" for k in _THROUGHPUT)
         wait = m["mean_wait_s"].mean
-        waited = f"  callback wait {wait / 60:,.1f} min" if m["requests"].mean and wait else ""
+        waited = f"  callback wait {wait / 60:,.1f} min" if math.isfinite(wait) else ""
         out.append(f"  outbound {name}: {figures}{waited}")
     return out
 

@@ -117,12 +117,13 @@ class SimDialer:
         """Schedule every campaign's contacts and the pacing tick."""
         interval = self.run.model.interval_s
         for index, sc in enumerate(self.out.campaigns):
+            name = sc.campaign.name
             for i, count in enumerate(sc.new_contacts):
-                for k in range(count):
-                    contact = Contact(f"{sc.campaign.name}.{i}.{k}", sc.campaign.name, "")
-                    job = _Job(contact, index, i * interval)
-                    self.count(job, "contacts")
-                    self.due(job, i * interval)
+                jobs = [_Job(Contact(f"{name}.{i}.{k}", name, ""), index, i * interval)
+                        for k in range(count)]  # fmt: skip
+                self.book.add(name, "contacts", float(count))
+                if jobs:
+                    self.due(jobs, i * interval)
         self.env.process(self.ticker())
 
     def request_callback(self, tier: str) -> None:
@@ -137,24 +138,26 @@ class SimDialer:
         job = _Job(contact, len(self.specs) - 1, now)
         self.count(job, "requests")
         self.count(job, "contacts")
-        self.due(job, now + cb.delay_s)
+        self.due([job], now + cb.delay_s)
 
-    def due(self, job: _Job, seconds: float) -> None:
-        """Make ``job`` ready at its next open moment at or after ``seconds``."""
-        campaign = self.specs[job.index][0]
+    def due(self, jobs: list[_Job], seconds: float) -> None:
+        """Make ``jobs`` (of one campaign) ready at the next open moment from ``seconds``."""
+        campaign = self.specs[jobs[0].index][0]
         when = next_open(campaign.hours, self.at(seconds))
         due_s = self.seconds(when) if when is not None else math.inf
         if due_s >= self.horizon:
             return  # still pending when the day ends: reported as such
         self.env.timeout(max(0.0, due_s - self.env.now)).callbacks.append(
-            lambda _e: self.make_ready(job, due_s)
+            lambda _e: self.make_ready(jobs, due_s)
         )
 
-    def make_ready(self, job: _Job, due_s: float, *, tick: bool = True) -> None:
-        campaign = self.specs[job.index][0]
-        prio = max(job.contact.priority, campaign.priority)
-        heapq.heappush(self.ready[campaign.lane], (-prio, due_s, self.seq, job))
-        self.seq += 1
+    def make_ready(self, jobs: list[_Job], due_s: float, *, tick: bool = True) -> None:
+        campaign = self.specs[jobs[0].index][0]
+        heap = self.ready[campaign.lane]
+        for job in jobs:
+            prio = max(job.contact.priority, campaign.priority)
+            heapq.heappush(heap, (-prio, due_s, self.seq, job))
+            self.seq += 1
         if tick:
             self.tick(campaign.lane)
 
@@ -223,7 +226,7 @@ class SimDialer:
         while allowed > 0 and heap:
             job = heapq.heappop(heap)[3]
             if self.specs[job.index][0].mode is preview and not state.idle:
-                self.make_ready(job, now, tick=False)  # no agent to hold: wait for one
+                self.make_ready([job], now, tick=False)  # no agent to hold: wait for one
                 return
             if self.dial(job, lane):
                 allowed -= 1
@@ -237,7 +240,7 @@ class SimDialer:
             self.settle(job, ContactState.EXPIRED)
             return False
         if not campaign.hours.is_open(now_dt):
-            self.due(job, self.env.now)
+            self.due([job], self.env.now)
             return False
         job.contact = replace(job.contact, attempts=job.contact.attempts + 1)
         self.count(job, "attempts")
@@ -333,7 +336,7 @@ class SimDialer:
         job.results[result] = before + 1
         step = after_attempt(campaign, job.contact, result, before, now=self.at(self.env.now))
         if step.state is ContactState.PENDING and step.due is not None:
-            self.due(job, self.seconds(step.due))
+            self.due([job], self.seconds(step.due))
         else:
             self.settle(job, step.state)
 
