@@ -128,7 +128,8 @@ def lines(b: Blended) -> list[str]:
             continue  # a tier that left no callback request
         figures = "  ".join(f"{k} {m[k].mean:,.1f}" for k in _THROUGHPUT)
         wait = m["mean_wait_s"].mean
-        waited = f"  callback wait {wait / 60:,.1f} min" if math.isfinite(wait) else ""
+        asked = m["requests"].mean > 0  # callbacks: how long a request waited for its agent
+        waited = f"  callback wait {wait / 60:,.1f} min" if asked and math.isfinite(wait) else ""
         out.append(f"  outbound {name}: {figures}{waited}")
     return out
 
