@@ -56,7 +56,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
         }
     ),
     ("ivr", "menus", "*"): frozenset({"play", "think_s", "choices"}),
-    ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified"}),
+    ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified", "answered"}),
 }
 
 
