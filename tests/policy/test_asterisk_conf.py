@@ -194,7 +194,7 @@ class TestDialplanFilters:
         from router.flows.people import DIAL_RESUME_STATUSES
 
         text = (CONF_DIR / "extensions.conf").read_text()
-        assert DIAL_RESUME_STATUSES == {"BUSY", "NOANSWER", "CHANUNAVAIL", "CONGESTION"}
+        assert {"BUSY", "NOANSWER", "CHANUNAVAIL", "CONGESTION"} == DIAL_RESUME_STATUSES
         for status in DIAL_RESUME_STATUSES:
             assert f'$["${{DIALSTATUS}}" = "{status}"]?resume,1)' in text
         assert text.count("Goto(dialled,1)") == 2  # after both Dial() forms

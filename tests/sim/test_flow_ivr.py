@@ -258,7 +258,11 @@ class TestScenarioFlows:
     @pytest.mark.parametrize(
         ("change", "line", "message"),
         [
-            ("hotline.menu: {", "hotline.nope: {", "ivr.callers.hotline.nope: no menu, input or transfer"),
+            (
+                "hotline.menu: {",
+                "hotline.nope: {",
+                "ivr.callers.hotline.nope: no menu, input or transfer",
+            ),
             ('{"1": 0.5, "2"', '{"12": 0.5, "2"', "'12' is not one key"),
             ("flows: flows", "flows: missing", "no flows directory"),
             ("unknown: {customer: unknown", "unknown: {customer: {colour: red}", "colour"),
