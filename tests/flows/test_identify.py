@@ -134,3 +134,39 @@ class TestIdentifyChecks:
         """Only pin and id_last4 are factors."""
         found = self.problems(FLOW.replace("kind: pin", "kind: birthday"))
         assert any("f0.yaml:13:" in p and "pin" in p for p in found), found
+
+
+class TestTraceCommand:
+    def test_trace_masks_account_and_pin(self) -> None:
+        """flows trace on the shipped telecom flow prints * for the account and the PIN."""
+        from pathlib import Path
+
+        from click.testing import CliRunner
+
+        from router.cli import cli
+
+        shipped = Path(__file__).resolve().parents[2] / "ivr_flows"
+        args = ["flows", "trace", "telecom", "--digits", "0,00002,2580", "--dir", str(shipped)]
+        result = CliRunner().invoke(cli, [*args, "--at", "2026-12-01T10:00+08:00"])
+        assert result.exit_code == 0, result.output
+        assert "telecom:identify  digits=**" in result.output
+        assert "00002" not in result.output
+        assert "2580" not in result.output
+
+    def test_trace_shows_manager_fallback_and_language(self) -> None:
+        """A VIP whose manager id is unusable: the fallback's route, the reason and the language."""
+        from pathlib import Path
+
+        from click.testing import CliRunner
+
+        from router.cli import cli
+
+        shipped = Path(__file__).resolve().parents[2] / "ivr_flows"
+        args = ["flows", "trace", "telecom", "--tier", "vip", "--manager", "am,x", "--language"]
+        result = CliRunner().invoke(
+            cli, [*args, "yue", "--dir", str(shipped), "--at", "2026-12-01T10:00+08:00"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "telecom:account_manager\ntelecom:vip_lane\n" in result.output
+        assert "   language yue" in result.output
+        assert "after bad_target:account_manager" in result.output
