@@ -103,6 +103,10 @@ def _set(b: FlowBuilder, name: str, node: spec.SetVars, body: Section) -> m.Node
             values[var] = ValueExpr(expr=b.expr(value.expr, body["vars"][var].at("expr")))
         else:
             values[var] = ValueExpr(literal=value)
+    langs = b.catalog.languages
+    if node.language and b.catalog.file and node.language not in langs:
+        hint = closest(node.language, langs) or f"prompts.yaml has {', '.join(langs)}"
+        b.fail(body.at("language"), f"unknown prompt language {node.language!r}", hint)
     return m.SetVars(name, body.pos[0], values, b.ref(node.next, body, "next"), node.language)
 
 

@@ -99,3 +99,30 @@ class TestShippedCatalog:
         shipped = load_flows(IVR, QUEUES | {"restricted", "english"})
         assert shipped.prompts.languages == ("zh", "en", "yue")
         assert all(langs >= {"zh", "en", "yue"} for langs in shipped.prompts.prompts.values())
+
+
+class TestSetLanguageCheck:
+    def test_set_node_language_must_be_in_the_catalog(self) -> None:
+        """A set node switching to a language prompts.yaml lacks is a located error."""
+        text = (
+            FLOW.replace("start: hi", "start: en") + "  en: {type: set, language: fr, next: hi}\n"
+        )
+        with pytest.raises(FlowError) as info:
+            flows(text, catalog=CATALOG)
+        found = [str(p) for p in info.value.problems]
+        assert any(p.startswith("f0.yaml:8:") and "'fr'" in p for p in found), found
+
+
+class TestGraph:
+    def test_graph_draws_the_fallback_of_a_person(self) -> None:
+        """flows graph shows the manager transfer's fallback edge."""
+        from router.flows.graph import to_mermaid
+
+        text = (
+            "flow: main\nstart: m\nnodes:\n"
+            "  m: {type: transfer, to: {customer: account_manager}, fallback: q}\n"
+            "  q: {type: queue, service: general}\n"
+        )
+        drawn = to_mermaid(flows(text, catalog=CATALOG).flows["main"])
+        assert 'm -->|"unreachable"| q' in drawn
+        assert "customer.account_manager" in drawn
