@@ -312,7 +312,7 @@ class TestScenarioFlows:
         assert lanes_of["red"] <= {"red_desk", "vip_desk"}
         assert lanes_of["blacklisted"] <= {"restricted"}
         endings = {IVR_ENDINGS[i] for i in log.ivr_ending[log.outcome == IVR_ENDED]}
-        assert {"callback", "hangup", "caller_hangup"} <= endings
+        assert {"callback", "hangup", "caller_hangup", "transfer"} <= endings  # VIP managers
 
 
 class TestWorkersElsewhere:
