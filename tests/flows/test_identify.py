@@ -170,3 +170,13 @@ class TestTraceCommand:
         assert "telecom:account_manager\ntelecom:vip_lane\n" in result.output
         assert "   language yue" in result.output
         assert "after bad_target:account_manager" in result.output
+
+
+class TestNoShortcut:
+    def test_a_resume_token_cannot_skip_identification(self) -> None:
+        """A (replayed or forged) token naming the identify node resumes nowhere."""
+        from router.flows.resume import Resume, overflow_of
+
+        fs = flows(FLOW, catalog=CATALOG)
+        assert overflow_of(fs, Resume(fs.version, 1, "main", "who")) == ""
+        assert overflow_of(fs, Resume(fs.version, 1, "main", "known")) == ""
