@@ -88,13 +88,12 @@ def erlang_staffing(model: SimModel, targets: Mapping[str, Target], seed: int) -
     """Per queue and interval, Erlang A staffing from the expected traffic of each tier.
 
     Where each tier's callers go comes from :func:`simulator.routes.route_shares`
-    (a pilot run, plus sample walks where the pilot is too thin); the rates
-    come from the scenario's expected arrivals, not the pilot's counts, so a
-    sparse tier (three red-list calls a night) still gets its lane covered
-    instead of zero agents by the luck of one sample.
+    (computed exactly from the flow, caller model and policy), the rates from
+    the scenario's expected arrivals, so identical traffic gets identical
+    staffing and a sparse tier (three red-list calls a night) still gets its
+    lane covered instead of zero agents by the luck of one sample.
     """
-    rng = np.random.default_rng(seed)
-    shares = route_shares(model, simulate(model, rng), rng)
+    shares = route_shares(model, np.random.default_rng(seed))
     rates = _tier_rates(model)
     out: Staffing = {}
     for qi, q in enumerate(model.queues):
