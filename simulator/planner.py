@@ -16,14 +16,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from simulator.distributions import Never
+from simulator.distributions import Exponential, Never, Sampler
 from simulator.engine import simulate
+from simulator.mmng import erlang_figures
 from simulator.model import SimModel
+from simulator.occupancy import occupancy_misses, occupancy_room, raise_for
 from simulator.routes import route_shares
 from simulator.runner import Replications, replicate
 from simulator.scenario import Target
 from simulator.stats import Estimate
-from simulator.theory import erlang_a_sl, erlang_c_sl
 
 __all__ = [
     "FrontierPoint",
@@ -56,32 +57,48 @@ class FrontierPoint:
     abandon_rate: Mapping[str, float]
 
 
-def _meets_erlang(c: int, lam: float, aht: float, patience: float, t: Target) -> bool:
-    if not math.isfinite(patience):
-        load = lam * aht
-        return load < c and erlang_c_sl(c, load, aht, t.within_s) >= t.service_level
-    sl, p_abandon = erlang_a_sl(c, lam, aht, patience, t.within_s)
-    return sl >= t.service_level and p_abandon <= t.max_abandon
+def _meets_erlang(  # noqa: PLR0917 - one staffing test's inputs
+    c: int, lam: float, aht: float, patience: Sampler, t: Target, max_occupancy: float = 1.0
+) -> bool:
+    """Erlang C, A or M/M/n+G by the patience's kind (:func:`simulator.mmng.erlang_figures`)."""
+    got = erlang_figures(c, lam, aht, patience, t.within_s)
+    return (
+        got.service_level >= t.service_level
+        and got.p_abandon <= t.max_abandon
+        and got.occupancy <= max_occupancy
+    )
 
 
-def min_agents(lam: float, aht: float, patience: float, t: Target) -> int:
+def min_agents(
+    lam: float, aht: float, patience: float | Sampler, t: Target, max_occupancy: float = 1.0
+) -> int:
     """Smallest c meeting a target: start at square-root staffing, walk down or up.
 
     Square-root staffing c = a + beta sqrt(a) (Halfin & Whitt 1981; Borst,
     Mandelbaum & Reiman 2004) lands within a few agents of the optimum, so
-    the walk costs a handful of Erlang A evaluations even at 5,000 agents.
+    the walk costs a handful of Erlang evaluations even at 5,000 agents.
+    ``patience`` is a distribution (used whole) or a mean (exponential).
     """
     if lam <= 0:
         return 0
+    pat: Sampler = patience if not isinstance(patience, float | int) else _exponential(patience)
     load = lam * aht
     c = max(1, math.ceil(load + 0.5 * math.sqrt(load)))
-    if _meets_erlang(c, lam, aht, patience, t):
-        while c > 1 and _meets_erlang(c - 1, lam, aht, patience, t):
+
+    def ok(n: int) -> bool:
+        return _meets_erlang(n, lam, aht, pat, t, max_occupancy)
+
+    if ok(c):
+        while c > 1 and ok(c - 1):
             c -= 1
         return c
-    while not _meets_erlang(c, lam, aht, patience, t):
+    while not ok(c):
         c += 1
     return c
+
+
+def _exponential(mean: float) -> Sampler:
+    return Never() if not math.isfinite(mean) else Exponential(mean)
 
 
 def erlang_staffing(model: SimModel, targets: Mapping[str, Target], seed: int) -> Staffing:
@@ -104,9 +121,10 @@ def erlang_staffing(model: SimModel, targets: Mapping[str, Target], seed: int) -
             for tier in model.tiers:
                 if shares[tier][i][qi] <= 0:
                     continue
-                stream = next(s for s in model.streams if s.tier == tier)
-                pat = math.inf if isinstance(stream.patience, Never) else stream.patience.mean
-                need = max(need, min_agents(lam, q.handle.mean, pat, targets[tier]))
+                pat = next(s for s in model.streams if s.tier == tier).patience
+                need = max(
+                    need, min_agents(lam, q.handle.mean, pat, targets[tier], q.max_occupancy)
+                )
             out[q.name].append(need)
     return out
 
@@ -198,7 +216,7 @@ def _unstaffed(model: SimModel, reps: Replications) -> list[tuple[str, int]]:
 def _verdict(model: SimModel, reps: Replications, targets: Mapping[str, Target]) -> bool:
     """True when no interval, no day and no empty lane misses (as ``plan_staffing`` judges)."""
     misses = _misses(model, reps, targets) | _daily_misses(model, reps, targets)
-    return not misses and not _unstaffed(model, reps)
+    return not misses and not _unstaffed(model, reps) and not occupancy_misses(model, reps)
 
 
 def _slack(model: SimModel, reps: Replications, targets: Mapping[str, Target], i: int) -> bool:
@@ -234,7 +252,9 @@ def trim_plan(
     best, staffing = plan, {k: list(v) for k, v in plan.staffing.items()}
     for _ in range(rounds):
         slack = [i for i in range(model.n_intervals) if _slack(model, best.result, targets, i)]
-        cut = {q: [a - 1 if i in slack and a > 1 else a for i, a in enumerate(v)]
+        now = with_staffing(model, staffing)
+        cut = {q: [a - 1 if i in slack and a > 1 and occupancy_room(now, best.result, q, i)
+                   else a for i, a in enumerate(v)]
                for q, v in staffing.items()}  # fmt: skip
         if cut == staffing:
             break
@@ -260,7 +280,8 @@ def plan_staffing(
     """Erlang A start, then simulate and add agents where a tier misses its target.
 
     A round adds agents where a tier significantly misses an interval's
-    target or the day's (then in its missing intervals), and gives one agent
+    target or the day's (then in its missing intervals), where a lane is
+    significantly busier than its ``max_occupancy``, and gives one agent
     to every lane that received calls while unstaffed. ``met`` is True only
     when none of these remain. A plan that meets its targets is then trimmed
     (:func:`trim_plan`), so the result is the cheapest found, not the first.
@@ -272,8 +293,9 @@ def plan_staffing(
         reps = replicate(trial, replications, seed, executor)
         misses = _misses(trial, reps, targets) | _daily_misses(trial, reps, targets)
         empty = _unstaffed(trial, reps)
-        if (not misses and not empty) or r == rounds:
-            met = not misses and not empty
+        busy = occupancy_misses(trial, reps)
+        if (not misses and not empty and not busy) or r == rounds:
+            met = not misses and not empty and not busy
             plan = Plan({k: tuple(v) for k, v in staffing.items()}, _cost(trial), reps, r, met)
             if met and trim:
                 return trim_plan(model, plan, targets, replications=replications, seed=seed,
@@ -281,6 +303,10 @@ def plan_staffing(
             return plan
         for name, i in empty:
             staffing[name][i] = 1
+        for name, i in busy:
+            occ = reps.estimates[f"queue/{name}/{i}"]["occupancy"].mean
+            cap = next(q.max_occupancy for q in model.queues if q.name == name)
+            staffing[name][i] = raise_for(staffing[name][i], occ, cap)
         log = simulate(trial, np.random.default_rng(seed))
         interval = np.minimum(log.enqueue // model.interval_s, model.n_intervals - 1)
         for tier, i in misses:
