@@ -86,7 +86,7 @@ class TestPatienceSteps:
         assert patience_steps(Never()) is None
         lognormal = patience_steps(LogNormal(120, 60))
         assert lognormal is not None
-        assert len(lognormal.at) == 2001
+        assert len(lognormal.at) == 1001
 
     def test_never_overloaded_fails(self) -> None:
         """Infinite patience at a load above the agents: nobody is answered in time."""

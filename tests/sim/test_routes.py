@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -118,6 +120,33 @@ class TestExits:
         assert exits(_CoinIvr(), call, None, {}) is None
 
 
+class TestExitsAgainstWalks:
+    def test_telecom_exact_split_matches_sampled_walks(self) -> None:
+        """The telecom flow at noon (menu retries, account check looping back, percent(50)
+        offer): 20,000 sampled walks land within 4 standard errors of the exact shares."""
+        here = Path.cwd()
+        os.chdir(ROOT)  # the scenario's routing path is relative to the repository
+        try:
+            model = load_scenario(ROOT / "simulator/scenarios/telecom.yaml").model
+        finally:
+            os.chdir(here)
+        stream = next(s for s in model.streams if s.tier == "high")
+        at = datetime(2026, 1, 5, 12, 10)
+        customer = stream.customer()
+        exact = exits(model.ivr, CallInfo("x", "", stream.dnis, at), customer, {})
+        assert exact is not None
+        assert sum(exact.values()) == pytest.approx(1.0, abs=1e-12)
+        rng, n = np.random.default_rng(5), 20_000
+        seen: dict[IvrExit, int] = {}
+        for k in range(n):
+            done = _drive(model.ivr.walk(CallInfo(f"w{k}", "", stream.dnis, at), customer, rng, {}))
+            seen[done] = seen.get(done, 0) + 1
+        assert set(seen) <= set(exact)
+        for done, p in exact.items():
+            se = math.sqrt(p * (1 - p) / n)
+            assert abs(seen.get(done, 0) / n - p) <= 4 * se + 1e-9, (done, p)
+
+
 class TestRouteShares:
     def test_split_follows_hours_exactly(self, scenario: Scenario) -> None:
         """Red callers always reach red; normal ones end in a callback at 03:00, split by the
@@ -170,6 +199,17 @@ class TestErlangStaffing:
         assert sales[21] == sales[23] <= sales[22]
         support = erlang_staffing(sc.model, sc.targets, seed=2)["support"]
         assert len(set(support[:4])) == 1  # 20 calls each half-hour from midnight
+
+
+def _drive(walk: IvrPath) -> IvrExit:
+    if isinstance(walk, IvrExit):
+        return walk
+    try:
+        while True:
+            next(walk)
+    except StopIteration as stop:
+        done: IvrExit = stop.value
+        return done
 
 
 class _CoinIvr:
