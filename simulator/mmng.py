@@ -144,9 +144,7 @@ def mmn_g(
     log_piece = f_at + _log_segment(slope, lengths)
     log_j = _lse(log_piece)
     k = np.arange(servers)
-    log_e = _lse(
-        gammaln(servers) - gammaln(k + 1) + (servers - 1 - k) * math.log(1 / (aht * lam))
-    )
+    log_e = _lse(gammaln(servers) - gammaln(k + 1) + (servers - 1 - k) * math.log(1 / (aht * lam)))
     log_pi = -np.logaddexp(log_e, math.log(lam) + log_j)
     p_now = math.exp(log_pi + log_e)
     weights = np.exp(log_piece + log_pi + math.log(lam))  # P(V in each piece)
