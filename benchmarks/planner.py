@@ -1,7 +1,8 @@
 """Planner on the telecom day: run time, agent-hours against the per-interval Erlang minimum.
 
-Run: ``python -P benchmarks/planner.py`` from the repository root (the
-scenario's routing path is relative to it). This is exactly what
+Run: ``python -P benchmarks/planner.py`` (it runs from the repository root:
+the scenario's routing path is relative to it). CPU time is printed beside
+wall time because the machine may be shared. This is exactly what
 ``tierline plan simulator/scenarios/telecom.yaml --workers 1`` runs: the
 Erlang start from the traffic split, then simulate, adjust and trim.
 
@@ -42,13 +43,14 @@ def main() -> None:
     print(f"weekday support at night 00:00-05:00: {start['support'][:10]}")
     sc = load_scenario("simulator/scenarios/telecom.yaml")
     model = sc.model
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     minimum = erlang_staffing(model, sc.targets, seed=1)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     plan = plan_staffing(model, sc.targets, replications=5, seed=1)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     floor, paid = hours(minimum, model.interval_s), hours(plan.staffing, model.interval_s)
-    print(f"telecom: split + Erlang start {t1 - t0:.2f} s, whole plan {t2 - t0:.1f} s")
+    print(f"telecom: split + Erlang start {t1 - t0:.2f} s (CPU {c1 - c0:.2f} s), "
+          f"whole plan {t2 - t0:.1f} s (CPU {c2 - c0:.1f} s)")  # fmt: skip
     print(f"telecom: plan {paid:.1f} agent-hours vs per-interval Erlang minimum {floor:.1f} "
           f"(ratio {paid / floor:.3f}); rounds {plan.rounds}, met {plan.met}, "
           f"cost {plan.cost:,.0f}")  # fmt: skip

@@ -48,6 +48,7 @@ def route_shares(model: SimModel, rng: np.random.Generator) -> Shares:
             weights = np.array([s.rates[i] for s in streams])
             if weights.sum() <= 0:
                 weights = np.ones(len(streams))  # no calls expected: the split if one came
+            weights = weights / weights.sum()  # one stream: exactly 1, so equal splits stay equal
             split = sum(
                 (
                     w * _interval_split(model, s, i, idle, rng)
@@ -55,7 +56,7 @@ def route_shares(model: SimModel, rng: np.random.Generator) -> Shares:
                 ),
                 np.zeros(len(model.queues)),
             )
-            out[tier].append([float(x) for x in split / weights.sum()])
+            out[tier].append([float(x) for x in split])
     return out
 
 
