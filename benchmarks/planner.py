@@ -13,7 +13,7 @@ offered traffic says meet the strictest target of a tier reaching it
 let low tiers wait) or exceed it (the split and pooling are not Erlang's).
 It also prints the weekday scenario's sales lane at its three busiest
 half-hours (392 / 400 / 392 calls), which a noisy split used to staff
-34 / 30 / 33.
+34 / 30 / 33, and its support lane at night, Erlang start and final plan.
 """
 
 from __future__ import annotations
@@ -39,8 +39,13 @@ def main() -> None:
     os.chdir(ROOT)
     weekday = load_scenario("simulator/scenarios/weekday.yaml")
     start = erlang_staffing(weekday.model, weekday.targets, seed=1)
-    print(f"weekday sales at 10:30/11:00/11:30 (392/400/392 calls): {start['sales'][21:24]}")
-    print(f"weekday support at night 00:00-05:00: {start['support'][:10]}")
+    final = plan_staffing(weekday.model, weekday.targets, replications=5, seed=1).staffing
+    print(
+        "weekday sales at 10:30/11:00/11:30 (392/400/392 calls): "
+        f"Erlang start {start['sales'][21:24]}, plan {list(final['sales'][21:24])}"
+    )
+    print("weekday support 00:00-05:00 (20 20 20 20 21 21 22 24 27 32 calls): "
+          f"Erlang start {start['support'][:10]}, plan {list(final['support'][:10])}")  # fmt: skip
     sc = load_scenario("simulator/scenarios/telecom.yaml")
     model = sc.model
     t0, c0 = time.perf_counter(), time.process_time()

@@ -10,11 +10,13 @@ No second interpreter: the engine's own ``step`` decides every branch.
 
 A menu that can be retried forever has an infinite tree, but the engine's
 future depends only on where the call is (flow, node, sub-flow stack,
-attempt, step count, reason, customer), not on the path that led there:
-equal states are merged, which makes the walk a small dynamic programme
-over the engine's step budget. Branches below ``MIN_MASS`` are dropped and
-their mass counted; a walk that drops more than ``MAX_LOST`` or explores
-more than ``MAX_STATES`` states returns None, and the caller samples instead.
+attempt, reason, customer), not on the path that led there: equal states
+are merged, which makes the walk a finite absorbing Markov chain whose exit
+probabilities are one linear solve. The chain leaves out the engine's step
+budget (a caller still looping after 200 engine steps is routed by the loop
+guard): that differs only for callers who loop dozens of times, and a loop
+that is never left (a singular chain) is sampled instead, as is a call
+reaching more than ``MAX_STATES`` states.
 """
 
 from __future__ import annotations
@@ -97,7 +99,10 @@ def _walk(
     first = ivr.begin(call, customer, queues)
     if isinstance(first, IvrExit):
         return {first: 1.0}
-    states, moves, leaves = _explore(ivr, first, customer)
+    try:
+        states, moves, leaves = _explore(ivr, first, customer)
+    except ValueError:  # a caller step that draws twice: sample it instead
+        return None
     if states is None:
         return None
     n = len(states)
