@@ -73,10 +73,18 @@ def members(classes: Sequence[int]) -> list[list[int]]:
 
 
 def level(staffing: Mapping[str, list[int]], traffic: Traffic) -> dict[str, list[int]]:
-    """Every interval staffed at least like each interval whose traffic it dominates."""
-    return {
-        q: [max(v[i] for i in traffic.below[j]) for j in range(len(v))] for q, v in staffing.items()
-    }
+    """A class staffed like its largest; a staffed interval at least like lighter ones.
+
+    A lane left at zero stays there (the split sends it no calls then); if
+    calls reach it anyway (overflow), the plan's empty-lane check staffs it.
+    That keeps one night's overflow agent from spreading to every heavier hour.
+    """
+    peers = members(traffic.classes)
+    out = {}
+    for q, v in staffing.items():
+        same = [max(v[i] for i in peers[j]) for j in range(len(v))]
+        out[q] = [max(same[i] for i in traffic.below[j]) if same[j] else 0 for j in range(len(v))]
+    return out
 
 
 def all_of_class(classes: Sequence[int], test: Callable[[int], bool]) -> list[bool]:

@@ -58,6 +58,13 @@ class TestTraffic:
         traffic = Traffic((0, 0, 1, 0), ((0, 1, 3), (0, 1, 3), (0, 1, 2, 3), (0, 1, 3)))
         assert level({"care": [3, 4, 3, 3]}, traffic) == {"care": [4, 4, 4, 4]}
 
+    def test_level_keeps_an_unrouted_lane_empty(self) -> None:
+        """A lane the split sends nothing to stays at zero, even above a staffed lighter hour."""
+        traffic = Traffic((0, 1), ((0,), (0, 1)))
+        assert level({"desk": [1, 0]}, traffic) == {"desk": [1, 0]}
+        assert level({"desk": [1, 2]}, traffic) == {"desk": [1, 2]}
+        assert level({"desk": [3, 2]}, traffic) == {"desk": [3, 3]}
+
 
 class TestPool:
     def test_pooled_rates_weight_by_calls(self) -> None:
