@@ -128,6 +128,7 @@ class QueueSpec:
     agents: tuple[int, ...]
     cost_per_hour: float = 0.0
     shrinkage: float = 0.0  # share of paid time not on the phones
+    max_occupancy: float = 1.0  # planning cap on talk time per agent (targets.max_occupancy)
 
 
 @dataclass(frozen=True, slots=True)

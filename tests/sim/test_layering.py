@@ -19,8 +19,10 @@ PURE = [
     "outbound",
     "outbound_scenario",
     "blended",
+    "mmng",
+    "occupancy",
 ]
-MODULES = [*PURE, "engine", "runner", "planner", "report", "dialer"]
+MODULES = [*PURE, "engine", "runner", "planner", "report", "dialer", "split", "routes"]
 
 
 def imported(module: str) -> set[str]:
