@@ -262,8 +262,14 @@ def calibrate(
     *,
     interval_minutes: int = 30,
     weekdays: Sequence[int] | None = None,
+    all_calls: bool = False,
 ) -> Calibration:
-    """Parameters of the centre from its records (``weekdays``: 0 = Monday; None = all)."""
+    """Parameters of the centre from its records (``weekdays``: 0 = Monday; None = all).
+
+    Arrivals count the calls that reached a queue, as the per-number menus
+    of :func:`scenario_document` route them; with ``all_calls`` every call,
+    for a twin that walks the operator's flows (which contain the rest).
+    """
     if 1440 % interval_minutes:
         raise ValueError("interval_minutes must divide a day (e.g. 15, 30, 60)")
     a = _arrays(records)
@@ -278,9 +284,10 @@ def calibrate(
     calls, queued = int(a.started.size), a.joined > 0
     if not queued.any():
         raise ValueError("no call in the records reached a queue")
+    n = 1440 // interval_minutes
+    everyone = _traffic(a, day, slot, int(np.unique(day).size), n) if all_calls else None
     a = _Arrays(*(getattr(a, f)[queued] for f in _Arrays.__dataclass_fields__))
     day, slot = day[queued], slot[queued]
-    n = 1440 // interval_minutes
     n_days = int(np.unique(day).size)
     first = datetime.fromtimestamp(float(day.min()) * 86400, ZoneInfo("UTC")).date()
     answered = (a.answered > 0) & (a.ended > a.answered)
@@ -295,7 +302,7 @@ def calibrate(
         interval_minutes=interval_minutes,
         days=n_days,
         start=f"{first.isoformat()}T00:00:00",
-        traffic=_traffic(a, day, slot, n_days, n),
+        traffic=everyone or _traffic(a, day, slot, n_days, n),
         handle=handle,
         patience=_patience(a),
         agents=_agents(a, zone, n_days=n_days, n=n, minutes=interval_minutes),
