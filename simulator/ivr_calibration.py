@@ -228,4 +228,10 @@ def flows_twin(
         queues[lane] = {"handle": {"dist": "exponential", "mean": means[len(means) // 2]},
                         "agents": [0] * int(out.get("intervals", 48))}  # fmt: skip
     out["queues"] = queues
+    tiers = dict(out.get("tiers", {}))
+    for arrival in out.get("arrivals", []):  # callers who never queued have no patience data
+        for tier in set(arrival.get("mix", {})) - set(tiers):
+            who = "unknown" if tier == "unknown" else {"tier": tier}
+            tiers[tier] = {"patience": "never", "customer": who}
+    out["tiers"] = tiers
     return out

@@ -55,7 +55,9 @@ def with_flows(
     except LoadError as exc:
         raise click.ClickException(str(exc)) from None
     cal = calibrate_ivr((r.path for r in rows), flows)
-    where = os.path.relpath(flows_dir.resolve(), out.resolve().parent)
+    flows_abs, home = flows_dir.resolve(), out.resolve().parent
+    # relative when it sits beside the scenario (they move together), absolute otherwise
+    where = os.path.relpath(flows_abs, home) if flows_abs.is_relative_to(home) else str(flows_abs)
     twin = flows_twin(doc, cal, where, str(routing.resolve()) if routing else None, lanes)
     summary = {
         "menus": {w: {"visits": m.visits, "ended": m.ended, "keys": m.keys}
@@ -70,4 +72,6 @@ def with_flows(
               for w, u in cal.uptake.items()]  # fmt: skip
     if not cal.menus:
         lines.append("ivr: no recorded path visits a menu of these flows")
+    if not cal.uptake:
+        lines.append("callback uptake: no menu visited offers a callback")
     return twin, summary, lines

@@ -22,11 +22,12 @@ from click.testing import CliRunner
 from router.ami.records import to_fields
 from router.cli import cli
 from router.flows.loader import load_flows
-from simulator.calibration import calibrate, scenario_document
+from simulator.calibration import calibrate
 from simulator.engine import simulate
 from simulator.ivr_calibration import calibrate_ivr, flows_twin, per_attempt
 from simulator.records import log_to_records
 from simulator.scenario import parse_scenario
+from simulator.twin import scenario_document
 
 SH = ZoneInfo("Asia/Shanghai")
 FLOW = """\

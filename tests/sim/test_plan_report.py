@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,23 @@ class TestPlanCommand:
         res = CliRunner().invoke(cli, ["plan", str(path), "--roster", "--workers", "1"])
         assert res.exit_code == 1
         assert "one whole day" in res.output
+
+
+class TestLoneCallMiss:
+    def test_one_call_in_one_replication_is_not_a_significant_miss(self) -> None:
+        """A night VIP call seen in one of three replications (no interval) does not make
+        the planner add agents for ever; the same miss with an interval does count."""
+        from simulator.planner import _misses
+        from simulator.runner import Replications
+        from simulator.scenario import Target
+        from simulator.stats import Estimate
+
+        sc = parse_scenario(DAY, "day.yaml")
+        lone = {"offered": Estimate(1 / 3, math.nan), "service_level": Estimate(0.0, math.nan),
+                "abandon_rate": Estimate(0.0, math.nan)}  # fmt: skip
+        seen = {"offered": Estimate(9.0, 1.0), "service_level": Estimate(0.5, 0.1),
+                "abandon_rate": Estimate(0.0, 0.0)}  # fmt: skip
+        targets = {"vip": Target(0.8, 20)}
+        runs = (object(),) * 3
+        reps = Replications(runs, (), {"tier/vip/33": lone, "tier/vip/20": seen}, 0)  # type: ignore[arg-type]
+        assert _misses(sc.model, reps, targets) == {("vip", 20)}
