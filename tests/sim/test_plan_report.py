@@ -193,3 +193,25 @@ class TestLoneCallMiss:
         runs = (object(),) * 3
         reps = Replications(runs, (), {"tier/vip/33": lone, "tier/vip/20": seen}, 0)  # type: ignore[arg-type]
         assert _misses(sc.model, reps, targets) == {("vip", 20)}
+
+
+class TestIntervalVerdicts:
+    def test_a_significant_interval_miss_is_listed_and_fails_the_tier(self) -> None:
+        """The day passes, but 00:30 misses with its whole interval: listed, verdict MISS,
+        as plan prints "STILL MISSES"; a lone call with no interval (01:00) is not listed."""
+        from simulator.report import verdicts
+        from simulator.scenario import Target
+        from simulator.stats import Estimate
+
+        sc = parse_scenario(DAY, "day.yaml")
+        ok = {"offered": Estimate(50.0, 2.0), "service_level": Estimate(0.9, 0.02),
+              "abandon_rate": Estimate(0.01, 0.01)}  # fmt: skip
+        bad = {**ok, "service_level": Estimate(0.5, 0.1)}
+        lone = {**ok, "offered": Estimate(0.3, math.nan), "service_level": Estimate(0.0, math.nan)}
+        est = {"tier/vip": ok, "tier/vip/0": ok, "tier/vip/1": bad, "tier/vip/2": lone}
+        [v] = verdicts(est, {"vip": Target(0.8, 20)}, "zh", clock_labels(sc.model))
+        assert v["missed"] == "00:30"
+        assert v["verdict"] == "MISS"
+        [day_only] = verdicts(est, {"vip": Target(0.8, 20)}, "zh")
+        assert day_only["missed"] == "无"
+        assert day_only["verdict"] == "pass"
