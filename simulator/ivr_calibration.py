@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
@@ -47,12 +47,6 @@ __all__ = [
 HANGUP_KEY, TIMEOUT_KEY = "hangup", "timeout"  # as the scenario's caller model names them
 _SPARE_KEYS = "1234567890*#"
 _HOPS = 8  # plays / sets followed from an option to find a callback node
-
-
-class _Step(NamedTuple):
-    flow: str
-    node: str
-    choice: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,51 +85,64 @@ class IvrCalibration:
         return sum(u.accepted for u in self.uptake.values()) / offered if offered else None
 
 
-def _steps(raw: str) -> tuple[list[_Step], str] | None:
-    """Steps (with their flow) and the walk's outcome of one recorded path, or None."""
+Walk = tuple[str, tuple[tuple[str, str, str], ...]]
+"""A recorded walk without its per-call fields: outcome, then (flow, node, choice) per step."""
+
+
+def _walk(raw: str) -> Walk | None:
+    """The walk of one recorded path (JSON as the router stores it), or None if unreadable.
+
+    A live path also holds the call's id and timings, so no two are equal as
+    text; reduced to its steps, a million calls are a few hundred walks.
+    """
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(doc, dict) or not isinstance(doc.get("steps"), list):
+    steps = doc.get("steps") if isinstance(doc, dict) else None
+    if not isinstance(steps, list):
         return None
-    flow, out = str(doc.get("flow", "")), []
-    for item in doc["steps"]:
-        if not isinstance(item, dict) or not item.get("node"):
-            return None
-        out.append(
-            _Step(str(item.get("flow") or flow), str(item["node"]), str(item.get("choice") or ""))
+    flow = str(doc.get("flow") or "")
+    try:
+        return str(doc.get("outcome") or ""), tuple(
+            (str(s.get("flow") or flow), str(s["node"]), str(s.get("choice") or "")) for s in steps
         )
-    return out, str(doc.get("outcome", ""))
+    except (AttributeError, KeyError, TypeError):  # a step that is not {node, choice, flow}
+        return None
 
 
-def _ending(step: _Step, last: bool, outcome: str, menu: Menu) -> str | None:
+def _ending(choice: str, last: bool, outcome: str, menu: Menu) -> str | None:
     """How one menu visit ended, in the caller model's words; None when the path cannot tell."""
     if last and outcome == "caller_hangup":
         return HANGUP_KEY  # whatever an earlier attempt noted, the caller left here
-    if step.choice == TIMEOUT:
+    if choice == TIMEOUT:
         return TIMEOUT_KEY
-    if step.choice == INVALID:
+    if choice == INVALID:
         return INVALID
-    return step.choice if step.choice in menu.options.values() else None
+    return choice if choice in menu.options.values() else None
 
 
 def _count(paths: Iterable[str], flows: FlowSet) -> tuple[dict[str, Counter[str]], int]:
-    counts: dict[str, Counter[str]] = {}
+    """Endings per menu, each distinct walk classified once and counted as often as seen."""
+    walks: Counter[Walk] = Counter()
     unreadable = 0
     for raw in paths:
-        parsed = _steps(raw) if raw else None
-        if parsed is None:
-            unreadable += bool(raw)
+        if not raw:
             continue
-        steps, outcome = parsed
-        for i, step in enumerate(steps):
-            node = flows.flows[step.flow].nodes.get(step.node) if step.flow in flows.flows else None
+        walk = _walk(raw)
+        if walk is None:
+            unreadable += 1
+        else:
+            walks[walk] += 1
+    counts: dict[str, Counter[str]] = {}
+    for (outcome, steps), seen in walks.items():
+        for i, (flow, name, choice) in enumerate(steps):
+            node = flows.flows[flow].nodes.get(name) if flow in flows.flows else None
             if not isinstance(node, Menu):
                 continue
-            ended = _ending(step, i == len(steps) - 1, outcome, node)
+            ended = _ending(choice, i == len(steps) - 1, outcome, node)
             if ended is not None:
-                counts.setdefault(f"{step.flow}.{step.node}", Counter())[ended] += 1
+                counts.setdefault(f"{flow}.{name}", Counter())[ended] += seen
     return counts, unreadable
 
 
