@@ -122,6 +122,40 @@ class TestPerAttempt:
         assert got == pytest.approx(p, abs=1e-5)
 
 
+class TestPathsByHand:
+    @staticmethod
+    def _path(*steps: tuple[str, str], outcome: str = "queue") -> str:
+        walk = [{"node": n, "choice": c, "flow": "twin"} for n, c in steps]
+        return json.dumps({"flow": "twin", "outcome": outcome, "uniqueid": "x", "steps": walk})
+
+    def test_names_map_to_the_keys_of_the_flow_file(self, tmp_path: Path) -> None:
+        """A menu renumbered in the flow file: recorded option names take their new keys;
+        a walk ending at the menu by caller hang-up is a hang-up whatever was noted."""
+        flows = tmp_path / "flows"
+        flows.mkdir()
+        (flows / "twin.yaml").write_text(
+            FLOW.replace('{"1": billing, "2": support', '{"5": billing, "6": support')
+        )
+        (flows / "prompts.yaml").write_text(PROMPTS)
+        paths = [self._path(("main", "billing"), ("billing", ""))] * 3
+        paths += [self._path(("main", "(timeout)"), outcome="caller_hangup")]
+        cal = calibrate_ivr(paths, _flows(flows))
+        assert cal.menus["twin.main"].ended == {"billing": 3, "hangup": 1}
+        assert cal.menus["twin.main"].keys == {"5": 0.75, "hangup": 0.25}
+
+    def test_unreadable_paths_are_counted_not_fatal(self, tmp_path: Path) -> None:
+        """Garbage, a step without a node, and the compact text form (no flow names) are
+        counted as unreadable; empty paths (calls the IVR never saw) are not."""
+        flows = tmp_path / "flows"
+        flows.mkdir()
+        (flows / "twin.yaml").write_text(FLOW)
+        (flows / "prompts.yaml").write_text(PROMPTS)
+        bad = ["{not json", json.dumps({"steps": [{"choice": "x"}]}), "main:billing>billing", ""]
+        cal = calibrate_ivr([*bad, self._path(("main", "support"))], _flows(flows))
+        assert cal.unreadable == 3
+        assert cal.menus["twin.main"].visits == 1
+
+
 class TestSyntheticCentre:
     def test_records_carry_paths_with_option_names_not_keys(self, centre: tuple) -> None:
         """Simulated records hold the router's path shape: option names, never digits."""
