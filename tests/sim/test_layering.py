@@ -10,8 +10,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "simulator"
 FORBIDDEN = {"asyncio", "redis", "socket", "panoramisk", "simpy"}
-PURE = ["theory", "distributions", "model", "scenario", "stats"]
-MODULES = [*PURE, "engine", "runner", "planner", "report"]
+PURE = [
+    "theory",
+    "distributions",
+    "model",
+    "scenario",
+    "stats",
+    "ivr_calibration",
+    "twin",
+    "roster_table",
+]
+MODULES = [*PURE, "engine", "runner", "planner", "report", "report_labels", "progress"]
 
 
 def imported(module: str) -> set[str]:

@@ -215,3 +215,29 @@ class TestIntervalVerdicts:
         [day_only] = verdicts(est, {"vip": Target(0.8, 20)}, "zh")
         assert day_only["missed"] == "无"
         assert day_only["verdict"] == "pass"
+
+
+class TestProgressBar:
+    def test_bar_goes_to_a_terminal_stderr_only(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """On a terminal the bar counts runs on stderr; --quiet/--json or a pipe: no bar,
+        and the executor is passed through untouched."""
+        import sys
+
+        from router.cli.simulate import _progress
+
+        class Tty(io.StringIO):
+            def isatty(self) -> bool:
+                return True
+
+        err = Tty()
+        monkeypatch.setattr(sys, "stderr", err)
+        with _progress(False) as counted:
+            ex = counted(None)
+            assert isinstance(ex, CountingExecutor)
+            ex.submit(int, "7").result()
+        assert "plan: 1 runs" in err.getvalue()
+        with _progress(True) as counted:
+            assert counted(None) is None
+        monkeypatch.setattr(sys, "stderr", io.StringIO())
+        with _progress(False) as counted:
+            assert counted(None) is None
