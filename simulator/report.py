@@ -17,11 +17,11 @@ import numpy as np
 
 mpl.use("Agg")
 import matplotlib.pyplot as plt
-from jinja2 import Environment, select_autoescape
 
 from simulator.model import SimModel
 from simulator.planner import FrontierPoint
 from simulator.report_labels import CJK_FONTS, Labels, labels
+from simulator.report_page import render_page
 from simulator.roster import Roster
 from simulator.roster_table import CSV_HEADER, RosterTable, coverage_rows, roster_table
 from simulator.scenario import Target
@@ -51,48 +51,6 @@ TIER_METRICS = (
     "service_level",
     "abandon_rate",
 )
-
-_PAGE = """<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8">
-<title>{{ L.title }}</title>
-<style>body{font-family:"Noto Sans CJK SC","WenQuanYi Zen Hei","Microsoft YaHei",sans-serif;
-margin:2em}td,th{padding:4px 10px;text-align:right}table{border-collapse:collapse}
-tr:nth-child(even){background:#f4f6f8}.ok{color:#1f7a3a;font-weight:bold}
-.bad,.short{color:#fff;background:#c0392b;font-weight:bold}</style>
-</head><body><h1>{{ L.title }}</h1><p>{{ L.runs.format(replications=replications, seed=seed) }}</p>
-{% if verdicts %}<h2 id="targets">{{ L.targets }}</h2>
-<table><tr><th>{{ L.tier }}</th><th>{{ L.service_level }}</th><th>{{ L.target }}</th>
-<th>{{ L.abandon_rate }}</th><th>{{ L.cap }}</th><th>{{ L.missed_intervals }}</th>
-<th>{{ L.verdict }}</th></tr>
-{% for v in verdicts %}<tr><th>{{ v.tier }}</th><td>{{ v.service_level }}</td>
-<td>{{ v.target }}</td><td>{{ v.abandon_rate }}</td><td>{{ v.cap }}</td><td>{{ v.missed }}</td>
-<td class="{{ 'ok' if v.verdict == 'pass' else 'bad' }}">{{ L[v.verdict] }}</td></tr>
-{% endfor %}</table>{% endif %}
-<h2>{{ L.results }}</h2>
-<table><tr><th>{{ L.tier }}</th>{% for m in metrics %}<th>{{ L[m] }}</th>{% endfor %}</tr>
-{% for tier, row in table.items() %}<tr><th>{{ tier }}</th>{% for m in metrics %}
-<td>{{ shown(row[m]) }}</td>
-{% endfor %}</tr>{% endfor %}</table>
-<h2>{{ L.charts }}</h2>
-{% for img in images %}<p><img src="{{ img }}" alt="{{ img }}"></p>{% endfor %}
-{% if rosters %}<h2 id="roster">{{ L.roster }}</h2><p>{{ L.roster_note }}</p>
-{% for r in rosters %}<p>{{ L.roster_sum.format(queue=r.queue, people=r.people,
- paid=r.paid_hours, floor=r.floor_hours) }}</p>{% endfor %}
-<table id="roster-shifts"><tr><th>{{ L.queue }}</th><th>{{ L.shift }}</th><th>{{ L.start }}</th>
-<th>{{ L.end }}</th><th>{{ L.break }}</th><th>{{ L.agents }}</th><th>{{ L.paid_hours }}</th></tr>
-{% for r in rosters %}{% for row in r.rows %}<tr>{% for v in row %}<td>{{ v }}</td>
-{% endfor %}</tr>{% endfor %}{% endfor %}</table>
-<h2 id="coverage">{{ L.coverage }}</h2><p>{{ L.coverage_note }}</p>
-<table id="roster-coverage"><tr><th>{{ L.from }}</th>{% for r in rosters %}<th>{{ r.queue }}</th>
-{% endfor %}</tr>{% for label, cells in coverage %}<tr><th>{{ label }}</th>
-{% for have, need in cells %}<td class="{{ 'short' if have < need else '' }}">
-{{- have }} / {{ need }}</td>
-{% endfor %}</tr>{% endfor %}</table>{% endif %}
-<h2 id="staffing">{{ L.staffing }}</h2>
-<table><tr><th>{{ L.from }}</th>{% for q in queues %}<th>{{ q }}</th>{% endfor %}</tr>
-{% for row in staffing %}<tr><th>{{ row[0] }}</th>
-{% for v in row[1:] %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}
-</table>
-</body></html>"""
 
 
 def shown(figure: Mapping[str, float | None], digits: int = 4, unit: str = "") -> str:
@@ -330,16 +288,11 @@ def write_report(
     their 95 % bands, the roster's shifts and coverage, and the staffing by
     clock time, all labelled in ``lang`` (``zh`` or ``en``).
     """
-    lab = labels(lang)
     out.mkdir(parents=True, exist_ok=True)
     js = as_json(estimates)
     (out / "results.json").write_text(json.dumps(_clean(js), indent=1), encoding="utf-8")
-    with (out / "results.csv").open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["key", "metric", "mean", "ci95"])
-        for key, row in js.items():
-            for metric, v in row.items():
-                w.writerow([key, metric, v["mean"], v["ci95"]])
+    long = ([k, m, v["mean"], v["ci95"]] for k, row in js.items() for m, v in row.items())
+    _csv(out / "results.csv", ["key", "metric", "mean", "ci95"], long)
     staffing = staffing_rows(estimates, model)
     _csv(out / "staffing.csv", ["interval_start", *(q.name for q in model.queues)], staffing)
     tables = _roster_tables(out, model, rosters or {}, lang)
@@ -348,9 +301,8 @@ def write_report(
         images.append(_plot_staff(estimates, model, out, lang))
         if frontier:
             images.append(_plot_frontier(frontier, out, lang))
-    env = Environment(autoescape=select_autoescape(default=True))
-    html = env.from_string(_PAGE).render(
-        L=lab,
+    html = render_page(
+        L=labels(lang),
         lang=lang,
         replications=replications,
         seed=seed,

@@ -20,7 +20,16 @@ PURE = [
     "twin",
     "roster_table",
 ]
-MODULES = [*PURE, "engine", "runner", "planner", "report", "report_labels", "progress"]
+MODULES = [
+    *PURE,
+    "engine",
+    "runner",
+    "planner",
+    "report",
+    "report_labels",
+    "report_page",
+    "progress",
+]
 
 
 def imported(module: str) -> set[str]:
