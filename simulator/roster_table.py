@@ -60,7 +60,7 @@ def roster_table(
     for s in sorted(roster.shifts, key=lambda s: (s.start, s.template, s.break_at or 0)):
         t = kinds[s.template]
         length = round(t.hours * 60 / minutes)
-        paid = (t.hours - (minutes / 60 if s.break_at is not None else 0.0)) * s.count
+        paid = (length - (s.break_at is not None)) * minutes / 60 * s.count  # as build_roster pays
         pause = "" if s.break_at is None else clock[s.break_at]
         name = lab.get(s.template, s.template) if lab else s.template
         end = _end(clock, s.start + length, n, lab)

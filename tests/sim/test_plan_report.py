@@ -15,11 +15,12 @@ from router.cli import cli
 from simulator.progress import CountingExecutor
 from simulator.report import chart_style, clock_labels, write_report
 from simulator.report_labels import default_lang, labels
-from simulator.roster import Roster, Shift, build_roster
+from simulator.roster import DEFAULT_TEMPLATES, Roster, Shift, build_roster
 from simulator.roster_table import coverage_rows, roster_table
 from simulator.runner import replicate
 from simulator.scenario import parse_scenario
 
+DEFAULT_FULL = DEFAULT_TEMPLATES[0]
 DAY = """\
 start: "2026-12-01T00:00:00"
 interval_minutes: 30
@@ -241,3 +242,16 @@ class TestProgressBar:
         monkeypatch.setattr(sys, "stderr", io.StringIO())
         with _progress(False) as counted:
             assert counted(None) is None
+
+
+class TestHourlyRoster:
+    def test_paid_hours_are_the_hours_worked(self) -> None:
+        """On hourly intervals a full shift spans 8 of them with a one-hour break: 7 h paid,
+        in the roster's total and in its rows, and the row ends 8 h after it starts."""
+        r = build_roster([1] * 24, 60, templates=(DEFAULT_FULL,))
+        clock = [f"{h:02d}:00" for h in range(24)]
+        t = roster_table("care", r, clock, 60)
+        assert r.paid_hours == 7 * sum(s.count for s in r.shifts)
+        assert sum(row[6] for row in t.rows) == r.paid_hours
+        first = t.rows[0]
+        assert int(first[3][:2]) == (int(first[2][:2]) + 8) % 24
