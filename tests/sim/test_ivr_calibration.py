@@ -166,15 +166,21 @@ class TestSyntheticCentre:
         assert {"billing", "support", "goodbye", "(timeout)", "(invalid)"} <= choices
         assert not choices & {"1", "2", "9", "7"}
 
-    def test_menu_keys_within_two_points(self, centre: tuple) -> None:
-        """Per-attempt key probabilities come back within 0.02; the naive share of
-        visits ending in a timeout (after three tries) is far off."""
+    def test_menu_keys_within_one_point(self, centre: tuple) -> None:
+        """Per-attempt probabilities of each option and of hanging up come back within 0.01,
+        and so does the chance an attempt fails (timeout or invalid key, 0.12), though the
+        naive share of visits ending in a timeout (after three tries) is under 0.01.
+
+        How failures split between timeout and invalid rests only on the visits that fell
+        back after the last try (about 20 here), so that split is checked to 0.03."""
         flows, records = centre
         cal = calibrate_ivr((r.path for r in records), _flows(flows))
         main = cal.menus["twin.main"]
-        want = {**MAIN, "3": MAIN["7"]}  # an invalid key: one the menu does not use
-        del want["7"]
-        assert main.keys == pytest.approx(want, abs=0.02)
+        for key in ("1", "2", "9", "hangup"):
+            assert main.keys[key] == pytest.approx(MAIN[key], abs=0.01), key
+        failed = main.keys["timeout"] + main.keys["3"]  # "3": a key the menu does not use
+        assert failed == pytest.approx(MAIN["timeout"] + MAIN["7"], abs=0.01)
+        assert main.keys["3"] == pytest.approx(MAIN["7"], abs=0.03)
         assert main.ended["timeout"] / main.visits < 0.01
         assert cal.unreadable == 0
 
