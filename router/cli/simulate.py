@@ -53,6 +53,13 @@ def _scaled(sc: Any, volume: float, aht: float, patience: float, staffing: float
     return replace(sc, model=apply(sc.model, what))
 
 
+_lang = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    help="Report language [TIERLINE_LANG, else the locale].",
+)
+
+
 _scheduler = click.option("--scheduler", help="Dask scheduler address (runs replications there).")
 
 
@@ -94,6 +101,7 @@ def _load(path: Path) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print per-tier results as JSON.")
 @_workers
 @_scheduler
+@_lang
 @_what_if
 def simulate(
     *,
@@ -104,6 +112,7 @@ def simulate(
     as_json: bool,
     workers: int | None,
     scheduler: str | None,
+    lang: str | None,
     volume: float,
     aht: float,
     patience: float,
@@ -114,6 +123,7 @@ def simulate(
     from tqdm import tqdm
 
     from simulator.report import shown, tier_table, write_report
+    from simulator.report_labels import default_lang
     from simulator.runner import replicate
 
     bar = tqdm(total=replications, disable=as_json or not sys.stderr.isatty(), unit="rep")
@@ -123,7 +133,7 @@ def simulate(
     if out:
         write_report(
             out, reps.estimates, sc.model, replications=replications, seed=seed,
-            targets=sc.targets,
+            targets=sc.targets, lang=lang or default_lang(),
         )  # fmt: skip
     if as_json:
         click.echo(json.dumps(table, indent=1, allow_nan=False))
@@ -134,13 +144,6 @@ def simulate(
         click.echo(
             f"  {tier:<10} SL {shown(sl, 3)}  abandon {shown(ab, 3)}  ASA {shown(asa, 3, 's')}"
         )
-
-
-_lang = click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    help="Report language [TIERLINE_LANG, else the locale].",
-)
 
 
 @click.command()
