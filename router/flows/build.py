@@ -55,6 +55,10 @@ class FlowBuilder:
         self._check_refs(set(flow.nodes))
         serves = raw.get("serves")
         self.positions["@dnis"] = serves.at("dnis") if isinstance(serves, Section) else (1, 1)
+        langs = self.catalog.languages
+        if flow.language and self.catalog.file and flow.language not in langs:
+            hint = closest(flow.language, langs) or f"prompts.yaml has {', '.join(langs)}"
+            self.fail(raw.at("language"), f"unknown prompt language {flow.language!r}", hint)
         if flow.open_hours and flow.open_hours not in hours:
             hint = closest(flow.open_hours, hours)
             self.fail(raw.at("open_hours"), f"unknown hours {flow.open_hours!r}", hint)
@@ -72,6 +76,7 @@ class FlowBuilder:
             default_hours=flow.open_hours,
             positions=self.positions,
             needs=frozenset(self.needs),
+            language=flow.language,
         )
 
     # ---- helpers the node compilers share --------------------------------

@@ -27,6 +27,8 @@ def _edges(flow: m.Flow) -> list[tuple[str, str, str]]:
                 ]
             case m.Play() | m.SetVars() | m.SubFlow():
                 out.append((name, node.next, ""))
+            case m.Transfer() if node.fallback:
+                out.append((name, node.fallback, "unreachable"))
     return out
 
 
@@ -35,6 +37,7 @@ def _label(name: str, node: m.Node) -> str:
     extra = (
         getattr(node, "service", "")
         or getattr(node, "destination", "")
+        or (f"customer.{node.field}" if isinstance(node, m.Transfer) else "")
         or getattr(node, "flow", "")
     )
     return f"{name}\\n{kind}" + (f" {extra}" if extra else "")

@@ -2,11 +2,14 @@
 
 Used by ``tierline flows trace``, the property tests and the benchmark.
 Digits are consumed in order by every prompt that accepts input; when
-they run out, input times out (the menu's retry/fallback path).
+they run out, input times out (the menu's retry/fallback path). An input
+node's second factor (PIN, ID digits) is answered from ``factors``, the
+values each made-up account accepts; none given, it never matches.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -50,6 +53,7 @@ def trace_call(
     policy: RoutingPolicy | None = None,
     queues: Mapping[str, QueueSnapshot] | None = None,
     accounts: Mapping[str, Customer] | None = None,
+    factors: Mapping[str, Mapping[str, str]] | None = None,
     hangup_after: int | None = None,
 ) -> Trace:
     """Run to a terminal action; ``hangup_after`` hangs up after that many blocking actions."""
@@ -62,13 +66,19 @@ def trace_call(
         if hangup_after is not None and turns >= hangup_after:
             state, out = engine.step(state, a.HungUp())
         else:
-            state, out = engine.step(state, _answer(out[-1], remaining, accounts or {}))
+            answer = _answer(out[-1], remaining, accounts or {}, factors or {})
+            state, out = engine.step(state, answer)
         done += out
         turns += 1
     return Trace(state, tuple(done))
 
 
-def _answer(action: a.Action, digits: list[str], accounts: Mapping[str, Customer]) -> a.Event:
+def _answer(
+    action: a.Action,
+    digits: list[str],
+    accounts: Mapping[str, Customer],
+    factors: Mapping[str, Mapping[str, str]],
+) -> a.Event:
     match action:
         case a.Play(escape_digits=escape) if escape and digits and digits[0] in escape:
             return a.PlayDone(digits.pop(0))
@@ -76,6 +86,10 @@ def _answer(action: a.Action, digits: list[str], accounts: Mapping[str, Customer
             return a.PlayDone("")
         case a.Collect():
             return a.Digits(digits.pop(0), False) if digits else a.Digits("", True)
+        case a.Verify(factor_kind=kind) if kind:
+            wanted = factors.get(action.account, {}).get(kind, "")
+            same = bool(wanted) and hmac.compare_digest(wanted, action.factor)
+            return a.Verified(accounts.get(action.account) if same else None)
         case a.Verify():
             return a.Verified(accounts.get(action.account))
     return a.HungUp()
