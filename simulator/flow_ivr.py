@@ -231,13 +231,13 @@ class FlowIvr:
                 case a.Verify():
                     event = self._verify(state, customer, rng)
                 case a.Route():
-                    return seconds, event, IvrExit(action.service, action.decision)
+                    return seconds, event, IvrExit(action.service, action.decision, path=state.path)
                 case a.SetVars():
                     pass
                 case _:
-                    return seconds, event, IvrExit(ending=_ending(action))
+                    return seconds, event, IvrExit(ending=_ending(action), path=state.path)
         if isinstance(event, a.HungUp):
-            return seconds, event, IvrExit(ending="caller_hangup")
+            return seconds, event, IvrExit(ending="caller_hangup", path=state.path)
         return seconds, event, None
 
     def _collect(

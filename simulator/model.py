@@ -47,11 +47,14 @@ class IvrExit:
     contained calls are counted instead of silently vanishing. ``decision`` is
     set when the flow engine already asked the policy (a ``queue`` node);
     otherwise the simulator asks it for ``service`` when the walk ends.
+    ``path`` is the flow engine's visits (flow, node, digits noted), kept
+    only when records are made from the run (:mod:`simulator.records`).
     """
 
     service: str = ""
     decision: RouteDecision | None = None
     ending: str = ""
+    path: tuple[Any, ...] = ()
 
 
 # Yields the seconds until the walk goes on, returns how the caller leaves. A

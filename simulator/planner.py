@@ -170,7 +170,10 @@ def _misses(
                 continue
             sl, ab = est["service_level"], est["abandon_rate"]
             # Only significant misses count: a night interval with three VIP calls
-            # cannot show a 90% service level either way.
+            # cannot show a 90% service level either way, nor can one replication's
+            # single call (no interval at all) when the others had none.
+            if len(reps.runs) > 1 and not math.isfinite(sl.ci95):
+                continue
             if sl.mean + _half(sl) < t.service_level or ab.mean - _half(ab) > t.max_abandon:
                 out.add((tier, i))
     return out

@@ -21,8 +21,23 @@ PURE = [
     "blended",
     "mmng",
     "occupancy",
+    "ivr_calibration",
+    "twin",
+    "roster_table",
 ]
-MODULES = [*PURE, "engine", "runner", "planner", "report", "dialer", "split", "routes"]
+MODULES = [
+    *PURE,
+    "engine",
+    "runner",
+    "planner",
+    "report",
+    "dialer",
+    "split",
+    "routes",
+    "report_labels",
+    "report_page",
+    "progress",
+]
 
 
 def imported(module: str) -> set[str]:
