@@ -4,18 +4,20 @@ The same ``router.flows.engine.Engine`` that answers live calls decides every
 branch, menu retry, hours check and queue (with the same ``RoutingPolicy``);
 this module only plays the caller: how long each prompt takes (the prompt
 manifest), which key they press at each menu or input node (probabilities
-from the scenario), whether an account number verifies. Because the walk is a
-generator resumed by the simulator after each delay, conditions on live
-queue state and the policy read the queues as they are when the caller
-reaches that node.
+from the scenario), whether an account number verifies, whether a person
+rung by a transfer answers. Because the walk is a generator resumed by the
+simulator after each delay, conditions on live queue state and the policy
+read the queues as they are when the caller reaches that node.
+
+Every chance a caller takes is in :meth:`CallerModel.answers`, as a
+distribution (:class:`simulator.answers.Answers`): the walk draws from it
+and the exact traffic split (:mod:`simulator.split`) enumerates it.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +29,24 @@ from router.flows.engine import Engine, State
 from router.flows.loader import load_flows
 from router.flows.model import FlowSet, Input, Menu, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
+from simulator.answers import Answers, Resume, Then
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
-__all__ = ["HANGUP", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice"]
+__all__ = ["HANGUP", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice", "Outcome"]
 
 SIM_FACTOR = "0000"  # what a simulated caller types as a PIN (any value a factor accepts)
 DIAL_RING_S = 60  # what the dialplan rings a transfer without ring_s
 TIMEOUT = "timeout"  # the caller presses nothing: the node's timeout path
 HANGUP = "hangup"  # the caller hangs up at this node
+SIM_VERIFIED = Customer(customer_id="sim-verified")  # who an anonymous caller proves to be
+
+Outcome = tuple[State, tuple[a.Action, ...]]  # the engine's answer: where the call is, what to do
+_PLAYED = Answers.certain(a.PlayDone())  # a prompt played to its end
 
 
 @dataclass(frozen=True, slots=True)
 class KeyChoice:
-    """What callers type at one menu or input node, with probabilities."""
+    """What callers do at one menu, input or transfer node, with probabilities."""
 
     keys: tuple[str, ...]  # digits typed, or TIMEOUT / HANGUP
     cumulative: tuple[float, ...]
@@ -47,9 +54,18 @@ class KeyChoice:
     verified: float = 1.0  # input nodes with verify: chance the account (and factor) checks out
     answered: float = 1.0  # transfer nodes with a fallback: chance the person answers the Dial()
 
-    def pick(self, rng: np.random.Generator) -> str:
-        i = bisect_right(self.cumulative, float(rng.random()) * self.cumulative[-1])
-        return self.keys[min(i, len(self.keys) - 1)]
+    def typed(self, action: a.Collect, held: bool) -> Answers:
+        """Each key with its chance; at a second factor (``held``) any key is the right PIN
+        (whether it checks out is ``verified``'s chance at the Verify that follows)."""
+        cuts = zip(self.keys, (0.0, *self.cumulative), self.cumulative, strict=False)
+        return Answers.of((hi - lo, *self._key(key, action, held)) for key, lo, hi in cuts)
+
+    def _key(self, key: str, action: a.Collect, held: bool) -> tuple[float, Then]:
+        if key == HANGUP:
+            return self.think_s, IvrExit(ending="caller_hangup")
+        if key == TIMEOUT:
+            return action.timeout_ms / 1000, a.Digits("", True)
+        return self.think_s, a.Digits(SIM_FACTOR if held else key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +74,40 @@ class CallerModel:
 
     nodes: Mapping[str, KeyChoice] = field(default_factory=dict)
     default_think_s: float = 2.0
+    _typed: dict[tuple[Any, ...], Answers] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def choice(self, engine: Engine, state: State) -> KeyChoice:
         found = self.nodes.get(f"{state.flow}.{state.node}")
         if found is not None:
             return found
         return self._default(engine.flows.flows[state.flow].nodes[state.node])
+
+    def answers(
+        self, engine: Engine, state: State, action: a.Action, customer: Customer | None
+    ) -> Answers:
+        """How the step ending in ``action`` may go, with chances: the one home of chance.
+
+        The walk draws from this and the exact split enumerates it, so a
+        new blocking action gets its answers here or fails in both.
+        """
+        match action:
+            case a.Collect():
+                return self._keys(engine, state, action)
+            case a.Verify():
+                ok = self.choice(engine, state).verified
+                found = a.Verified(customer or SIM_VERIFIED)
+                return Answers.of(((ok, 0.0, found), (1.0 - ok, 0.0, a.Verified(None))))
+            case a.Play():
+                return _PLAYED
+            case a.TransferTo():
+                return self._transfer(engine, state)
+            case a.Route():
+                return Answers.certain(IvrExit(action.service, action.decision))
+            case a.RequestCallback() | a.VoicemailTo() | a.HangUp():
+                return Answers.certain(IvrExit(ending=_ending(action)))
+        raise TypeError(f"simulated callers have no answer to {type(action).__name__}")
 
     def complete(self, flows: FlowSet) -> CallerModel:
         """Every menu and input node given its behaviour once, not built again per key press."""
@@ -74,6 +118,24 @@ class CallerModel:
             if isinstance(node, Menu | Input)
         }
         return replace(self, nodes={**self.nodes, **nodes})
+
+    def _keys(self, engine: Engine, state: State, action: a.Collect) -> Answers:
+        """A Collect's answers, built once per node and prompt (a walk asks at every key)."""
+        memo = (state.flow, state.node, bool(state.held), action)
+        found = self._typed.get(memo)
+        if found is None:
+            found = self._typed[memo] = self.choice(engine, state).typed(action, bool(state.held))
+        return found
+
+    def _transfer(self, engine: Engine, state: State) -> Answers:
+        """Left as a transfer, unless nobody answers a Dial() that has a fallback node."""
+        node = engine.flows.flows[state.flow].nodes[state.node]
+        out = IvrExit(ending="transfer")
+        if not isinstance(node, Transfer) or not node.fallback:
+            return Answers.certain(out)
+        answered = self.choice(engine, state).answered
+        ring = float(node.ring_s or DIAL_RING_S)
+        return Answers.of(((answered, 0.0, out), (1.0 - answered, ring, Resume(node.fallback))))
 
     def _default(self, node: object) -> KeyChoice:
         options = tuple(getattr(node, "options", {}))
@@ -146,40 +208,26 @@ class FlowIvr:
 
     def begin(
         self, call: CallInfo, customer: Customer | None, queues: Mapping[str, QueueSnapshot]
-    ) -> IvrExit | tuple[State, tuple[a.Action, ...]]:
+    ) -> IvrExit | Outcome:
         """The engine's first step for this call, or the exit of a number no flow serves."""
         flow = self.engine.flows.for_call(call.dnis, call.script)
         if flow is None:
             return IvrExit(self.unrouted_service)
         return self.engine.start(flow.name, self.engine.facts(call, customer, queues))
 
-    def outcomes(
+    def answers(
         self, state: State, out: tuple[a.Action, ...], customer: Customer | None
-    ) -> list[tuple[float, a.Event, IvrExit | None]]:
-        """Every answer the caller may give to one step's actions, with its probability.
+    ) -> Answers:
+        """How one step (the engine's actions ``out``) may end; its last action is answered."""
+        if not out:
+            raise ValueError(f"the engine gave no action at {state.flow}.{state.node}")
+        return self.callers.answers(self.engine, state, out[-1], customer)
 
-        The exact traffic split (:mod:`simulator.split`) walks these instead of
-        sampling. They come from the sampled path itself (:meth:`_act`), fed
-        one uniform per cell of the caller's choice, so the two can never
-        disagree about what a key press or a failed verification leads to.
-        """
-        cuts = sorted({c for c in self._cuts(state, out) if 0.0 < c < 1.0})
-        found = []
-        for lo, hi in pairwise((0.0, *cuts, 1.0)):
-            fixed = _OneDraw((lo + hi) / 2)
-            _secs, event, done = self._act(state, out, customer, fixed)  # type: ignore[arg-type]
-            found.append((hi - lo, event, done))
-        return found
-
-    def _cuts(self, state: State, out: tuple[a.Action, ...]) -> list[float]:
-        """Where the caller's one uniform draw of this step changes its answer."""
-        for action in out:
-            if isinstance(action, a.Collect):
-                choice = self.callers.choice(self.engine, state)
-                return [c / choice.cumulative[-1] for c in choice.cumulative]
-            if isinstance(action, a.Verify):
-                return [self.callers.choice(self.engine, state).verified]
-        return []
+    def follow(self, state: State, then: a.Event | Resume) -> Outcome:
+        """The engine's next step after an answer that keeps the caller in the IVR."""
+        if isinstance(then, Resume):  # the dialplan resumes the flow after a failed Dial()
+            return self.engine.resume(state.flow, then.node, state.facts, state.stack)
+        return self.engine.step(state, then)
 
     def _steps(
         self,
@@ -189,95 +237,26 @@ class FlowIvr:
         rng: np.random.Generator,
     ) -> IvrWalk:
         while True:
-            seconds, event, done = self._act(state, out, customer, rng)
+            seconds, then = self.answers(state, out, customer).draw(rng)
+            seconds += self._prompts_s(out)
             if seconds > 0:
                 yield seconds
-            if done is not None:
-                missed = self._unanswered(state, done, rng)
-                if missed is None:
-                    return done
-                yield float(missed.ring_s or DIAL_RING_S)
-                state, out = self.engine.resume(
-                    state.flow, missed.fallback, state.facts, state.stack
-                )
-                continue
-            state, out = self.engine.step(state, event)
+            if isinstance(then, IvrExit):  # the path is the call's own (a record may want it)
+                return IvrExit(then.service, then.decision, then.ending, state.path)
+            state, out = self.follow(state, then)
 
-    def _unanswered(self, state: State, done: IvrExit, rng: np.random.Generator) -> Transfer | None:
-        """A transfer with a fallback whose person did not answer: the dialplan resumes the flow."""
-        node = self.engine.flows.flows[state.flow].nodes[state.node]
-        if done.ending != "transfer" or not isinstance(node, Transfer) or not node.fallback:
-            return None
-        answered = float(rng.random()) < self.callers.choice(self.engine, state).answered
-        return None if answered else node
-
-    def _act(
-        self,
-        state: State,
-        out: tuple[a.Action, ...],
-        customer: Customer | None,
-        rng: np.random.Generator,
-    ) -> tuple[float, a.Event, IvrExit | None]:
-        """Seconds the actions of one step take, the caller's answer, or how they left."""
+    def _prompts_s(self, out: tuple[a.Action, ...]) -> float:
+        """Seconds the step's prompts play (a Collect's prompt too) before the caller answers."""
         seconds = 0.0
-        event: a.Event = a.PlayDone()
         for action in out:
-            match action:
-                case a.Play():
-                    seconds += sum(self._seconds(p) for p in action.prompts)
-                case a.Collect():
-                    secs, event = self._collect(state, action, rng)
-                    seconds += self._seconds(action.prompt) + secs
-                case a.Verify():
-                    event = self._verify(state, customer, rng)
-                case a.Route():
-                    return seconds, event, IvrExit(action.service, action.decision, path=state.path)
-                case a.SetVars():
-                    pass
-                case _:
-                    return seconds, event, IvrExit(ending=_ending(action), path=state.path)
-        if isinstance(event, a.HungUp):
-            return seconds, event, IvrExit(ending="caller_hangup", path=state.path)
-        return seconds, event, None
-
-    def _collect(
-        self, state: State, action: a.Collect, rng: np.random.Generator
-    ) -> tuple[float, a.Event]:
-        choice = self.callers.choice(self.engine, state)
-        key = choice.pick(rng)
-        if key == HANGUP:
-            return choice.think_s, a.HungUp()
-        if key == TIMEOUT:
-            return action.timeout_ms / 1000, a.Digits("", True)
-        if state.held:  # the second factor: whether it is right is `verified`'s draw
-            return choice.think_s, a.Digits(SIM_FACTOR)
-        return choice.think_s, a.Digits(key)
-
-    def _verify(self, state: State, customer: Customer | None, rng: np.random.Generator) -> a.Event:
-        choice = self.callers.choice(self.engine, state)
-        if float(rng.random()) >= choice.verified:
-            return a.Verified(None)
-        return a.Verified(customer or Customer(customer_id="sim-verified"))
+            if isinstance(action, a.Play):
+                seconds += sum(self._seconds(p) for p in action.prompts)
+            elif isinstance(action, a.Collect):
+                seconds += self._seconds(action.prompt)
+        return seconds
 
     def _seconds(self, prompt: str) -> float:
         return self.durations.get(prompt, self.default_prompt_s)
-
-
-class _OneDraw:
-    """Stands in for the caller's generator when a step's answers are enumerated.
-
-    A step draws at most once (a key press or a verification); a second
-    draw would make the enumeration wrong, so it is refused loudly.
-    """
-
-    def __init__(self, value: float) -> None:
-        self.value, self.used = value, False
-
-    def random(self) -> float:
-        if self.used:
-            raise ValueError("a caller step drew twice; it cannot be enumerated")
-        self.used = True
-        return self.value
 
 
 def _rebuild(args: tuple[Any, ...], durations: dict[str, float], kwargs: dict[str, Any]) -> FlowIvr:
@@ -291,8 +270,6 @@ def _ending(action: a.Action) -> str:
     match action:
         case a.RequestCallback():
             return "callback"
-        case a.TransferTo():
-            return "transfer"
         case a.VoicemailTo():
             return "voicemail"
         case a.HangUp(reason="caller_hangup"):

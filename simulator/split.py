@@ -4,19 +4,21 @@ The planner sizes lanes by the share of each tier's calls that reaches them.
 Sampling that share is noisy (34 / 30 / 33 agents for 392 / 400 / 392 calls),
 so it is computed instead: the live flow engine takes every answer the
 caller model allows at each step (key presses, timeouts, hang-ups, failed
-verifications, each from :meth:`simulator.flow_ivr.FlowIvr.outcomes`), and
-``percent()`` splits are taken for each range of the call's split bucket.
-No second interpreter: the engine's own ``step`` decides every branch.
+verifications, unanswered transfers: the very distribution the sampled walk
+draws from, :meth:`simulator.flow_ivr.FlowIvr.answers`), and ``percent()``
+splits are taken for each range of the call's split bucket. No second
+interpreter: the engine's own ``step`` decides every branch.
 
 A menu that can be retried forever has an infinite tree, but the engine's
-future depends only on where the call is (flow, node, sub-flow stack,
-attempt, reason, customer), not on the path that led there: equal states
-are merged, which makes the walk a finite absorbing Markov chain whose exit
-probabilities are one linear solve. The chain leaves out the engine's step
-budget (a caller still looping after 200 engine steps is routed by the loop
-guard): that differs only for callers who loop dozens of times, and a loop
-that is never left (a singular chain) is sampled instead, as is a call
-reaching more than ``MAX_STATES`` states.
+future depends only on where the call is (every field of the engine's
+state but its path and step count, and what the call's facts learnt: the
+customer), not on the path that led there: equal states are merged, which
+makes the walk a finite absorbing Markov chain whose exit probabilities
+are one linear solve. The chain leaves out the engine's step budget (a
+caller still looping after 200 engine steps is routed by the loop guard):
+that differs only for callers who loop dozens of times, and a loop that is
+never left (a singular chain) is sampled instead, as is a call reaching
+more than ``MAX_STATES`` states.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ import numpy as np
 from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows.engine import State
-from router.flows.expr import Condition, split_bucket
+from router.flows.expr import Condition, Facts, split_bucket
+from router.flows.model import FlowSet
 from router.types import CallInfo, QueueSnapshot
-from simulator.flow_ivr import FlowIvr
+from simulator.flow_ivr import FlowIvr, Outcome
 from simulator.ivr import MenuIvr
 from simulator.model import FixedIvr, IvrExit, IvrModel
 
@@ -43,6 +46,9 @@ __all__ = ["MAX_STATES", "Exits", "exits", "percent_buckets"]
 MAX_STATES = 2_000  # engine states one call may reach before the split samples instead
 
 Exits = dict[IvrExit, float]  # how the caller leaves -> probability
+Buckets = tuple[tuple[int, float], ...]  # a percent() bucket -> the share of calls it stands for
+_NOT_KEY = frozenset({"facts", "path", "steps"})  # State fields the rest of a call ignores
+_BUCKETS: dict[int, tuple[FlowSet, Buckets]] = {}  # id(flow set) -> (it, its buckets)
 
 _PERCENT = re.compile(r"\bpercent\s*\(")
 _PERCENT_LITERAL = re.compile(r"\bpercent\s*\(\s*(\d+)\s*\)")
@@ -99,10 +105,7 @@ def _walk(
     first = ivr.begin(call, customer, queues)
     if isinstance(first, IvrExit):
         return {first: 1.0}
-    try:
-        states, moves, leaves = _explore(ivr, first, customer)
-    except ValueError:  # a caller step that draws twice: sample it instead
-        return None
+    states, moves, leaves = _explore(ivr, first, customer)
     if states is None:
         return None
     n = len(states)
@@ -124,22 +127,21 @@ Move = tuple[int, int, float, bool]  # from state, to state or exit, probability
 
 
 def _explore(
-    ivr: FlowIvr, first: tuple[State, tuple[a.Action, ...]], customer: Customer | None
+    ivr: FlowIvr, first: Outcome, customer: Customer | None
 ) -> tuple[list[Hashable] | None, list[Move], list[IvrExit]]:
     """Every engine state the call can reach (merged by :func:`_key`) and the moves between."""
-    index: dict[Hashable, int] = {}
+    index: dict[Hashable, int] = {_key(*first): 0}
     leaves: dict[IvrExit, int] = {}
     moves: list[Move] = []
     todo = [first]
-    index[_key(*first)] = 0
     while todo:
         state, acts = todo.pop()
         here = index[_key(state, acts)]
-        for p, event, done in ivr.outcomes(state, acts, customer):
-            if done is not None:
-                moves.append((here, leaves.setdefault(done, len(leaves)), p, True))
+        for p, _seconds, then in ivr.answers(state, acts, customer):
+            if isinstance(then, IvrExit):
+                moves.append((here, leaves.setdefault(then, len(leaves)), p, True))
                 continue
-            nxt = ivr.engine.step(state, event)
+            nxt = ivr.follow(state, then)
             key = _key(*nxt)
             if key not in index:
                 if len(index) >= MAX_STATES:
@@ -151,18 +153,56 @@ def _explore(
 
 
 def _key(state: State, acts: tuple[a.Action, ...]) -> Hashable:
-    """What the rest of a call depends on: where it is, not the path that led there."""
-    asks = tuple(type(x).__name__ for x in acts if isinstance(x, a.Collect | a.Verify))
-    return (state.flow, state.node, state.stack, state.attempt, state.reason, state.customer, asks)
+    """What the rest of a call depends on: where it is, not the path that led there.
+
+    Every field of the engine's state counts (so a field added later, like
+    the account held while its second factor is asked, cannot merge two
+    different states) except the path and step count, which only record
+    the past; of the facts, what a call learns on the way (the customer,
+    and any public per-call value), not the call and queues it started with.
+    """
+    where = tuple(v for k, v in zip(state._fields, state, strict=True) if k not in _NOT_KEY)
+    return where, _learnt(state.facts), _frozen(acts[-1] if acts else None)
 
 
-def percent_buckets(ivr: FlowIvr) -> tuple[tuple[int, float], ...]:
+def _learnt(facts: Facts) -> Hashable:
+    """The facts' values that may change during a call (the customer once verified...)."""
+    fixed = {"call", "queues", "needs", "errors"}
+    found = sorted((k, v) for k, v in vars(facts).items() if k not in fixed and k[:1] != "_")
+    return tuple((k, _frozen(v)) for k, v in found)
+
+
+def _frozen(value: object) -> Hashable:
+    """``value`` as a dict key: mappings (a SetVars, flow variables) by their sorted items."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | set | frozenset):
+        return tuple(_frozen(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def percent_buckets(ivr: FlowIvr) -> Buckets:
     """One split bucket per range the flows' ``percent(n)`` tests tell apart, with its weight.
 
     Buckets are uniform on 0..99 (a hash of the call id). Literal thresholds
     cut that range into a few classes; an expression as the argument cannot
-    be read statically, so then every bucket is walked.
+    be read statically, so then every bucket is walked. Read once per flow
+    set (the planner asks for every stream and minute it splits).
     """
+    flows = ivr.engine.flows
+    known = _BUCKETS.get(id(flows))
+    if known is None or known[0] is not flows:
+        if len(_BUCKETS) > 16:
+            _BUCKETS.clear()
+        known = _BUCKETS[id(flows)] = (flows, _buckets(ivr))
+    return known[1]
+
+
+def _buckets(ivr: FlowIvr) -> Buckets:
     cuts: set[int] = set()
     for cond in _conditions(ivr):
         text = cond.source

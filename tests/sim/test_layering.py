@@ -24,6 +24,7 @@ PURE = [
     "ivr_calibration",
     "twin",
     "roster_table",
+    "answers",
 ]
 MODULES = [
     *PURE,

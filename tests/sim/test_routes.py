@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from router.customers.model import Customer
 from router.types import CallInfo, QueueSnapshot
 from simulator.distributions import Exponential
-from simulator.flow_ivr import FlowIvr
+from simulator.flow_ivr import HANGUP, TIMEOUT, CallerModel, FlowIvr, KeyChoice
 from simulator.model import IvrExit, IvrPath, QueueSpec, SimModel, Stream
 from simulator.planner import erlang_staffing
 from simulator.routes import route_shares
@@ -85,6 +86,37 @@ MAIN = 0.3 + 0.7 * MENU_MAIN  # 0.748
 OTHER = 0.7 * MENU_OTHER  # 0.168
 RED, MAIN_Q, OTHER_Q = 0, 1, 2
 
+PEOPLE = """\
+flow: hotline
+serves: {dnis: ["100"]}
+start: manager
+nodes:
+  manager:
+    type: transfer
+    to: {customer: account_manager}
+    ring_s: 20
+    fallback: who
+  who:
+    type: input
+    prompt: account
+    pattern: "\\\\d{5}"
+    max_digits: 5
+    verify: true
+    second_factor: {kind: pin, prompt: pin}
+    retries: 1
+    next: billing
+    fallback: sales
+  billing: {type: queue, service: billing}
+  sales: {type: queue, service: sales}
+"""
+PEOPLE_PROMPTS = 'languages: [en]\nprompts:\n  account: {en: "Account?"}\n  pin: {en: "PIN?"}\n'
+# By hand: the manager answers 0.3; else (0.7) two tries at account + PIN. One try: the
+# account (0.5 right, 0.2 too short and 0.2 silent: try again, 0.1 hang up), then any key
+# but silence types the PIN (0.7; silent 0.2 tries again, 0.1 hangs up), verified 0.6.
+TRY_OK = 0.5 * 0.7 * 0.6  # 0.21
+TRY_GONE = 0.1 + 0.5 * 0.1  # 0.15
+TRY_AGAIN = 1 - TRY_OK - TRY_GONE  # 0.64
+
 
 @pytest.fixture
 def scenario(tmp_path: Path) -> Scenario:
@@ -109,6 +141,29 @@ class TestExits:
         assert by["other"] == pytest.approx(OTHER, abs=1e-12)
         assert by["caller_hangup"] == pytest.approx(0.7 * (0.1 + 0.2 * 0.1), abs=1e-12)
 
+    def test_manager_and_second_factor_match_hand_computation(self, tmp_path: Path) -> None:
+        """An account manager who answers 3 calls in 10, then account + PIN with one retry:
+        the exact shares of transfer, billing, sales and hang-up summed by hand."""
+        (tmp_path / "hotline.yaml").write_text(PEOPLE)
+        (tmp_path / "prompts.yaml").write_text(PEOPLE_PROMPTS)
+        keys = ("12345", "12", TIMEOUT, HANGUP)
+        nodes = {
+            "hotline.manager": KeyChoice((TIMEOUT,), (1.0,), answered=0.3),
+            "hotline.who": KeyChoice(keys, (0.5, 0.7, 0.9, 1.0), verified=0.6),
+        }
+        ivr = FlowIvr.load(
+            tmp_path, frozenset({"billing", "sales"}), TierPolicy(), CallerModel(nodes), {}
+        )
+        vip = Customer("C1", tier="vip", account_manager="am_li")
+        found = exits(ivr, CallInfo("x", "", "100", datetime(2026, 1, 5, 12)), vip, {})
+        assert found is not None
+        by = {d.ending or d.service: p for d, p in found.items()}
+        assert set(by) == {"transfer", "billing", "sales", "caller_hangup"}
+        assert by["transfer"] == pytest.approx(0.3, abs=1e-12)
+        assert by["billing"] == pytest.approx(0.7 * TRY_OK * (1 + TRY_AGAIN), abs=1e-12)
+        assert by["caller_hangup"] == pytest.approx(0.7 * TRY_GONE * (1 + TRY_AGAIN), abs=1e-12)
+        assert by["sales"] == pytest.approx(0.7 * TRY_AGAIN**2, abs=1e-12)
+
     def test_percent_buckets_from_literals(self, scenario: Scenario) -> None:
         """percent(30) cuts the call's bucket into two ranges weighted 0.3 and 0.7."""
         assert isinstance(scenario.model.ivr, FlowIvr)
@@ -121,30 +176,22 @@ class TestExits:
 
 
 class TestExitsAgainstWalks:
-    def test_telecom_exact_split_matches_sampled_walks(self) -> None:
-        """The telecom flow at noon (menu retries, account check looping back, percent(50)
+    def test_telecom_exact_split_matches_sampled_walks(self, telecom: SimModel) -> None:
+        """The telecom flow at noon (menu retries, account + PIN looping back, percent(50)
         offer): 20,000 sampled walks land within 4 standard errors of the exact shares."""
-        here = Path.cwd()
-        os.chdir(ROOT)  # the scenario's routing path is relative to the repository
-        try:
-            model = load_scenario(ROOT / "simulator/scenarios/telecom.yaml").model
-        finally:
-            os.chdir(here)
-        stream = next(s for s in model.streams if s.tier == "high")
-        at = datetime(2026, 1, 5, 12, 10)
-        customer = stream.customer()
-        exact = exits(model.ivr, CallInfo("x", "", stream.dnis, at), customer, {})
-        assert exact is not None
-        assert sum(exact.values()) == pytest.approx(1.0, abs=1e-12)
-        rng, n = np.random.default_rng(5), 20_000
-        seen: dict[IvrExit, int] = {}
-        for k in range(n):
-            done = _drive(model.ivr.walk(CallInfo(f"w{k}", "", stream.dnis, at), customer, rng, {}))
-            seen[done] = seen.get(done, 0) + 1
-        assert set(seen) <= set(exact)
-        for done, p in exact.items():
-            se = math.sqrt(p * (1 - p) / n)
-            assert abs(seen.get(done, 0) / n - p) <= 4 * se + 1e-9, (done, p)
+        stream = next(s for s in telecom.streams if s.tier == "high")
+        _agree(telecom, stream.dnis, stream.customer(), 20_000, seed=5)
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("dnis", ["4008001000", "4008202021"])
+    @pytest.mark.parametrize("tier", ["red", "vip", "high", "at_risk", "normal", "blacklisted"])
+    def test_shipped_flows_exact_split_matches_sampled_walks(
+        self, telecom: SimModel, tier: str, dnis: str
+    ) -> None:
+        """Every telecom tier on the telecom and an electronics number (managers answering
+        6 and 5 calls in 10): 20,000 walks within 4 standard errors of the exact shares."""
+        stream = next(s for s in telecom.streams if s.tier == tier)
+        _agree(telecom, dnis, stream.customer(), 20_000, seed=7)
 
 
 class TestRouteShares:
@@ -199,6 +246,42 @@ class TestErlangStaffing:
         assert sales[21] == sales[23] <= sales[22]
         support = erlang_staffing(sc.model, sc.targets, seed=2)["support"]
         assert len(set(support[:4])) == 1  # 20 calls each half-hour from midnight
+
+
+@pytest.fixture(scope="module")
+def telecom() -> SimModel:
+    """The shipped telecom scenario; electronics' manager answers half the calls."""
+    here = Path.cwd()
+    os.chdir(ROOT)  # the scenario's routing path is relative to the repository
+    try:
+        model = load_scenario(ROOT / "simulator/scenarios/telecom.yaml").model
+    finally:
+        os.chdir(here)
+    assert isinstance(model.ivr, FlowIvr)
+    nodes = {
+        **model.ivr.callers.nodes,
+        "electronics.account_manager": KeyChoice((TIMEOUT,), (1.0,), answered=0.5),
+    }
+    callers = CallerModel(nodes, model.ivr.callers.default_think_s)
+    return replace(model, ivr=replace(model.ivr, callers=callers))
+
+
+def _agree(model: SimModel, dnis: str, customer: Customer | None, n: int, seed: int) -> None:
+    """Sampled walks at noon land within 4 standard errors of every exact share."""
+    at = datetime(2026, 1, 5, 12, 10)
+    exact = exits(model.ivr, CallInfo("x", "", dnis, at), customer, {})
+    assert exact is not None
+    assert sum(exact.values()) == pytest.approx(1.0, abs=1e-12)
+    rng = np.random.default_rng(seed)
+    seen: dict[IvrExit, int] = {}
+    for k in range(n):
+        walk = model.ivr.walk(CallInfo(f"w{k}", "", dnis, at), customer, rng, {})
+        done = replace(_drive(walk), path=())  # the exact split keeps no path
+        seen[done] = seen.get(done, 0) + 1
+    assert set(seen) <= set(exact)
+    for done, p in exact.items():
+        se = math.sqrt(p * (1 - p) / n)
+        assert abs(seen.get(done, 0) / n - p) <= 4 * se + 1e-9, (done, p, seen.get(done, 0))
 
 
 def _drive(walk: IvrPath) -> IvrExit:
