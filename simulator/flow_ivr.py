@@ -25,14 +25,14 @@ import numpy as np
 
 from router.customers.model import Customer
 from router.flows import actions as a
-from router.flows.engine import Engine, State
+from router.flows.engine import Engine, Outcome, State
 from router.flows.loader import load_flows
 from router.flows.model import FlowSet, Input, Menu, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from simulator.answers import Answers, Resume, Then
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
-__all__ = ["HANGUP", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice", "Outcome"]
+__all__ = ["HANGUP", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice"]
 
 SIM_FACTOR = "0000"  # what a simulated caller types as a PIN (any value a factor accepts)
 DIAL_RING_S = 60  # what the dialplan rings a transfer without ring_s
@@ -40,7 +40,6 @@ TIMEOUT = "timeout"  # the caller presses nothing: the node's timeout path
 HANGUP = "hangup"  # the caller hangs up at this node
 SIM_VERIFIED = Customer(customer_id="sim-verified")  # who an anonymous caller proves to be
 
-Outcome = tuple[State, tuple[a.Action, ...]]  # the engine's answer: where the call is, what to do
 _PLAYED = Answers.certain(a.PlayDone())  # a prompt played to its end
 
 

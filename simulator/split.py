@@ -33,11 +33,11 @@ import numpy as np
 
 from router.customers.model import Customer
 from router.flows import actions as a
-from router.flows.engine import State
+from router.flows.engine import Outcome, State
 from router.flows.expr import Condition, Facts, split_bucket
 from router.flows.model import FlowSet
 from router.types import CallInfo, QueueSnapshot
-from simulator.flow_ivr import FlowIvr, Outcome
+from simulator.flow_ivr import FlowIvr
 from simulator.ivr import MenuIvr
 from simulator.model import FixedIvr, IvrExit, IvrModel
 
@@ -168,16 +168,18 @@ def _key(state: State, acts: tuple[a.Action, ...]) -> Hashable:
 def _learnt(facts: Facts) -> Hashable:
     """The facts' values that may change during a call (the customer once verified...)."""
     fixed = {"call", "queues", "needs", "errors"}
-    found = sorted((k, v) for k, v in vars(facts).items() if k not in fixed and k[:1] != "_")
-    return tuple((k, _frozen(v)) for k, v in found)
+    found = sorted(k for k in vars(facts) if k not in fixed and k[:1] != "_")
+    return tuple((k, _frozen(getattr(facts, k))) for k in found)
 
 
 def _frozen(value: object) -> Hashable:
     """``value`` as a dict key: mappings (a SetVars, flow variables) by their sorted items."""
     if isinstance(value, Mapping):
         return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | set | frozenset):
+    if isinstance(value, list | tuple):
         return tuple(_frozen(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(_frozen(v) for v in value)
     try:
         hash(value)
     except TypeError:
