@@ -17,6 +17,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,9 +38,12 @@ Then = a.Event | IvrExit | Resume
 """What a step leads to: an event for the engine, the caller's way out, or a resumed flow."""
 
 
-@dataclass(frozen=True, slots=True)
-class Answers:
-    """The ways one step can end, with chances summing to 1 (impossible ones left out)."""
+class Answers(NamedTuple):
+    """The ways one step can end, with chances summing to 1 (impossible ones left out).
+
+    A NamedTuple, not a frozen dataclass: the walk builds one per queue
+    route, and a frozen dataclass pays an ``object.__setattr__`` per field.
+    """
 
     chances: tuple[float, ...]
     seconds: tuple[float, ...]
@@ -64,16 +68,20 @@ class Answers:
     @classmethod
     def certain(cls, then: Then, seconds: float = 0.0) -> Answers:
         """A step with one outcome: the walk draws nothing for it."""
-        return cls((1.0,), (seconds,), (then,), (1.0,))
+        return cls(_ONE, (seconds,), (then,), _ONE)
 
     def draw(self, rng: np.random.Generator) -> tuple[float, Then]:
         """One answer, by one uniform from ``rng`` (none when the step is certain)."""
-        if len(self.thens) == 1:
-            return self.seconds[0], self.thens[0]
+        thens = self.thens
+        if len(thens) == 1:
+            return self.seconds[0], thens[0]
         i = bisect_right(self.cumulative, float(rng.random()) * self.cumulative[-1])
-        i = min(i, len(self.thens) - 1)
-        return self.seconds[i], self.thens[i]
+        i = min(i, len(thens) - 1)
+        return self.seconds[i], thens[i]
 
-    def __iter__(self) -> Iterator[tuple[float, float, Then]]:
+    def each(self) -> Iterator[tuple[float, float, Then]]:
         """Every answer as ``(chance, seconds, then)``: what the exact split follows."""
-        return iter(zip(self.chances, self.seconds, self.thens, strict=True))
+        return zip(self.chances, self.seconds, self.thens, strict=True)
+
+
+_ONE = (1.0,)

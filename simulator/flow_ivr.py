@@ -73,7 +73,7 @@ class CallerModel:
 
     nodes: Mapping[str, KeyChoice] = field(default_factory=dict)
     default_think_s: float = 2.0
-    _typed: dict[tuple[Any, ...], Answers] = field(
+    _memo: dict[tuple[Any, ...], Answers] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
 
@@ -94,16 +94,16 @@ class CallerModel:
         match action:
             case a.Collect():
                 return self._keys(engine, state, action)
+            case a.Play():
+                return _PLAYED
+            case a.Route():
+                return Answers.certain(IvrExit(action.service, action.decision))
             case a.Verify():
                 ok = self.choice(engine, state).verified
                 found = a.Verified(customer or SIM_VERIFIED)
                 return Answers.of(((ok, 0.0, found), (1.0 - ok, 0.0, a.Verified(None))))
-            case a.Play():
-                return _PLAYED
             case a.TransferTo():
                 return self._transfer(engine, state)
-            case a.Route():
-                return Answers.certain(IvrExit(action.service, action.decision))
             case a.RequestCallback() | a.VoicemailTo() | a.HangUp():
                 return Answers.certain(IvrExit(ending=_ending(action)))
         raise TypeError(f"simulated callers have no answer to {type(action).__name__}")
@@ -121,13 +121,20 @@ class CallerModel:
     def _keys(self, engine: Engine, state: State, action: a.Collect) -> Answers:
         """A Collect's answers, built once per node and prompt (a walk asks at every key)."""
         memo = (state.flow, state.node, bool(state.held), action)
-        found = self._typed.get(memo)
+        found = self._memo.get(memo)
         if found is None:
-            found = self._typed[memo] = self.choice(engine, state).typed(action, bool(state.held))
+            found = self._memo[memo] = self.choice(engine, state).typed(action, bool(state.held))
         return found
 
     def _transfer(self, engine: Engine, state: State) -> Answers:
         """Left as a transfer, unless nobody answers a Dial() that has a fallback node."""
+        memo = (state.flow, state.node)
+        found = self._memo.get(memo)
+        if found is None:
+            found = self._memo[memo] = self._dial(engine, state)
+        return found
+
+    def _dial(self, engine: Engine, state: State) -> Answers:
         node = engine.flows.flows[state.flow].nodes[state.node]
         out = IvrExit(ending="transfer")
         if not isinstance(node, Transfer) or not node.fallback:

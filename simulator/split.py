@@ -137,7 +137,7 @@ def _explore(
     while todo:
         state, acts = todo.pop()
         here = index[_key(state, acts)]
-        for p, _seconds, then in ivr.answers(state, acts, customer):
+        for p, _seconds, then in ivr.answers(state, acts, customer).each():
             if isinstance(then, IvrExit):
                 moves.append((here, leaves.setdefault(then, len(leaves)), p, True))
                 continue

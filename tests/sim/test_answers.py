@@ -36,7 +36,7 @@ class TestAnswers:
     def test_weights_scaled_and_impossible_left_out(self) -> None:
         """Weights 2 : 0 : 6 become chances 0.25 and 0.75; the zero one is not an answer."""
         got = Answers.of([(2.0, 1.0, a.PlayDone()), (0.0, 0.0, a.HungUp()), (6.0, 3.0, IvrExit())])
-        assert list(got) == [(0.25, 1.0, a.PlayDone()), (0.75, 3.0, IvrExit())]
+        assert list(got.each()) == [(0.25, 1.0, a.PlayDone()), (0.75, 3.0, IvrExit())]
 
     def test_no_possible_answer_is_refused(self) -> None:
         """A step whose answers all have chance 0 is a model error, not a silent pick."""
@@ -56,7 +56,7 @@ class TestAnswers:
         )
         rng, n = np.random.default_rng(8), 20_000
         seen = [got.draw(rng)[1] for _ in range(n)]
-        for p, _s, then in got:
+        for p, _s, then in got.each():
             assert abs(seen.count(then) / n - p) <= 4 * np.sqrt(p * (1 - p) / n)
 
 
@@ -65,7 +65,7 @@ class TestCallerModelAnswers:
         """A manager answering 1 call in 4: transfer 0.25, else 20 s ringing, then the fallback."""
         first = ivr.begin(CALL, VIP, {})
         assert not isinstance(first, IvrExit)
-        assert list(ivr.answers(*first, VIP)) == [
+        assert list(ivr.answers(*first, VIP).each()) == [
             (0.25, 0.0, IvrExit(ending="transfer")),
             (0.75, 20.0, Resume("who")),
         ]
@@ -75,7 +75,7 @@ class TestCallerModelAnswers:
         state, out = ivr.follow(_at_manager(ivr), Resume("who"))
         state, out = ivr.follow(state, a.Digits("12345"))
         assert state.held == "12345"
-        assert [then for _p, _s, then in ivr.answers(state, out, VIP)] == [
+        assert [then for _p, _s, then in ivr.answers(state, out, VIP).each()] == [
             a.Digits("0000"),
             a.Digits("", True),
             IvrExit(ending="caller_hangup"),
@@ -87,7 +87,7 @@ class TestCallerModelAnswers:
         state, out = ivr.follow(state, a.Digits("12345"))
         state, out = ivr.follow(state, a.Digits("0000"))
         assert isinstance(out[-1], a.Verify)
-        got = list(ivr.answers(state, out, VIP))
+        got = list(ivr.answers(state, out, VIP).each())
         assert [(round(p, 12), then) for p, _s, then in got] == [
             (0.9, a.Verified(VIP)),
             (0.1, a.Verified(None)),
