@@ -119,7 +119,12 @@ class CallerModel:
         return replace(self, nodes={**self.nodes, **nodes})
 
     def _keys(self, engine: Engine, state: State, action: a.Collect) -> Answers:
-        """A Collect's answers, built once per node and prompt (a walk asks at every key)."""
+        """A Collect's answers, built once per node and prompt (a walk asks at every key).
+
+        The memo holds because a key's chance depends on nothing else; a node
+        kind whose chances depend on more of the state (an offer's position)
+        needs its own case in :meth:`answers`, keyed by that too.
+        """
         memo = (state.flow, state.node, bool(state.held), action)
         found = self._memo.get(memo)
         if found is None:
