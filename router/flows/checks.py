@@ -21,6 +21,7 @@ from router.flows.bounds import (
 )
 from router.flows.expr import closest
 from router.flows.resume import NAME_RE
+from router.flows.variables import variable_problems
 
 __all__ = ["check_flowset", "successors"]
 
@@ -72,6 +73,7 @@ def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
             served[dnis] = flow.name
     if recursion:
         return problems + recursion
+    problems += variable_problems(flowset.flows, successors)
     return problems + guard_problems(flowset.flows, successors)
 
 

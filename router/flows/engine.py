@@ -211,8 +211,9 @@ class Engine:
         if not node.pattern.fullmatch(digits):
             return self._input_retry(state, node)
         out: tuple[a.Action, ...] = ()
-        if node.variable:
+        if node.variable:  # a channel variable for the dialplan, and vars.NAME for the flow
             out = (a.SetVars({node.variable: digits}),)
+            state = state._replace(facts=state.facts.with_vars({node.variable: digits}))
         if node.verify:
             return state, (*out, a.Verify(node.account_prefix + digits))
         return self._enter(state, out, node.next)

@@ -34,6 +34,7 @@ __all__ = [
     "SetVars",
     "SubFlow",
     "Transfer",
+    "VarRead",
     "Voicemail",
     "dialled_key",
 ]
@@ -202,6 +203,16 @@ TERMINAL_TYPES: tuple[type, ...] = (QueueNode, Transfer, Callback, Voicemail, Ha
 
 
 @dataclass(frozen=True, slots=True)
+class VarRead:
+    """A flow variable read by a node, and where (for the never-written check)."""
+
+    node: str
+    var: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
 class Flow:
     """One operator file, compiled; ``version`` is the hash of its text."""
 
@@ -218,6 +229,7 @@ class Flow:
     default_hours: str = ""
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     needs: frozenset[str] = frozenset()
+    reads: tuple[VarRead, ...] = ()
 
     def pos(self, key: str) -> tuple[int, int]:
         """Where ``node`` or ``node.field`` was written (for problems)."""
