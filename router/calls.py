@@ -30,7 +30,7 @@ from router.flows.callbacks import CallbackStore
 from router.flows.engine import Stack
 from router.flows.model import dialled_key
 from router.flows.registry import FlowRegistry
-from router.flows.runner import AccountLookup, run_flow
+from router.flows.runner import AccountLookup, DataClient, run_flow
 from router.ivr_paths import PathKeeper
 from router.logs import get_logger
 from router.metrics import CALLS_ROUTED, FALLBACK_ROUTES, LOOKUP_SECONDS, LOOKUP_TIMEOUTS
@@ -88,6 +88,7 @@ class CallRouter:
     redis: Redis | None = None  # where IVR paths are left for the AMI listener
     accounts: AccountLookup | None = None
     deadline_ms: float = 0.0
+    data: DataClient | None = None  # the flows' fetch/notify client (router.backend_http)
     inputs: InputReader = field(init=False, repr=False)
     paths: PathKeeper = field(init=False, repr=False)
     _early: dict[str, tuple[str, asyncio.Task[CallInputs]]] = field(
@@ -165,6 +166,7 @@ class CallRouter:
                 flow, session, call, customer, self.policy, live, self.store,
                 flows=flowset, callbacks=self.callbacks, accounts=self.accounts,
                 start_at=start_at, hops=hops, stack=stack, default_queue=self.default_queue,
+                data=self.data,
             )  # fmt: skip
         except CallHungUp:
             return

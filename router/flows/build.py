@@ -38,6 +38,7 @@ class FlowBuilder:
         self.positions: dict[str, Pos] = {}
         self.hour_names: frozenset[str] = frozenset()
         self.needs: set[str] = set()
+        self.backends: frozenset[str] | None = None  # backends.yaml names; None: not checked
         self.node = ""  # the node being compiled (flow variables read are noted against it)
         self.reads: list[m.VarRead] = []
 

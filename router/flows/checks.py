@@ -39,6 +39,8 @@ def successors(node: m.Node) -> tuple[str, ...]:
             out = (*(c.goto for c in node.cases), node.default)
         case m.QueueNode():
             out = (node.overflow, node.closed)
+        case m.Fetch() | m.Notify() | m.Say():
+            out = (node.next, node.failed)
         case _:
             out = ()
     return tuple(dict.fromkeys(t for t in out if t))

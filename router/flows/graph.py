@@ -27,6 +27,10 @@ def _edges(flow: m.Flow) -> list[tuple[str, str, str]]:
                 ]
             case m.Play() | m.SetVars() | m.SubFlow():
                 out.append((name, node.next, ""))
+            case m.Fetch() | m.Notify() | m.Say():
+                out += [
+                    (name, t, lbl) for t, lbl in ((node.next, ""), (node.failed, "failed")) if t
+                ]
     return out
 
 
@@ -36,6 +40,7 @@ def _label(name: str, node: m.Node) -> str:
         getattr(node, "service", "")
         or getattr(node, "destination", "")
         or getattr(node, "flow", "")
+        or getattr(node, "backend", "")
     )
     return f"{name}\\n{kind}" + (f" {extra}" if extra else "")
 

@@ -22,11 +22,15 @@ from router.flows import model as m
 __all__ = [
     "ALL_DIGITS",
     "BRANCH",
+    "DATA",
+    "FETCH",
     "INPUT",
     "MENU",
+    "NOTIFY",
     "PLAY",
     "QUEUE",
     "RETURN",
+    "SAY",
     "SET",
     "SUBFLOW",
     "TERMINAL",
@@ -39,7 +43,13 @@ __all__ = [
 
 ALL_DIGITS = "0123456789*#"
 PLAY, MENU, INPUT, BRANCH, SET, QUEUE, SUBFLOW, RETURN, TERMINAL = range(9)
+FETCH, NOTIFY, SAY = range(9, 12)
+DATA = frozenset({FETCH, NOTIFY, SAY})
+"""Data steps: their actions depend on the call, so they are built per visit."""
 _KINDS: dict[type, int] = {
+    m.Fetch: FETCH,
+    m.Notify: NOTIFY,
+    m.Say: SAY,
     m.Play: PLAY,
     m.Menu: MENU,
     m.Input: INPUT,
