@@ -50,6 +50,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
             "prompts",
             "menus",
             "callers",
+            "data",
             "think_s",
             "default_prompt_s",
             "unrouted_service",
@@ -57,6 +58,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
     ),
     ("ivr", "menus", "*"): frozenset({"play", "think_s", "choices"}),
     ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified"}),
+    ("ivr", "data", "*"): frozenset({"ok", "latency_s", "values"}),
 }
 
 
