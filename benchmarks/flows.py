@@ -5,7 +5,8 @@ call (excluding I/O). Then the fetch step: our CPU per fetch (engine and
 HTTP adapter) against a backend in another process answering in 1 ms,
 beside bare httpx and a raw socket on the same backend; target <= 0.2 ms.
 The engine's baseline is the same decision written as plain Python if/else
-over the same objects, measured in the same run, so the ratio shows what the YAML + CEL generality costs on this machine.
+over the same objects, measured in the same run, so the ratio shows what
+the YAML + CEL generality costs on this machine.
 """
 
 from __future__ import annotations
