@@ -24,12 +24,14 @@ from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows.engine import Engine, State
 from router.flows.loader import load_flows
-from router.flows.model import FlowSet, Input, Menu
+from router.flows.model import FlowSet, Input, Menu, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
 __all__ = ["HANGUP", "SAY_TOKEN_S", "TIMEOUT", "CallerModel", "DataChoice", "FlowIvr", "KeyChoice"]
 
+SIM_FACTOR = "0000"  # what a simulated caller types as a PIN (any value a factor accepts)
+DIAL_RING_S = 60  # what the dialplan rings a transfer without ring_s
 TIMEOUT = "timeout"  # the caller presses nothing: the node's timeout path
 HANGUP = "hangup"  # the caller hangs up at this node
 SAY_TOKEN_S = 0.45
@@ -43,7 +45,8 @@ class KeyChoice:
     keys: tuple[str, ...]  # digits typed, or TIMEOUT / HANGUP
     cumulative: tuple[float, ...]
     think_s: float = 2.0  # from the end of the prompt to the key press
-    verified: float = 1.0  # input nodes with verify: chance the account is found
+    verified: float = 1.0  # input nodes with verify: chance the account (and factor) checks out
+    answered: float = 1.0  # transfer nodes with a fallback: chance the person answers the Dial()
 
     def pick(self, rng: np.random.Generator) -> str:
         i = bisect_right(self.cumulative, float(rng.random()) * self.cumulative[-1])
@@ -185,8 +188,23 @@ class FlowIvr:
             if seconds > 0:
                 yield seconds
             if done is not None:
-                return done
+                missed = self._unanswered(state, done, rng)
+                if missed is None:
+                    return done
+                yield float(missed.ring_s or DIAL_RING_S)
+                state, out = self.engine.resume(
+                    state.flow, missed.fallback, state.facts, state.stack
+                )
+                continue
             state, out = self.engine.step(state, event)
+
+    def _unanswered(self, state: State, done: IvrExit, rng: np.random.Generator) -> Transfer | None:
+        """A transfer with a fallback whose person did not answer: the dialplan resumes the flow."""
+        node = self.engine.flows.flows[state.flow].nodes[state.node]
+        if done.ending != "transfer" or not isinstance(node, Transfer) or not node.fallback:
+            return None
+        answered = float(rng.random()) < self.callers.choice(self.engine, state).answered
+        return None if answered else node
 
     def _act(
         self,
@@ -231,6 +249,8 @@ class FlowIvr:
             return choice.think_s, a.HungUp()
         if key == TIMEOUT:
             return action.timeout_ms / 1000, a.Digits("", True)
+        if state.held:  # the second factor: whether it is right is `verified`'s draw
+            return choice.think_s, a.Digits(SIM_FACTOR)
         return choice.think_s, a.Digits(key)
 
     def _verify(self, state: State, customer: Customer | None, rng: np.random.Generator) -> a.Event:

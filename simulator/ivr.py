@@ -26,7 +26,7 @@ import yaml
 
 from router.customers.model import Customer
 from router.errors import LoadError
-from router.flows.model import FlowSet, Input, Menu
+from router.flows.model import FlowSet, Input, Menu, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from router.yamlpos import Path
 from simulator.flow_data import data_choices
@@ -166,24 +166,29 @@ def _callers(ctx: Collector, raw: Any, flows: FlowSet) -> dict[str, KeyChoice]:
     if raw is None:
         return out
     if not isinstance(raw, dict):
-        ctx.bad(("ivr", "callers"), "must map flow.node to {keys, think_s, verified}")
+        ctx.bad(("ivr", "callers"), "must map flow.node to {keys, think_s, verified, answered}")
         return out
     for where, spec in raw.items():
         path: Path = ("ivr", "callers", where)
         node = _node(flows, str(where))
         if node is None:
-            ctx.bad(path, "no menu or input node of that name", "write it as flow.node")
+            ctx.bad(path, "no menu, input or transfer node of that name", "write it as flow.node")
             continue
-        choice = _choice(ctx, spec if isinstance(spec, dict) else {}, path, node)
+        given = spec if isinstance(spec, dict) else {}
+        if isinstance(node, Transfer):
+            answered = ctx.num(given, "answered", path, 1.0, hi=1.0)
+            out[str(where)] = KeyChoice((TIMEOUT,), (1.0,), answered=answered)
+            continue
+        choice = _choice(ctx, given, path, node)
         if choice is not None:
             out[str(where)] = choice
     return out
 
 
-def _node(flows: FlowSet, where: str) -> Menu | Input | None:
+def _node(flows: FlowSet, where: str) -> Menu | Input | Transfer | None:
     flow, _, name = where.partition(".")
     node = flows.flows[flow].nodes.get(name) if flow in flows.flows else None
-    return node if isinstance(node, Menu | Input) else None
+    return node if isinstance(node, Menu | Input | Transfer) else None
 
 
 def _choice(

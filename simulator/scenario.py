@@ -114,7 +114,16 @@ def _per_interval(
 
 
 _PROFILE_FIELDS = frozenset(
-    {"list", "lifecycle", "arpu", "tenure_months", "credit_score", "language", "offers"}
+    {
+        "list",
+        "lifecycle",
+        "arpu",
+        "tenure_months",
+        "credit_score",
+        "language",
+        "account_manager",
+        "offers",
+    }
 )
 
 
@@ -182,8 +191,9 @@ def _typed(profile: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(offers, list) or not all(isinstance(o, str) for o in offers):
             raise ValueError("offers must be a list of names")
         out["offers"] = tuple(offers)
-    if "language" in out:
-        out["language"] = str(out["language"])
+    for text in ("language", "account_manager"):
+        if text in out:
+            out[text] = str(out[text])
     return out
 
 

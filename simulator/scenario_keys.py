@@ -90,7 +90,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
     ("outbound", "pacing", "*", "forecast"): frozenset(
         {"calls_per_hour", "aht_s", "target_sl", "answer_within_s"}
     ),
-    ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified"}),
+    ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified", "answered"}),
     ("ivr", "data", "*"): frozenset({"ok", "latency_s", "values"}),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,6 +80,8 @@ def check(directory: Path, queues: str) -> None:
 )
 @click.option("--offers", default="", help="Offer codes, comma-separated.")
 @click.option("--tenure", type=int, default=0)
+@click.option("--language", "lang", default="", help="Customer language (zh, en, yue...).")
+@click.option("--manager", default="", help="Customer's account manager id.")
 @click.option("--uniqueid", default="trace.1", help="Seeds percent() splits.")
 @click.option(
     "--fetch",
@@ -101,12 +104,19 @@ def trace(  # noqa: PLR0917 - one parameter per option
     lifecycle: str,
     offers: str,
     tenure: int,
+    lang: str,
+    manager: str,
     uniqueid: str,
     answers: tuple[str, ...],
     directory: Path,
     queues: str,
 ) -> None:
-    """Print the path FLOW takes for one call and its final decision."""
+    """Print the path FLOW takes for one call and its final decision.
+
+    Digits typed at sensitive input nodes (account numbers, PINs) print as *.
+    """
+    from router.flows.actions import SetVars
+    from router.flows.language import LANGUAGE_VAR
     from router.flows.runner import outcome_of
     from router.flows.trace import trace_call
     from router.types import CallInfo
@@ -117,6 +127,8 @@ def trace(  # noqa: PLR0917 - one parameter per option
     when = datetime.fromisoformat(at) if at else datetime.now().astimezone()
     call = CallInfo(uniqueid=uniqueid, caller=caller, dnis=dnis, at=when)
     customer = _customer(tier, cust_list, lifecycle, offers, tenure)
+    if customer is not None:
+        customer = replace(customer, language=lang, account_manager=manager)
     typed = [d.strip() for d in digits.split(",") if d.strip()]
     result = trace_call(
         flowset, flow, call, customer, typed, policy=_policy(directory), data=_answers(answers)
@@ -127,10 +139,14 @@ def trace(  # noqa: PLR0917 - one parameter per option
         if said and said[0][0] == visit.node:
             extra += f"  answer={said.pop(0)[1]}"
         click.echo(f"{visit.flow}:{visit.node}{extra}")
+    for action in result.actions:
+        if isinstance(action, SetVars) and LANGUAGE_VAR in action.values:
+            click.echo(f"   language {action.values[LANGUAGE_VAR]}")
     if result.state.facts.vars:
         click.echo(f"vars: {dict(result.state.facts.vars)}")
     outcome, detail = outcome_of(result.state.result)
-    click.echo(f"=> {outcome} {detail} (flow version {flowset.flows[flow].version})")
+    why = f" after {result.state.reason}" if result.state.reason else ""
+    click.echo(f"=> {outcome} {detail}{why} (flow version {flowset.flows[flow].version})")
 
 
 def _answers(given: tuple[str, ...]) -> dict[str, Answer]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import orjson
 
+from router.customers.factors import parse_factors
 from router.customers.model import DEFAULT_TIERS, Customer, TierOrder
 from router.customers.rows import RowError, validate_fields
 from router.customers.store import encode_record
@@ -74,6 +75,9 @@ def read_rows(
             yield Row(line, None, errors)
             continue
         result = validate_fields(fields, tiers, now)
+        bad = parse_factors(fields)  # checked only: rows read here are not stored
+        if isinstance(bad, RowError):
+            result = (*(() if isinstance(result, Customer) else result), bad)
         if isinstance(result, Customer):
             yield Row(line, result)
         else:
@@ -200,8 +204,11 @@ def _check_chunk(
     for line, raw, errors in chunk:
         fields = dict(zip(header, raw, strict=True)) if isinstance(raw, list) else raw
         result = errors or validate_fields(fields, tiers, now)
+        factors = parse_factors(fields) if isinstance(result, Customer) else {}
+        if isinstance(factors, RowError):
+            result, factors = (factors,), {}
         if isinstance(result, Customer):
-            cid, phones, rec = encode_record(result)
+            cid, phones, rec = encode_record(result, factors)
             lines.append(b"%d\t%s\t%s\t%s\n" % (line, cid.encode(), phones.encode(), rec))
             good.append((line, cid, phones))
         else:

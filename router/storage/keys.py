@@ -27,6 +27,7 @@ __all__ = [
     "DIALER_REFUSALS_STREAM",
     "DIALER_STREAM_MAXLEN",
     "DNC",
+    "FACTOR_LOCK_S",
     "IMPORT_LEASE",
     "IMPORT_LEASE_TTL_MS",
     "IMPORT_LIVE",
@@ -49,6 +50,7 @@ __all__ = [
     "dialer_history_key",
     "dialer_inflight_key",
     "dialer_marketing_key",
+    "factor_failures_key",
     "import_prefix",
     "ivr_path_key",
     "number_key",
@@ -214,3 +216,12 @@ def dialer_marketing_key(who: str) -> str:
 
 
 DIALER_DUE_INDEX = f"{PREFIX}:{{d}}:dueidx"  # SET of 'campaign|lane|prio' with a due ZSET
+
+
+# Second-factor guessing guard (router.customers.factor_check): one counter per account.
+FACTOR_LOCK_S = 15 * 60  # failures are forgotten this long after the last one
+
+
+def factor_failures_key(customer_id: str) -> str:
+    """STRING: failed second-factor attempts on one account (expires FACTOR_LOCK_S after)."""
+    return f"{PREFIX}:factorfail:{customer_id}"
