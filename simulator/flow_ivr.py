@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -170,11 +171,54 @@ class FlowIvr:
         rng: np.random.Generator,
         queues: Mapping[str, QueueSnapshot],
     ) -> IvrPath:
+        first = self.begin(call, customer, queues)
+        if isinstance(first, IvrExit):
+            return first
+        return self._steps(*first, customer, rng)
+
+    def begin(
+        self, call: CallInfo, customer: Customer | None, queues: Mapping[str, QueueSnapshot]
+    ) -> IvrExit | tuple[State, tuple[a.Action, ...]]:
+        """The engine's first step for this call, or the exit of a number no flow serves."""
         flow = self.engine.flows.for_call(call.dnis, call.script)
         if flow is None:
             return IvrExit(self.unrouted_service)
-        facts = self.engine.facts(call, customer, queues)
-        return self._steps(*self.engine.start(flow.name, facts), customer, rng)
+        return self.engine.start(flow.name, self.engine.facts(call, customer, queues))
+
+    def outcomes(
+        self, state: State, out: tuple[a.Action, ...], customer: Customer | None
+    ) -> list[tuple[float, a.Event, IvrExit | None]]:
+        """Every answer the caller may give to one step's actions, with its probability.
+
+        The exact traffic split (:mod:`simulator.split`) walks these instead of
+        sampling. They come from the sampled path itself (:meth:`_act`), fed
+        one uniform per cell of the caller's choice, so the two can never
+        disagree about what a key press or a failed verification leads to.
+        """
+        cuts = sorted({c for c in self._cuts(state, out) if 0.0 < c < 1.0})
+        found = []
+        for lo, hi in pairwise((0.0, *cuts, 1.0)):
+            fixed = _OneDraw((lo + hi) / 2)
+            _secs, event, done = self._act(state, out, customer, fixed)  # type: ignore[arg-type]
+            found.append((hi - lo, event, done))
+        return found
+
+    def _cuts(self, state: State, out: tuple[a.Action, ...]) -> list[float]:
+        """Where the caller's one uniform draw of this step changes its answer."""
+        for action in out:
+            if isinstance(action, a.Collect):
+                choice = self.callers.choice(self.engine, state)
+                return [c / choice.cumulative[-1] for c in choice.cumulative]
+            if isinstance(action, a.Verify):
+                return [self.callers.choice(self.engine, state).verified]
+            if isinstance(action, a.Fetch | a.Notify):  # the backend answers ok below this
+                return [self._data(state).ok]
+        return []
+
+    def _data(self, state: State) -> DataChoice:
+        """How the backend of the fetch or notify node the call is at behaves."""
+        where = f"{state.flow}.{state.node}"
+        return self.callers.data.get(where, self.callers.default_data)
 
     def _steps(
         self,
@@ -226,18 +270,16 @@ class FlowIvr:
                 case a.Verify():
                     event = self._verify(state, customer, rng)
                 case a.Fetch() | a.Notify():
-                    where = f"{state.flow}.{state.node}"
-                    model = self.callers.data.get(where, self.callers.default_data)
-                    secs, event = model.answer(action, rng)
+                    secs, event = self._data(state).answer(action, rng)
                     seconds += secs
                 case a.Route():
-                    return seconds, event, IvrExit(action.service, action.decision)
+                    return seconds, event, IvrExit(action.service, action.decision, path=state.path)
                 case a.SetVars():
                     pass
                 case _:
-                    return seconds, event, IvrExit(ending=_ending(action))
+                    return seconds, event, IvrExit(ending=_ending(action), path=state.path)
         if isinstance(event, a.HungUp):
-            return seconds, event, IvrExit(ending="caller_hangup")
+            return seconds, event, IvrExit(ending="caller_hangup", path=state.path)
         return seconds, event, None
 
     def _collect(
@@ -264,6 +306,23 @@ class FlowIvr:
         if found is not None:
             return found
         return SAY_TOKEN_S if "say_" in prompt else self.default_prompt_s
+
+
+class _OneDraw:
+    """Stands in for the caller's generator when a step's answers are enumerated.
+
+    A step draws at most once (a key press or a verification); a second
+    draw would make the enumeration wrong, so it is refused loudly.
+    """
+
+    def __init__(self, value: float) -> None:
+        self.value, self.used = value, False
+
+    def random(self) -> float:
+        if self.used:
+            raise ValueError("a caller step drew twice; it cannot be enumerated")
+        self.used = True
+        return self.value
 
 
 def _rebuild(args: tuple[Any, ...], durations: dict[str, float], kwargs: dict[str, Any]) -> FlowIvr:

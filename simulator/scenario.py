@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -21,6 +21,7 @@ from router.yamlpos import Path, compose
 from simulator.distributions import Empirical, Exponential, LogNormal, Never, Sampler
 from simulator.ivr import MenuIvr, parse_ivr
 from simulator.model import CallbackOffer, QueueSpec, SimModel, Stream
+from simulator.occupancy import parse_max_occupancy
 from simulator.outbound_scenario import parse_outbound
 from simulator.problems import Collector
 from simulator.scenario_keys import check_keys
@@ -306,6 +307,8 @@ def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = No
     patience, targets, profiles = _tiers(ctx, data.get("tiers"))
     streams = _streams(ctx, data.get("arrivals"), n, interval_s, patience, profiles)
     queues = _queues(ctx, data.get("queues"), n)
+    caps = parse_max_occupancy(ctx, data.get("targets"), {q.name for q in queues})
+    queues = tuple(replace(q, max_occupancy=caps.get(q.name, 1.0)) for q in queues)
     policy = _policy(ctx, data.get("routing"), TierOrder(tuple(patience) or ("normal",)))
     staffed = {q.name for q in queues}
     _check_lanes(ctx, policy, staffed)

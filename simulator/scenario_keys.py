@@ -44,8 +44,10 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
             "ivr",
             "callback",
             "outbound",
+            "targets",
         }
     ),
+    ("targets",): frozenset({"max_occupancy"}),
     ("tiers", "*"): frozenset({"patience", "target", "customer"}),
     ("tiers", "*", "patience"): _SAMPLER,
     ("tiers", "*", "target"): frozenset({"service_level", "within_s", "max_abandon"}),
