@@ -242,13 +242,23 @@ class FlowIvr:
                 continue
             state, out = self.engine.step(state, event)
 
-    def _unanswered(self, state: State, done: IvrExit, rng: np.random.Generator) -> Transfer | None:
-        """A transfer with a fallback whose person did not answer: the dialplan resumes the flow."""
+    def ringing(self, state: State, done: IvrExit) -> tuple[float, Transfer] | None:
+        """A transfer with a fallback: the chance its person answers, and the node.
+
+        Unanswered, the dialplan resumes the flow at the node's fallback (the
+        exact split, :mod:`simulator.split`, follows both branches).
+        """
         node = self.engine.flows.flows[state.flow].nodes[state.node]
         if done.ending != "transfer" or not isinstance(node, Transfer) or not node.fallback:
             return None
-        answered = float(rng.random()) < self.callers.choice(self.engine, state).answered
-        return None if answered else node
+        return self.callers.choice(self.engine, state).answered, node
+
+    def _unanswered(self, state: State, done: IvrExit, rng: np.random.Generator) -> Transfer | None:
+        """A transfer with a fallback whose person did not answer: the dialplan resumes the flow."""
+        ring = self.ringing(state, done)
+        if ring is None:
+            return None
+        return None if float(rng.random()) < ring[0] else ring[1]
 
     def _act(
         self,

@@ -136,11 +136,10 @@ def _explore(
     while todo:
         state, acts = todo.pop()
         here = index[_key(state, acts)]
-        for p, event, done in ivr.outcomes(state, acts, customer):
-            if done is not None:
-                moves.append((here, leaves.setdefault(done, len(leaves)), p, True))
+        for p, nxt in _answers(ivr, state, acts, customer):
+            if isinstance(nxt, IvrExit):
+                moves.append((here, leaves.setdefault(nxt, len(leaves)), p, True))
                 continue
-            nxt = ivr.engine.step(state, event)
             key = _key(*nxt)
             if key not in index:
                 if len(index) >= MAX_STATES:
@@ -149,6 +148,29 @@ def _explore(
                 todo.append(nxt)
             moves.append((here, index[key], p, False))
     return list(index), moves, list(leaves)
+
+
+def _answers(
+    ivr: FlowIvr, state: State, acts: tuple[a.Action, ...], customer: Customer | None
+) -> list[tuple[float, IvrExit | tuple[State, tuple[a.Action, ...]]]]:
+    """Where each answer of the caller leads: an exit, or the engine's next step.
+
+    A transfer whose person may not answer is an exit only when they do;
+    otherwise the flow goes on at the transfer's fallback, as on a live call.
+    """
+    out: list[tuple[float, IvrExit | tuple[State, tuple[a.Action, ...]]]] = []
+    for p, event, done in ivr.outcomes(state, acts, customer):
+        if done is None:
+            out.append((p, ivr.engine.step(state, event)))
+            continue
+        ring = ivr.ringing(state, done)
+        if ring is None:
+            out.append((p, done))
+            continue
+        answered, node = ring
+        resumed = ivr.engine.resume(state.flow, node.fallback, state.facts, state.stack)
+        out += [(p * answered, done), (p * (1.0 - answered), resumed)]
+    return out
 
 
 def _key(state: State, acts: tuple[a.Action, ...]) -> Hashable:
