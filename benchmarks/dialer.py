@@ -115,7 +115,10 @@ async def decisions(url: str, cfg: DialerConfig, batch: int) -> tuple[int, float
         decided += len(due)
         claimed += len(ready)
         if ready:  # the calls end at once (not timed): free the customers' locks
-            await text.delete(*[keys.dialer_inflight_key(r.who) for r in ready])
+            pipe = text.pipeline(transaction=False)
+            for r in ready:
+                pipe.hdel(keys.dialer_who_key(r.who), "lock", "lock_at")
+            await pipe.execute()
     await text.aclose()
     return decided, elapsed, {"ok": claimed, **screen.refused}
 
@@ -126,10 +129,10 @@ async def baseline(url: str, n: int, batch: int) -> float:
     ks = [
         keys.dialer_due_key("x"),
         keys.DNC,
-        keys.dialer_inflight_key("x"),
-        keys.dialer_history_key("x"),
-        keys.dialer_marketing_key("x"),
-        keys.dialer_campaign_attempts_key("x"),
+        keys.dialer_who_key("x"),
+        keys.dialer_contact_key("x"),
+        keys.DIALER_REFUSALS_STREAM,
+        keys.DIALER_CAMPAIGNS,
     ]
     start = time.perf_counter()
     for done in range(0, n, batch):

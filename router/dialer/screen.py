@@ -16,9 +16,9 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from router.customers.model import Customer
 from router.dialer.claim import ClaimArgs
@@ -136,8 +136,11 @@ class Screen:
         free: list[str],
     ) -> Ready:
         agent = free.pop(0) if free and campaign.mode is DialMode.PREVIEW else ""
-        values: dict[str, Any] = {f.name: getattr(contact, f.name) for f in fields(contact)}
-        dialled = Contact(**{**values, "number": args.number, "attempts": contact.attempts + 1})
+        c = contact
+        dialled = Contact(
+            c.contact_id, c.campaign, args.number, c.customer_id, c.offer, c.due_from,
+            c.due_until, c.attempts + 1, c.priority, c.requested_at, c.tier, c.timezone, c.lane,
+        )  # fmt: skip
         attempt = Attempt(args.attempt_id, dialled, dialled.attempts, args.attempt_id, agent)
         return Ready(attempt, campaign, args.slot, args.who, customer, args)
 

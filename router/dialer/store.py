@@ -27,7 +27,7 @@ from router.dialer.claim import (
     UNCLAIM_LUA,
     ClaimArgs,
     claim_batch,
-    claim_keys,
+    unclaim_call,
 )
 from router.dialer.model import AttemptResult, CampaignState, Contact, ContactState
 from router.dialer.rules import ContactLimits
@@ -36,11 +36,31 @@ from router.storage import keys
 __all__ = ["DialerStore", "contact_from_hash", "contact_to_hash", "dialer_client", "slot_of"]
 
 
-_HGETALL_LUA = """
+_HMGET_LUA = """
 local out = {}
-for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+for i, key in ipairs(KEYS) do out[i] = redis.call('HMGET', key, unpack(ARGV)) end
 return out
 """
+_FIELDS = (
+    "campaign",
+    "number",
+    "customer_id",
+    "offer",
+    "due_from",
+    "due_until",
+    "attempts",
+    "priority",
+    "requested_at",
+    "tier",
+    "tz",
+    "lane",
+    "state",
+    "results",
+    "last_result",
+    "attempt",
+    "refusal",
+)
+"""The contact hash fields a read returns, in this order (positional: no per-field dict work)."""
 _RECORDS_LUA = """
 local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('HMGET', key, 'rec', 'phones') end
@@ -90,20 +110,26 @@ def contact_to_hash(c: Contact, lane: str, state: ContactState) -> dict[str, str
 
 
 def contact_from_hash(contact_id: str, h: Mapping[str, str]) -> Contact:
+    """A contact from its hash fields (missing fields are empty)."""
+    return _contact_of(contact_id, [h.get(f, "") for f in _FIELDS])
+
+
+def _contact_of(contact_id: str, v: Sequence[str]) -> Contact:
+    """A contact from the values of ``_FIELDS``, in order (the screen's hot path)."""
     return Contact(
-        contact_id=contact_id,
-        campaign=h.get("campaign", ""),
-        number=h.get("number", ""),
-        customer_id=h.get("customer_id", ""),
-        offer=h.get("offer", ""),
-        due_from=_dt(h.get("due_from", "")),
-        due_until=_dt(h.get("due_until", "")),
-        attempts=int(h.get("attempts") or 0),
-        priority=int(h.get("priority") or 0),
-        requested_at=_dt(h.get("requested_at", "")),
-        tier=h.get("tier", ""),
-        timezone=h.get("tz", ""),
-        lane=h.get("lane", ""),
+        contact_id,
+        v[0],
+        v[1],
+        v[2],
+        v[3],
+        _dt(v[4]) if v[4] else None,
+        _dt(v[5]) if v[5] else None,
+        int(v[6] or 0),
+        int(v[7] or 0),
+        _dt(v[8]) if v[8] else None,
+        v[9],
+        v[10],
+        v[11],
     )
 
 
@@ -116,7 +142,7 @@ class DialerStore:
         self._claim = redis.register_script(CLAIM_LUA)
         self._release = redis.register_script(RELEASE_LUA)
         self._unclaim = redis.register_script(UNCLAIM_LUA)
-        self._hgetall = redis.register_script(_HGETALL_LUA)
+        self._hmget = redis.register_script(_HMGET_LUA)
         self._records = redis.register_script(_RECORDS_LUA)
 
     # -- contacts ------------------------------------------------------------
@@ -151,12 +177,12 @@ class DialerStore:
         """Contacts by id in one EVALSHA (missing ones are left out)."""
         if not ids:
             return []
-        rows = await self._hgetall(keys=[keys.dialer_contact_key(cid) for cid in ids])
+        rows = await self._hmget(keys=[keys.dialer_contact_key(cid) for cid in ids], args=_FIELDS)
         out = []
-        for cid, flat in zip(ids, rows, strict=True):
-            if flat:
-                h = dict(zip(flat[::2], flat[1::2], strict=True))
-                out.append((contact_from_hash(cid, h), h))
+        for cid, values in zip(ids, rows, strict=True):
+            if values[0] is not None:  # every contact has a campaign: None means no hash
+                v = [x or "" for x in values]
+                out.append((_contact_of(cid, v), dict(zip(_FIELDS, v, strict=True))))
         return out
 
     async def due(self, slots: Sequence[str], now: float, limit: int) -> list[tuple[str, str]]:
@@ -188,8 +214,16 @@ class DialerStore:
 
     async def unclaim(self, args: ClaimArgs) -> None:
         """Give back a claim whose Originate was never sent (counts and lock undone)."""
-        argv = [args.contact_id, args.number, args.who, args.attempt_id, repr(args.now)]
-        await self._unclaim(keys=claim_keys(args), args=argv)
+        script_keys, argv = unclaim_call(args)
+        await self._unclaim(keys=script_keys, args=argv)
+
+    async def release(self, who: str, attempt_id: str) -> bool:
+        """Free ``who``'s in-flight lock, only if ``attempt_id`` still holds it."""
+        return bool(await self._release(keys=[keys.dialer_who_key(who)], args=[attempt_id]))
+
+    async def who_state(self, who: str) -> dict[str, str]:
+        """One customer's lock, attempt times and per-campaign counts (tests, support)."""
+        return dict(await self.redis.hgetall(keys.dialer_who_key(who)))
 
     async def customers(self, ids: Sequence[str]) -> dict[str, Customer]:
         """Customer records by id in one EVALSHA over the ``{c}`` family."""
@@ -229,9 +263,7 @@ class DialerStore:
         ckey = keys.dialer_contact_key(contact.contact_id)
         results = await self.redis.hget(ckey, "results") or ""
         pipe = self.redis.pipeline(transaction=True)
-        await self._release(
-            keys=[keys.dialer_inflight_key(who)], args=[outcome.attempt_id], client=pipe
-        )
+        await self._release(keys=[keys.dialer_who_key(who)], args=[outcome.attempt_id], client=pipe)
         pipe.hset(
             ckey,
             mapping={
