@@ -10,7 +10,7 @@ import click
 import orjson
 
 from router.cli.dnc import with_dialer_store
-from router.cli.store_url import redis_option
+from router.cli.store_url import cli_settings, redis_option
 from router.dialer.config import DialerConfig, load_config
 from router.dialer.model import CALLBACK_CAMPAIGN, CampaignState, Contact
 from router.dialer.report import summarise
@@ -25,10 +25,8 @@ config_option = click.option(
     "--dialer-config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default="dialer.yaml",
-    show_default=True,
-    envvar="TIERLINE_DIALER_CONFIG",
-    help="Dialer configuration (campaigns, callbacks, limits, pacing).",
+    help="Dialer configuration (campaigns, callbacks, limits, pacing) "
+    "[$TIERLINE_DIALER_CONFIG, else dialer.yaml beside the flows].",
 )
 
 
@@ -37,8 +35,11 @@ def campaigns() -> None:
     """Outbound campaigns: contacts, state and results."""
 
 
-def _config(path: Path) -> DialerConfig:
-    return load_config(path)  # CampaignDataError -> main() prints it and exits 2
+def _config(path: Path | None) -> DialerConfig:
+    """The option's file, else the settings' (CampaignDataError: main() prints it, exit 2)."""
+    from router.dialer.process import config_file
+
+    return load_config(config_file(cli_settings(dialer_config=path)))
 
 
 def _named(cfg: DialerConfig, name: str) -> None:
@@ -51,7 +52,7 @@ def _named(cfg: DialerConfig, name: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @config_option
 @redis_option
-def import_cmd(file: Path, config_path: Path, redis_url: str | None) -> None:
+def import_cmd(file: Path, config_path: Path | None, redis_url: str | None) -> None:
     """Import FILE (CSV or JSON Lines); any bad row: nothing imported, exit 1."""
     cfg = _config(config_path)
     try:
@@ -90,7 +91,9 @@ async def _unknown_customers(
     return [(line, cid) for (line, cid), ok in zip(wanted, found, strict=True) if not ok]
 
 
-def _set_state(name: str, state: CampaignState, config_path: Path, redis_url: str | None) -> None:
+def _set_state(
+    name: str, state: CampaignState, config_path: Path | None, redis_url: str | None
+) -> None:
     _named(_config(config_path), name)
     with_dialer_store(redis_url, lambda s: s.set_campaign(name, state))
     click.echo(f"{name}: {state.value}")
@@ -103,7 +106,7 @@ def _state_command(verb: str, state: CampaignState, doc: str) -> click.Command:
     @click.argument("name")
     @config_option
     @redis_option
-    def command(name: str, config_path: Path, redis_url: str | None) -> None:
+    def command(name: str, config_path: Path | None, redis_url: str | None) -> None:
         _set_state(name, state, config_path, redis_url)
 
     return command
@@ -118,7 +121,7 @@ resume = _state_command("resume", CampaignState.RUNNING, "Resume a paused campai
 @click.argument("name")
 @config_option
 @redis_option
-def stop(name: str, config_path: Path, redis_url: str | None) -> None:
+def stop(name: str, config_path: Path | None, redis_url: str | None) -> None:
     """End NAME: every pending contact ends in the reported 'stopped' state."""
     _named(_config(config_path), name)
     if name == CALLBACK_CAMPAIGN:
@@ -131,7 +134,7 @@ def stop(name: str, config_path: Path, redis_url: str | None) -> None:
 @click.argument("name")
 @config_option
 @redis_option
-def status(name: str, config_path: Path, redis_url: str | None) -> None:
+def status(name: str, config_path: Path | None, redis_url: str | None) -> None:
     """Print NAME's state and its contacts per state as JSON."""
     _named(_config(config_path), name)
 
