@@ -13,7 +13,7 @@ from router.cli.dnc import with_dialer_store
 from router.cli.store_url import cli_settings, redis_option
 from router.dialer.config import DialerConfig, load_config
 from router.dialer.model import CALLBACK_CAMPAIGN, CampaignState, Contact
-from router.dialer.report import summarise
+from router.dialer.report import DialerReport, summarise
 from router.dialer.rows import read_contact_rows
 from router.dialer.store import DialerStore
 from router.errors import CampaignDataError, Problem
@@ -148,42 +148,23 @@ def status(name: str, config_path: Path | None, redis_url: str | None) -> None:
 
 
 @campaigns.command()
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of tables.")
 @redis_option
 def report(as_json: bool, redis_url: str | None) -> None:
-    """Attempts, contacts, right-party contacts, conversions, refusals, callbacks."""
+    """Attempts, contacts, right-party contacts, conversions, refusals, callbacks (all time).
 
-    async def read(s: DialerStore) -> dict[str, object]:
+    `tierline report` shows the same tables for a period.
+    """
+    from router.reports.campaigns import campaign_section
+    from router.reports.render import section_text
+
+    async def read(s: DialerStore) -> DialerReport:
         attempts = await s.records(keys.DIALER_ATTEMPTS_STREAM)
         refusals = await s.records(keys.DIALER_REFUSALS_STREAM)
-        return summarise(attempts, refusals).as_dict()
+        return summarise(attempts, refusals)
 
-    data = with_dialer_store(redis_url, read)
+    summary = with_dialer_store(redis_url, read)
     if as_json:
-        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        click.echo(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
         return
-    click.echo(_table(data))
-
-
-def _table(data: dict[str, object]) -> str:
-    rows = ["campaign        attempts  contacts  right-party  conversions  refusals"]
-    camps = data["campaigns"]
-    assert isinstance(camps, dict)
-    for name, f in camps.items():
-        conv = sum(f["conversions"].values())
-        refused = sum(f["refusals"].values())
-        rows.append(
-            f"{name:<15} {f['attempts']:>8}  {f['contacts']:>8}  {f['right_party']:>11}"
-            f"  {conv:>11}  {refused:>8}"
-        )
-        for reason, count in sorted(f["refusals"].items()):
-            rows.append(f"    refused {reason}: {count}")
-        for offer, count in sorted(f["conversions"].items()):
-            rows.append(f"    converted {offer}: {count}")
-    cb = data["callbacks"]
-    assert isinstance(cb, dict)
-    rows.append(
-        f"callbacks completed: {cb['completed']}, waited mean {cb['wait_mean_s']} s, "
-        f"max {cb['wait_max_s']} s"
-    )
-    return "\n".join(rows)
+    click.echo(section_text(campaign_section(summary)))
