@@ -196,9 +196,6 @@ class DialerStore:
     async def slots(self) -> list[str]:
         return sorted(await self.redis.smembers(keys.DIALER_DUE_INDEX))
 
-    async def reschedule(self, slot: str, contact_id: str, at: float) -> None:
-        await self.redis.zadd(keys.dialer_due_key(slot), {contact_id: at}, xx=True)
-
     # -- the atomic rule check ----------------------------------------------
     async def claim(self, args: ClaimArgs) -> tuple[str, float]:
         """One contact: every history rule checked and the attempt recorded, or refused."""
@@ -307,10 +304,21 @@ class DialerStore:
             )
         await pipe.execute()
 
-    async def end_contact(self, contact_id: str, slot: str, state: ContactState) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zrem(keys.dialer_due_key(slot), contact_id)
-        pipe.hset(keys.dialer_contact_key(contact_id), "state", state.value)
+    async def move_many(
+        self,
+        later: Sequence[tuple[str, str, float]],
+        ended: Sequence[tuple[str, str]],
+        state: ContactState,
+    ) -> None:
+        """In one pipeline: ``later`` (slot, id, due) get a new due time, ``ended`` the state."""
+        if not later and not ended:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for slot, contact_id, at in later:
+            pipe.zadd(keys.dialer_due_key(slot), {contact_id: at}, xx=True)
+        for slot, contact_id in ended:
+            pipe.zrem(keys.dialer_due_key(slot), contact_id)
+            pipe.hset(keys.dialer_contact_key(contact_id), "state", state.value)
         await pipe.execute()
 
     async def in_flight_contacts(self) -> list[tuple[str, str]]:
