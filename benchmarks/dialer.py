@@ -46,6 +46,7 @@ from router.dialer.model import CampaignState, Contact
 from router.dialer.screen import Screen
 from router.dialer.service import Dialer
 from router.dialer.store import DialerStore, dialer_client
+from router.logs import configure_logging
 from router.storage import keys
 from router.storage.client import bulk_client
 from router.storage.embedded import embedded_store
@@ -292,6 +293,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=300)
     ap.add_argument("--redis", default=os.environ.get("REDIS_URL"))
     args = ap.parse_args()
+    configure_logging("warning")  # one JSON line per Originate would time the terminal
     cfg = parse_config(CONFIG, "bench.yaml")
     with ExitStack() as stack:
         url = args.redis or stack.enter_context(

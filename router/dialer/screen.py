@@ -112,14 +112,14 @@ class Screen:
         self, due: Sequence[tuple[str, str]], now: float, agents: Sequence[str] = ()
     ) -> list[Ready]:
         """Claim the contacts of ``due`` (slot, contact id) that pass every rule."""
-        rows = await self.store.contacts([cid for _, cid in due])
+        rows = await self.store.due_contacts([cid for _, cid in due])
         slots = dict((cid, slot) for slot, cid in due)
         people = await self.customers.customers(
-            sorted({c.customer_id for c, _ in rows if c.customer_id})
+            sorted({c.customer_id for c in rows if c.customer_id})
         )
         window = _Window(datetime.fromtimestamp(now, UTC))
         pending: list[tuple[ClaimArgs, Contact, Campaign, Customer | None]] = []
-        for contact, _ in rows:
+        for contact in rows:
             slot = slots[contact.contact_id]
             campaign = self.config.campaigns.get(contact.campaign)
             if campaign is None or window.outside(contact, campaign, slot):
