@@ -46,6 +46,7 @@ from router.dialer.model import CampaignState, Contact
 from router.dialer.screen import Screen
 from router.dialer.service import Dialer
 from router.dialer.store import DialerStore, dialer_client
+from router.eventloop import tune_gc
 from router.logs import configure_logging
 from router.storage import keys
 from router.storage.client import bulk_client
@@ -99,6 +100,7 @@ async def seed(url: str, cfg: DialerConfig, contacts: int) -> None:
 
 
 async def decisions(url: str, cfg: DialerConfig, batch: int) -> tuple[int, float, dict[str, int]]:
+    tune_gc()  # as `tierline serve` and `tierline dialer run` do once started
     text = dialer_client(url, 60.0)
     store = DialerStore(text, cfg.limits)
     screen = Screen(cfg, store, name="bench")

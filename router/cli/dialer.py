@@ -72,6 +72,9 @@ def run(  # noqa: PLR0917 - one parameter per option
 
 async def _serve(setup: DialerSetup, url: str) -> None:
     from router.dialer.process import run_dialer
+    from router.eventloop import tune_gc
+
+    tune_gc()  # as `tierline serve` does: a long-lived heap, fewer young collections
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
