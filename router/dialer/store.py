@@ -29,11 +29,18 @@ from router.dialer.claim import (
     claim_batch,
     unclaim_call,
 )
+from router.dialer.contact_hash import (
+    FIELDS,
+    SCREEN_FIELDS,
+    contact_from_core,
+    contact_from_values,
+    contact_to_hash,
+)
 from router.dialer.model import AttemptResult, CampaignState, Contact, ContactState
 from router.dialer.rules import ContactLimits
 from router.storage import keys
 
-__all__ = ["DialerStore", "contact_from_hash", "contact_to_hash", "dialer_client", "slot_of"]
+__all__ = ["DialerStore", "dialer_client", "slot_of"]
 
 
 _HMGET_LUA = """
@@ -41,27 +48,6 @@ local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('HMGET', key, unpack(ARGV)) end
 return out
 """
-_FIELDS = (
-    "campaign",
-    "number",
-    "customer_id",
-    "offer",
-    "due_from",
-    "due_until",
-    "attempts",
-    "priority",
-    "requested_at",
-    "tier",
-    "tz",
-    "lane",
-    "state",
-    "results",
-    "last_result",
-    "attempt",
-    "refusal",
-)
-"""The contact hash fields a read returns, in this order (positional: no per-field dict work)."""
-_CORE = 12  # the first fields, enough to build a Contact
 _RECORDS_LUA = """
 local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('HMGET', key, 'rec', 'phones') end
@@ -81,57 +67,6 @@ def dialer_client(url: str, timeout_s: float = 5.0) -> Redis:
 
 def slot_of(campaign: str, lane: str, priority: int) -> str:
     return f"{campaign}|{lane}|{priority}"
-
-
-def _ts(value: datetime | None) -> str:
-    return "" if value is None else repr(value.timestamp())
-
-
-def _dt(value: str) -> datetime | None:
-    return datetime.fromtimestamp(float(value), UTC) if value else None
-
-
-def contact_to_hash(c: Contact, lane: str, state: ContactState) -> dict[str, str]:
-    return {
-        "campaign": c.campaign,
-        "number": c.number,
-        "customer_id": c.customer_id,
-        "offer": c.offer,
-        "due_from": _ts(c.due_from),
-        "due_until": _ts(c.due_until),
-        "attempts": str(c.attempts),
-        "priority": str(c.priority),
-        "lane": lane,
-        "requested_at": _ts(c.requested_at),
-        "tier": c.tier,
-        "tz": c.timezone,
-        "state": state.value,
-        "results": "",
-    }
-
-
-def contact_from_hash(contact_id: str, h: Mapping[str, str]) -> Contact:
-    """A contact from its hash fields (missing fields are empty)."""
-    return _contact_of(contact_id, [h.get(f, "") for f in _FIELDS])
-
-
-def _contact_of(contact_id: str, v: Sequence[str]) -> Contact:
-    """A contact from the values of ``_FIELDS``, in order (the screen's hot path)."""
-    return Contact(
-        contact_id,
-        v[0],
-        v[1],
-        v[2],
-        v[3],
-        _dt(v[4]) if v[4] else None,
-        _dt(v[5]) if v[5] else None,
-        int(v[6] or 0),
-        int(v[7] or 0),
-        _dt(v[8]) if v[8] else None,
-        v[9],
-        v[10],
-        v[11],
-    )
 
 
 class DialerStore:
@@ -178,12 +113,12 @@ class DialerStore:
         """Contacts by id in one EVALSHA (missing ones are left out)."""
         if not ids:
             return []
-        rows = await self._hmget(keys=[keys.dialer_contact_key(cid) for cid in ids], args=_FIELDS)
+        rows = await self._hmget(keys=[keys.dialer_contact_key(cid) for cid in ids], args=FIELDS)
         out = []
         for cid, values in zip(ids, rows, strict=True):
             if values[0] is not None:  # every contact has a campaign: None means no hash
                 v = [x or "" for x in values]
-                out.append((_contact_of(cid, v), dict(zip(_FIELDS, v, strict=True))))
+                out.append((contact_from_values(cid, v), dict(zip(FIELDS, v, strict=True))))
         return out
 
     async def due_contacts(self, ids: Sequence[str]) -> list[Contact]:
@@ -191,12 +126,14 @@ class DialerStore:
         if not ids:
             return []
         script_keys = [keys.dialer_contact_key(cid) for cid in ids]
-        rows = await self._hmget(keys=script_keys, args=_FIELDS[:_CORE])
-        return [
-            _contact_of(cid, [x or "" for x in values])
-            for cid, values in zip(ids, rows, strict=True)
-            if values[0] is not None
-        ]
+        rows = await self._hmget(keys=script_keys, args=SCREEN_FIELDS)
+        out, older = [], []
+        for cid, (core, attempts, campaign) in zip(ids, rows, strict=True):
+            if core:
+                out.append(contact_from_core(cid, core, attempts))
+            elif campaign is not None:  # stored before ``core`` existed
+                older.append(cid)
+        return out + [contact for contact, _ in await self.contacts(older)]
 
     async def due(self, slots: Sequence[str], now: float, limit: int) -> list[tuple[str, str]]:
         """Up to ``limit`` due (slot, contact id) pairs from each slot, slots in the given order."""

@@ -47,3 +47,21 @@ class TestWindow:
         assert (
             await redis_client.zscore(keys.dialer_due_key(slot), "remind:3") == shanghai_monday_nine
         )
+
+
+class TestContactRead:
+    async def test_core_and_older_hashes_read_alike(self, redis_client: Redis) -> None:
+        """A contact stored before the packed ``core`` field is read as one stored with it."""
+        cfg = config(CONFIG)
+        store = DialerStore(redis_client, cfg.limits)
+        contact = Contact(
+            "remind:1", "remind", "13900000001", "C1", "5G", due_until=MONDAY_NINE,
+            priority=2, tier="vip", timezone="Asia/Shanghai",
+        )  # fmt: skip
+        await store.add_contacts([contact], cfg.lanes())
+        await redis_client.hset(keys.dialer_contact_key("remind:1"), "attempts", "2")
+        (fresh,) = await store.due_contacts(["remind:1", "remind:none"])
+        await redis_client.hdel(keys.dialer_contact_key("remind:1"), "core")
+        (older,) = await store.due_contacts(["remind:1"])
+        assert fresh == older
+        assert (fresh.attempts, fresh.lane, fresh.due_until) == (2, "q", MONDAY_NINE)
