@@ -38,6 +38,7 @@ __all__ = [
 
 PROMPTS_FILE = "prompts.yaml"
 RESERVED_FILES = frozenset({PROMPTS_FILE, "routing.yaml", "wallboard.yaml"})  # not flows
+RESERVED_FILES |= {"dialer.yaml"}  # the dialer's default file (router/dialer/process.py)
 
 
 def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:
