@@ -31,7 +31,7 @@ from router.flows.callbacks import CallbackStore
 from router.flows.engine import Stack
 from router.flows.model import dialled_key
 from router.flows.registry import FlowRegistry
-from router.flows.runner import AccountLookup, run_flow
+from router.flows.runner import AccountLookup, DataClient, run_flow
 from router.ivr_paths import PathKeeper
 from router.logs import get_logger
 from router.metrics import CALLS_ROUTED, FALLBACK_ROUTES, LOOKUP_SECONDS, LOOKUP_TIMEOUTS
@@ -90,6 +90,7 @@ class CallRouter:
     accounts: AccountLookup | None = None
     factors: FactorCheck | None = None  # second factors (PIN, ID digits) of typed accounts
     deadline_ms: float = 0.0
+    data: DataClient | None = None  # the flows' fetch/notify client (router.backend_http)
     inputs: InputReader = field(init=False, repr=False)
     paths: PathKeeper = field(init=False, repr=False)
     _early: dict[str, tuple[str, asyncio.Task[CallInputs]]] = field(
@@ -168,7 +169,7 @@ class CallRouter:
                 flow, session, call, customer, self.policy, live, self.store,
                 flows=flowset, callbacks=self.callbacks, accounts=self.accounts,
                 factors=self.factors, start_at=start_at, hops=hops, stack=stack,
-                default_queue=self.default_queue,
+                default_queue=self.default_queue, data=self.data,
             )  # fmt: skip
         except CallHungUp:
             return

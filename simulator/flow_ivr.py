@@ -5,7 +5,8 @@ branch, menu retry, hours check and queue (with the same ``RoutingPolicy``);
 this module only plays the caller: how long each prompt takes (the prompt
 manifest), which key they press at each menu or input node (probabilities
 from the scenario), whether an account number verifies, whether a person
-rung by a transfer answers. Because the walk is a generator resumed by the
+rung by a transfer answers, whether a fetch or notify backend answers (the
+scenario's ``ivr.data``, :mod:`simulator.flow_data`). Because the walk is a generator resumed by the
 simulator after each delay, conditions on live queue state and the policy
 read the queues as they are when the caller reaches that node.
 
@@ -30,15 +31,18 @@ from router.flows.loader import load_flows
 from router.flows.model import FlowSet, Input, Menu, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from simulator.answers import Answers, Resume, Then
+from simulator.flow_data import DataChoice
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
-__all__ = ["HANGUP", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice"]
+__all__ = ["HANGUP", "SAY_TOKEN_S", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice"]
 
 SIM_FACTOR = "0000"  # what a simulated caller types as a PIN (any value a factor accepts)
 DIAL_RING_S = 60  # what the dialplan rings a transfer without ring_s
 TIMEOUT = "timeout"  # the caller presses nothing: the node's timeout path
 HANGUP = "hangup"  # the caller hangs up at this node
 SIM_VERIFIED = Customer(customer_id="sim-verified")  # who an anonymous caller proves to be
+SAY_TOKEN_S = 0.45
+"""Seconds of one spoken-value token (``say_5``, ``say_yuan``) the manifest does not list."""
 
 _PLAYED = Answers.certain(a.PlayDone())  # a prompt played to its end
 
@@ -69,10 +73,16 @@ class KeyChoice:
 
 @dataclass(frozen=True, slots=True)
 class CallerModel:
-    """Caller behaviour per ``flow.node``; unlisted menus get a uniform pick of their keys."""
+    """Caller behaviour per ``flow.node``; unlisted menus get a uniform pick of their keys.
+
+    ``data`` holds the backend behaviour of fetch/notify nodes (``flow.node``);
+    unlisted ones behave as ``default_data``.
+    """
 
     nodes: Mapping[str, KeyChoice] = field(default_factory=dict)
     default_think_s: float = 2.0
+    data: Mapping[str, DataChoice] = field(default_factory=dict)
+    default_data: DataChoice = field(default_factory=DataChoice)
     _memo: dict[tuple[Any, ...], Answers] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -96,16 +106,16 @@ class CallerModel:
                 return self._keys(engine, state, action)
             case a.Play():
                 return _PLAYED
-            case a.Route():
-                return Answers.certain(IvrExit(action.service, action.decision))
             case a.Verify():
                 ok = self.choice(engine, state).verified
                 found = a.Verified(customer or SIM_VERIFIED)
                 return Answers.of(((ok, 0.0, found), (1.0 - ok, 0.0, a.Verified(None))))
             case a.TransferTo():
                 return self._transfer(engine, state)
-            case a.RequestCallback() | a.VoicemailTo() | a.HangUp():
-                return Answers.certain(IvrExit(ending=_ending(action)))
+            case a.Fetch() | a.Notify():
+                return self._backend(state, action)
+            case a.Route() | a.RequestCallback() | a.VoicemailTo() | a.HangUp():
+                return Answers.certain(_leaving(action))
         raise TypeError(f"simulated callers have no answer to {type(action).__name__}")
 
     def complete(self, flows: FlowSet) -> CallerModel:
@@ -137,6 +147,17 @@ class CallerModel:
         found = self._memo.get(memo)
         if found is None:
             found = self._memo[memo] = self._dial(engine, state)
+        return found
+
+    def _backend(self, state: State, action: a.Fetch | a.Notify) -> Answers:
+        """A fetch's or notify's answers, built once per node (its fields and deadline are
+        the node's own, whatever the call's values)."""
+        memo = ("data", state.flow, state.node)
+        found = self._memo.get(memo)
+        if found is None:
+            where = f"{state.flow}.{state.node}"
+            data = self.data.get(where, self.default_data)
+            found = self._memo[memo] = data.answers(action)
         return found
 
     def _dial(self, engine: Engine, state: State) -> Answers:
@@ -267,7 +288,10 @@ class FlowIvr:
         return seconds
 
     def _seconds(self, prompt: str) -> float:
-        return self.durations.get(prompt, self.default_prompt_s)
+        found = self.durations.get(prompt)
+        if found is not None:
+            return found
+        return SAY_TOKEN_S if "say_" in prompt else self.default_prompt_s
 
 
 def _rebuild(args: tuple[Any, ...], durations: dict[str, float], kwargs: dict[str, Any]) -> FlowIvr:
@@ -277,12 +301,15 @@ def _rebuild(args: tuple[Any, ...], durations: dict[str, float], kwargs: dict[st
     return FlowIvr.load(directory, services, policy, callers, durations, **kwargs)
 
 
-def _ending(action: a.Action) -> str:
+def _leaving(action: a.Route | a.RequestCallback | a.VoicemailTo | a.HangUp) -> IvrExit:
+    """How a terminal action takes the caller out of the IVR."""
     match action:
+        case a.Route():
+            return IvrExit(action.service, action.decision)
         case a.RequestCallback():
-            return "callback"
+            return IvrExit(ending="callback")
         case a.VoicemailTo():
-            return "voicemail"
+            return IvrExit(ending="voicemail")
         case a.HangUp(reason="caller_hangup"):
-            return "caller_hangup"
-    return "hangup"
+            return IvrExit(ending="caller_hangup")
+    return IvrExit(ending="hangup")

@@ -29,6 +29,7 @@ from router.errors import LoadError
 from router.flows.model import FlowSet, Input, Menu, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from router.yamlpos import Path
+from simulator.flow_data import data_choices
 from simulator.flow_ivr import HANGUP, TIMEOUT, CallerModel, FlowIvr, KeyChoice
 from simulator.model import IvrExit, IvrModel, IvrPath, after
 from simulator.problems import Collector
@@ -152,9 +153,10 @@ def _flow_ivr(  # noqa: PLR0917 - the parts of one section
         return MenuIvr({})
     flows = walk.engine.flows
     callers = _callers(ctx, ivr.get("callers"), flows)
+    data = data_choices(ctx, ivr.get("data"), flows)
     return replace(
         walk,
-        callers=replace(walk.callers, nodes=callers).complete(flows),
+        callers=replace(walk.callers, nodes=callers, data=data).complete(flows),
         durations={flows.prompts.path(name): secs for name, secs in prompts.items()},
     )
 

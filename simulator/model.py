@@ -54,7 +54,8 @@ class IvrExit:
     service: str = ""
     decision: RouteDecision | None = None
     ending: str = ""
-    path: tuple[Any, ...] = ()
+    # Not part of the exit's identity: the planner's split counts callers per exit.
+    path: tuple[Any, ...] = field(default=(), compare=False)
 
 
 # Yields the seconds until the walk goes on, returns how the caller leaves. A

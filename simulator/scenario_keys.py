@@ -63,6 +63,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
             "prompts",
             "menus",
             "callers",
+            "data",
             "think_s",
             "default_prompt_s",
             "unrouted_service",
@@ -92,6 +93,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
         {"calls_per_hour", "aht_s", "target_sl", "answer_within_s"}
     ),
     ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified", "answered"}),
+    ("ivr", "data", "*"): frozenset({"ok", "latency_s", "values"}),
 }
 
 

@@ -12,13 +12,14 @@ interpreter: the engine's own ``step`` decides every branch.
 A menu that can be retried forever has an infinite tree, but the engine's
 future depends only on where the call is (every field of the engine's
 state but its path and step count, and what the call's facts learnt: the
-customer), not on the path that led there: equal states are merged, which
-makes the walk a finite absorbing Markov chain whose exit probabilities
-are one linear solve. The chain leaves out the engine's step budget (a
-caller still looping after 200 engine steps is routed by the loop guard):
-that differs only for callers who loop dozens of times, and a loop that is
-never left (a singular chain) is sampled instead, as is a call reaching
-more than ``MAX_STATES`` states.
+customer, the flow variables a fetch or a typed ``variable:`` wrote, the
+language the channel was switched to), not on the path that led there:
+equal states are merged, which makes the walk a finite absorbing Markov
+chain whose exit probabilities are one linear solve. The chain leaves out
+the engine's step budget (a caller still looping after 200 engine steps is
+routed by the loop guard): that differs only for callers who loop dozens of
+times, and a loop that is never left (a singular chain) is sampled instead,
+as is a call reaching more than ``MAX_STATES`` states.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows.engine import Outcome, State
 from router.flows.expr import Condition, Facts, split_bucket
+from router.flows.language import LANGUAGE_KEY
 from router.flows.model import FlowSet
 from router.types import CallInfo, QueueSnapshot
 from simulator.flow_ivr import FlowIvr
@@ -129,25 +131,31 @@ Move = tuple[int, int, float, bool]  # from state, to state or exit, probability
 def _explore(
     ivr: FlowIvr, first: Outcome, customer: Customer | None
 ) -> tuple[list[Hashable] | None, list[Move], list[IvrExit]]:
-    """Every engine state the call can reach (merged by :func:`_key`) and the moves between."""
+    """Every engine state the call can reach (merged by :func:`_key`) and the moves between.
+
+    Each answer is followed on its own copy of the call's facts: the engine
+    notes some things in them in place (a ``set`` node's language), which on
+    a live call is that call's own history but here would leak into sibling
+    branches (and change their keys after they were filed).
+    """
     index: dict[Hashable, int] = {_key(*first): 0}
     leaves: dict[IvrExit, int] = {}
     moves: list[Move] = []
-    todo = [first]
+    todo = [(0, first)]
     while todo:
-        state, acts = todo.pop()
-        here = index[_key(state, acts)]
+        here, (state, acts) = todo.pop()
         for p, _seconds, then in ivr.answers(state, acts, customer).each():
             if isinstance(then, IvrExit):
                 moves.append((here, leaves.setdefault(then, len(leaves)), p, True))
                 continue
-            nxt = ivr.follow(state, then)
+            own = state._replace(facts=state.facts.with_vars({}))  # a copy, nothing written
+            nxt = ivr.follow(own, then)
             key = _key(*nxt)
             if key not in index:
                 if len(index) >= MAX_STATES:
                     return None, moves, list(leaves)
                 index[key] = len(index)
-                todo.append(nxt)
+                todo.append((index[key], nxt))
             moves.append((here, index[key], p, False))
     return list(index), moves, list(leaves)
 
@@ -166,10 +174,12 @@ def _key(state: State, acts: tuple[a.Action, ...]) -> Hashable:
 
 
 def _learnt(facts: Facts) -> Hashable:
-    """The facts' values that may change during a call (the customer once verified...)."""
+    """The facts' values that may change during a call: the customer once verified, the
+    flow variables, and the language last switched to (a ``say`` node speaks in it)."""
     fixed = {"call", "queues", "needs", "errors"}
     found = sorted(k for k in vars(facts) if k not in fixed and k[:1] != "_")
-    return tuple((k, _frozen(getattr(facts, k))) for k in found)
+    learnt = tuple((k, _frozen(getattr(facts, k))) for k in found)
+    return learnt, _frozen(facts.recall(LANGUAGE_KEY))
 
 
 def _frozen(value: object) -> Hashable:

@@ -13,6 +13,7 @@ import click
 if TYPE_CHECKING:
     from router.customers.model import Customer
     from router.flows.model import FlowSet
+    from router.flows.trace import Answer
     from router.types import RoutingPolicy
 
 __all__ = ["flows"]
@@ -82,6 +83,14 @@ def check(directory: Path, queues: str) -> None:
 @click.option("--language", "lang", default="", help="Customer language (zh, en, yue...).")
 @click.option("--manager", default="", help="Customer's account manager id.")
 @click.option("--uniqueid", default="trace.1", help="Seeds percent() splits.")
+@click.option(
+    "--fetch",
+    "answers",
+    multiple=True,
+    metavar="NODE=ANSWER",
+    help="A fetch/notify node's answer: ok, failed (or timeout, status...), or for a fetch "
+    'the backend\'s JSON: --fetch \'balance={"balance": "35.20"}\'. Unlisted: ok, variables "0".',
+)
 @_dir_opt
 @_queues_opt
 def trace(  # noqa: PLR0917 - one parameter per option
@@ -98,6 +107,7 @@ def trace(  # noqa: PLR0917 - one parameter per option
     lang: str,
     manager: str,
     uniqueid: str,
+    answers: tuple[str, ...],
     directory: Path,
     queues: str,
 ) -> None:
@@ -120,16 +130,42 @@ def trace(  # noqa: PLR0917 - one parameter per option
     if customer is not None:
         customer = replace(customer, language=lang, account_manager=manager)
     typed = [d.strip() for d in digits.split(",") if d.strip()]
-    result = trace_call(flowset, flow, call, customer, typed, policy=_policy(directory))
+    result = trace_call(
+        flowset, flow, call, customer, typed, policy=_policy(directory), data=_answers(answers)
+    )
+    said = list(result.answers)
     for visit in result.state.path:
         extra = f"  digits={visit.digits}" if visit.digits else ""
+        if said and said[0][0] == visit.node:
+            extra += f"  answer={said.pop(0)[1]}"
         click.echo(f"{visit.flow}:{visit.node}{extra}")
     for action in result.actions:
         if isinstance(action, SetVars) and LANGUAGE_VAR in action.values:
             click.echo(f"   language {action.values[LANGUAGE_VAR]}")
+    if result.state.facts.vars:
+        click.echo(f"vars: {dict(result.state.facts.vars)}")
     outcome, detail = outcome_of(result.state.result)
     why = f" after {result.state.reason}" if result.state.reason else ""
     click.echo(f"=> {outcome} {detail}{why} (flow version {flowset.flows[flow].version})")
+
+
+def _answers(given: tuple[str, ...]) -> dict[str, Answer]:
+    """``NODE=ok|failed|OUTCOME|{json}`` options as trace_call's ``data``."""
+    import json
+
+    out: dict[str, Answer] = {}
+    for item in given:
+        node, sep, answer = item.partition("=")
+        if not sep or not node:
+            raise click.BadParameter(f"{item!r}: write NODE=ANSWER", param_hint="--fetch")
+        if answer.lstrip().startswith("{"):
+            try:
+                out[node] = json.loads(answer)
+            except ValueError as exc:
+                raise click.BadParameter(f"{node}: not JSON: {exc}", param_hint="--fetch") from None
+        else:
+            out[node] = answer or "ok"
+    return out
 
 
 def _policy(directory: Path) -> RoutingPolicy | None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from router.ami.records import CallRecord
     from router.reports import Report
     from router.reports.periods import Period
+    from router.reports.sections import Section
 
 __all__ = ["report"]
 
@@ -119,7 +120,9 @@ def report(
     with store_url(redis_url) as url:
         records = _within(asyncio.run(_load(url, *span)), span)
         before = _within(asyncio.run(_load(url, *earlier)), earlier) if earlier else None
+        extra = asyncio.run(_campaigns(url, *span))
     figures = _figures(records, before, span, label, zone, interval, by, sl_seconds, top_n)
+    figures = replace(figures, sections=[*figures.sections, *extra])
     if out_dir is not None:
         _write_all(figures, out_dir)
         return
@@ -198,6 +201,19 @@ def _write_all(figures: Report, out_dir: Path) -> None:
             _write(figures, fmt, fh)
         tmp.replace(target)
         click.echo(str(target))
+
+
+async def _campaigns(url: str, start: float, end: float) -> list[Section]:
+    """The dialer's section when it dialled or refused anything in the period."""
+    from router.reports.campaigns import read_campaign_section
+    from router.storage.client import bulk_client
+
+    client = bulk_client(url)
+    try:
+        section = await read_campaign_section(client, start, end)
+    finally:
+        await client.aclose()
+    return [section] if section is not None else []
 
 
 async def _load(url: str, start: float, end: float) -> list[CallRecord]:

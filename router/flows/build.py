@@ -14,7 +14,7 @@ from __future__ import annotations
 from router.errors import Problem
 from router.flows import model as m
 from router.flows import spec
-from router.flows.expr import Condition, closest, compile_expr
+from router.flows.expr import Condition, closest, compile_expr, vars_read
 from router.flows.hours import DAYS, BusinessHours, weekly_from
 from router.flows.nodes import PARSERS
 from router.flows.section import Pos, Section
@@ -38,6 +38,9 @@ class FlowBuilder:
         self.positions: dict[str, Pos] = {}
         self.hour_names: frozenset[str] = frozenset()
         self.needs: set[str] = set()
+        self.backends: frozenset[str] | None = None  # backends.yaml names; None: not checked
+        self.node = ""  # the node being compiled (flow variables read are noted against it)
+        self.reads: list[m.VarRead] = []
 
     def fail(self, pos: Pos, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.file, pos[0], pos[1], message, hint))
@@ -50,6 +53,7 @@ class FlowBuilder:
         nodes: dict[str, m.Node] = {}
         for name, node in flow.nodes.items():
             self.positions[name] = table.key_pos[name]
+            self.node = name
             nodes[name] = PARSERS[node.type](self, name, node, table[name])
         self.refs.append((flow.start, raw.at("start"), "start"))
         self._check_refs(set(flow.nodes))
@@ -76,6 +80,7 @@ class FlowBuilder:
             default_hours=flow.open_hours,
             positions=self.positions,
             needs=frozenset(self.needs),
+            reads=tuple(self.reads),
             language=flow.language,
         )
 
@@ -102,7 +107,12 @@ class FlowBuilder:
             self.fail(pos, p.message, p.hint)
         if cond is not None:
             self.needs |= cond.needs
+        self.read_vars(vars_read(source), pos)
         return cond
+
+    def read_vars(self, names: frozenset[str] | set[str], pos: Pos) -> None:
+        """Note flow variables read at ``pos``: checked against the writes before it."""
+        self.reads += [m.VarRead(self.node, name, pos[0], pos[1]) for name in sorted(names)]
 
     def _check_refs(self, names: set[str]) -> None:
         for target, pos, key in self.refs:

@@ -27,6 +27,10 @@ def _edges(flow: m.Flow) -> list[tuple[str, str, str]]:
                 ]
             case m.Play() | m.SetVars() | m.SubFlow():
                 out.append((name, node.next, ""))
+            case m.Fetch() | m.Notify() | m.Say():
+                out += [
+                    (name, t, lbl) for t, lbl in ((node.next, ""), (node.failed, "failed")) if t
+                ]
             case m.Transfer() if node.fallback:
                 out.append((name, node.fallback, "unreachable"))
     return out
@@ -39,6 +43,7 @@ def _label(name: str, node: m.Node) -> str:
         or getattr(node, "destination", "")
         or (f"customer.{node.field}" if isinstance(node, m.Transfer) else "")
         or getattr(node, "flow", "")
+        or getattr(node, "backend", "")
     )
     return f"{name}\\n{kind}" + (f" {extra}" if extra else "")
 

@@ -13,7 +13,7 @@ node retries, then takes its fallback.
 
 Typed digits at a ``sensitive`` node (and every factor) are noted in the
 call's path as :data:`MASK`, never in clear, and never go into channel
-variables. Pure: the checks at load and the masks at run time.
+or flow variables. Pure: the checks at load and the masks at run time.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def compile_factor(b: FlowBuilder, node: spec.Input, body: Section) -> m.SecondF
     if (node.sensitive or factor is not None) and node.variable:
         b.fail(
             body.at("variable"),
-            "a sensitive input's digits cannot go into a channel variable",
+            "a sensitive input's digits cannot go into a channel variable or vars.NAME",
             "remove variable: (the digits would reach the dialplan and its logs in clear)",
         )
     if factor is None:

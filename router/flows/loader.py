@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from router.errors import FlowError, Problem
+from router.flows.backends import BACKENDS_FILE, BackendSet, parse_backends
 from router.flows.build import FlowBuilder
 from router.flows.checks import check_flowset
 from router.flows.expr import closest
@@ -37,7 +38,9 @@ __all__ = [
 ]
 
 PROMPTS_FILE = "prompts.yaml"
-RESERVED_FILES = frozenset({PROMPTS_FILE, "routing.yaml", "wallboard.yaml"})  # not flows
+RESERVED_FILES = frozenset(
+    {PROMPTS_FILE, "routing.yaml", "wallboard.yaml", BACKENDS_FILE, "dialer.yaml"}
+)  # not flows; dialer.yaml: the dialer's default file (router/dialer/process.py)
 
 
 def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:
@@ -57,10 +60,18 @@ def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:
         if text is not None:
             texts[str(path)] = text
     catalog_path = directory / PROMPTS_FILE
-    catalog_text = None
-    if catalog_path.exists() or catalog_path.is_symlink():
-        catalog_text = read_text(catalog_path, problems)
-    return _compile(texts, known_queues, catalog_text, str(catalog_path), problems)
+    catalog_text = _optional(catalog_path, problems)
+    backends = _optional(directory / BACKENDS_FILE, problems)
+    return _compile(
+        texts, known_queues, catalog_text, str(catalog_path), problems, backends_text=backends
+    )
+
+
+def _optional(path: Path, problems: list[Problem]) -> str | None:
+    """A reserved file's text; None when the folder has none."""
+    if path.exists() or path.is_symlink():
+        return read_text(path, problems)
+    return None
 
 
 def is_editor_file(name: str) -> bool:
@@ -108,9 +119,12 @@ def load_texts(
     known_queues: frozenset[str],
     catalog_text: str | None = None,
     catalog_file: str = PROMPTS_FILE,
+    backends_text: str | None = None,
 ) -> FlowSet:
     """Compile flows given as ``{file name: YAML text}`` (what tests and reloads use)."""
-    return _compile(texts, known_queues, catalog_text, catalog_file, [])
+    return _compile(
+        texts, known_queues, catalog_text, catalog_file, [], backends_text=backends_text
+    )
 
 
 def _compile(
@@ -119,13 +133,16 @@ def _compile(
     catalog_text: str | None,
     catalog_file: str,
     problems: list[Problem],
+    *,
+    backends_text: str | None = None,
 ) -> FlowSet:
     catalog = PromptCatalog()
     if catalog_text is not None:
         catalog = load_catalog(catalog_text, catalog_file, problems)
+    backends = _backends(backends_text, catalog_file, problems)
     flows: dict[str, Flow] = {}
     for file, text in texts.items():
-        flow = _load_one(file, text, known_queues, catalog, problems)
+        flow = _load_one(file, text, known_queues, catalog, problems, backends.names)
         if flow is None:
             continue
         if flow.name in flows:
@@ -141,7 +158,8 @@ def _compile(
         digest.update(texts[file].encode())
     digest.update((catalog_text or "").encode())
     needs = frozenset().union(*(f.needs for f in flows.values()))
-    flowset = FlowSet(flows, catalog, digest.hexdigest()[:12], needs)
+    digest.update((backends_text or "").encode())
+    flowset = FlowSet(flows, catalog, digest.hexdigest()[:12], needs, backends)
     problems += check_flowset(flowset, catalog_file)
     if problems:
         raise FlowError(sorted(problems, key=lambda p: (p.file, p.line, p.col)))
@@ -149,8 +167,21 @@ def _compile(
     return flowset
 
 
-def _load_one(
-    file: str, text: str, known: frozenset[str], catalog: PromptCatalog, problems: list[Problem]
+def _backends(text: str | None, catalog_file: str, problems: list[Problem]) -> BackendSet:
+    """``backends.yaml`` beside ``prompts.yaml``; none: no backend is known."""
+    if text is None:
+        return BackendSet()
+    file = str(Path(catalog_file).with_name(BACKENDS_FILE))
+    return parse_backends(_parse(text, file, problems), file, problems)
+
+
+def _load_one(  # noqa: PLR0917 - what one file compiles against
+    file: str,
+    text: str,
+    known: frozenset[str],
+    catalog: PromptCatalog,
+    problems: list[Problem],
+    backends: frozenset[str],
 ) -> Flow | None:
     raw = _parse(text, file, problems)
     if raw is None:
@@ -164,7 +195,9 @@ def _load_one(
     if flow is None:
         return None
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return FlowBuilder(file, known, catalog, problems).build(raw, flow, version)
+    builder = FlowBuilder(file, known, catalog, problems)
+    builder.backends = backends
+    return builder.build(raw, flow, version)
 
 
 CATALOG_KEYS = ("languages", "sound_prefix", "prompts", SAY_KEY)  # of prompts.yaml

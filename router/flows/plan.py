@@ -22,12 +22,16 @@ from router.flows import model as m
 __all__ = [
     "ALL_DIGITS",
     "BRANCH",
+    "DATA",
+    "FETCH",
     "INPUT",
     "MENU",
+    "NOTIFY",
     "PERSON",
     "PLAY",
     "QUEUE",
     "RETURN",
+    "SAY",
     "SET",
     "SUBFLOW",
     "TERMINAL",
@@ -40,7 +44,13 @@ __all__ = [
 
 ALL_DIGITS = "0123456789*#"
 PLAY, MENU, INPUT, BRANCH, SET, QUEUE, SUBFLOW, RETURN, TERMINAL, PERSON = range(10)
+FETCH, NOTIFY, SAY = range(10, 13)
+DATA = frozenset({FETCH, NOTIFY, SAY})
+"""Data steps: their actions depend on the call, so they are built per visit."""
 _KINDS: dict[type, int] = {
+    m.Fetch: FETCH,
+    m.Notify: NOTIFY,
+    m.Say: SAY,
     m.Play: PLAY,
     m.Menu: MENU,
     m.Input: INPUT,

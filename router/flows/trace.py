@@ -12,9 +12,11 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from router.customers.model import DEFAULT_TIERS, Customer
 from router.flows import actions as a
+from router.flows.data_steps import extract
 from router.flows.engine import Engine, State
 from router.flows.model import FlowSet
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
@@ -41,6 +43,11 @@ class SimplePolicy:
 class Trace:
     state: State
     actions: tuple[a.Action, ...]
+    answers: tuple[tuple[str, str], ...] = ()  # (fetch/notify node, outcome), in order
+
+
+Answer = str | Mapping[str, Any]
+"""A data step's scripted answer: "ok", a failure outcome, or (fetch) the backend's JSON."""
 
 
 def trace_call(
@@ -55,22 +62,45 @@ def trace_call(
     accounts: Mapping[str, Customer] | None = None,
     factors: Mapping[str, Mapping[str, str]] | None = None,
     hangup_after: int | None = None,
+    data: Mapping[str, Answer] | None = None,
 ) -> Trace:
-    """Run to a terminal action; ``hangup_after`` hangs up after that many blocking actions."""
+    """Run to a terminal action; ``hangup_after`` hangs up after that many blocking actions.
+
+    ``data`` answers fetch and notify nodes by node name (see :data:`Answer`);
+    a node not listed answers "ok" (a fetch's variables then hold "0").
+    """
     engine = Engine(flows, policy or SimplePolicy())
     state, out = engine.start(flow, engine.facts(call, customer, queues or {}))
     remaining = list(digits)
     done: list[a.Action] = list(out)
     turns = 0
+    answers: list[tuple[str, str]] = []
     while not state.done:
         if hangup_after is not None and turns >= hangup_after:
             state, out = engine.step(state, a.HungUp())
         else:
-            answer = _answer(out[-1], remaining, accounts or {}, factors or {})
-            state, out = engine.step(state, answer)
+            asked = out[-1]
+            event: a.Event
+            if isinstance(asked, a.Fetch | a.Notify):
+                said = _data_answer(asked, (data or {}).get(asked.node, "ok"))
+                answers.append((asked.node, said.outcome))
+                event = said
+            else:
+                event = _answer(asked, remaining, accounts or {}, factors or {})
+            state, out = engine.step(state, event)
         done += out
         turns += 1
-    return Trace(state, tuple(done))
+    return Trace(state, tuple(done), tuple(answers))
+
+
+def _data_answer(action: a.Fetch | a.Notify, given: Answer) -> a.Fetched | a.Notified:
+    if isinstance(action, a.Notify):
+        return a.Notified("ok" if not isinstance(given, str) else given)
+    if isinstance(given, str):
+        values = dict.fromkeys(action.fields, "0") if given == "ok" else {}
+        return a.Fetched(given, values)
+    found = extract(dict(given), action.fields)
+    return a.Fetched("ok", found) if found is not None else a.Fetched("missing")
 
 
 def _answer(

@@ -98,6 +98,13 @@ class TestMasking:
         assert "2580" not in shown
         assert "00002" not in repr(t.state.path)
 
+    def test_typed_digits_never_become_flow_variables(self) -> None:
+        """Neither the account digits nor the PIN reach vars.* (nor any SetVars)."""
+        t = walk("00002", "2580")
+        assert t.state.facts.vars == {}
+        sent = [x.values for x in t.actions if isinstance(x, a.SetVars)]
+        assert not any("00002" in str(v) or "2580" in str(v) for v in sent)
+
     def test_sensitive_input_without_factor_is_masked_too(self) -> None:
         """sensitive: true alone masks the account digits in the path."""
         text = FLOW.replace(
