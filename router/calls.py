@@ -29,11 +29,14 @@ from router.errors import AGIError, CallHungUp
 from router.flows.callbacks import CallbackStore
 from router.flows.engine import Stack
 from router.flows.model import dialled_key
+from router.flows.postcall import survey_start
+from router.flows.records import FlowRecords
 from router.flows.registry import FlowRegistry
 from router.flows.runner import AccountLookup, run_flow
 from router.ivr_paths import PathKeeper
 from router.logs import get_logger
 from router.metrics import CALLS_ROUTED, FALLBACK_ROUTES, LOOKUP_SECONDS, LOOKUP_TIMEOUTS
+from router.storage.flow_records import RedisFlowRecords
 from router.types import (
     CallInfo,
     CallInputs,
@@ -88,6 +91,7 @@ class CallRouter:
     redis: Redis | None = None  # where IVR paths are left for the AMI listener
     accounts: AccountLookup | None = None
     deadline_ms: float = 0.0
+    records: FlowRecords | None = None  # offer events, survey answers (default: Redis, if any)
     inputs: InputReader = field(init=False, repr=False)
     paths: PathKeeper = field(init=False, repr=False)
     _early: dict[str, tuple[str, asyncio.Task[CallInputs]]] = field(
@@ -101,6 +105,8 @@ class CallRouter:
         self.deadline_ms = self.deadline_ms or DECISION_DEADLINE_MS
         self.inputs = input_reader(self.store, self.queues, self.deadline_ms)
         self.paths = PathKeeper(self.redis)
+        if self.records is None and self.redis is not None:
+            self.records = RedisFlowRecords(self.redis)
 
     async def aclose(self) -> None:
         """Finish writing the paths of calls already routed; close the read connection."""
@@ -155,6 +161,13 @@ class CallRouter:
             flow = None  # a token we cannot honour: the policy routes, no IVR replay
             if point is not None:
                 flowset, flow, start_at, hops, stack = point
+        elif "survey" in call.params:  # after the agent hung up (router.flows.postcall)
+            survey = survey_start(flowset, call.params["survey"])
+            if survey is None:
+                log.warning("survey_token_rejected", token=call.params["survey"][:80])
+                await session.set_vars({"TIERLINE_ACTION": "hangup"})
+                return
+            flow, start_at = survey
         try:
             if flow is None:
                 decision = self.policy.decide(NO_FLOW_SERVICE, customer, call, live)
@@ -164,6 +177,7 @@ class CallRouter:
             record = await run_flow(
                 flow, session, call, customer, self.policy, live, self.store,
                 flows=flowset, callbacks=self.callbacks, accounts=self.accounts,
+                records=self.records,
                 start_at=start_at, hops=hops, stack=stack, default_queue=self.default_queue,
             )  # fmt: skip
         except CallHungUp:

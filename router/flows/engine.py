@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from router.customers.model import Customer
 from router.flows import actions as a
+from router.flows import marketing
 from router.flows import model as m
 from router.flows import plan as p
 from router.flows.expr import Condition, Facts
@@ -108,7 +109,7 @@ class Engine:
         inside the sub-flow calls of ``stack`` so a later ``return`` finds its caller."""
         return self._enter(State(flow, node, facts, stack), ())
 
-    def step(self, state: State, event: a.Event) -> Outcome:
+    def step(self, state: State, event: a.Event) -> Outcome:  # noqa: PLR0911 - one per kind
         """Feed the answer to the last blocking action; returns what to do next."""
         if state.result is not None:
             return state, ()
@@ -122,7 +123,9 @@ class Engine:
             return self._menu_answer(state, here, event.digits)
         if kind == p.INPUT:
             return self._input_answer(state, here, event)
-        return self._enter(state, ())  # unexpected event: re-issue the current node
+        if kind < p.OFFER:
+            return self._enter(state, ())  # unexpected event: re-issue the current node
+        return marketing.answer(self, state, here, event)  # offer, survey
 
     def _after_play(self, state: State, target: str, event: a.Event) -> Outcome:
         """A digit that interrupted a prompt answers the menu that follows it."""
@@ -133,6 +136,8 @@ class Engine:
             if menu.kind == p.MENU:
                 state, more = self._menu_answer(state, menu, digit)
                 return state, (*out[:-1], *more)
+            if menu.kind == p.OFFER:  # the caller is choosing from the menu: no offers
+                return marketing.typed_ahead(self, state, menu, digit, out)
         return state, out
 
     # ---- walking ---------------------------------------------------------
@@ -180,6 +185,8 @@ class Engine:
             return state, (*acts, *(here.retry if state.attempt else here.blocking))
         if kind == p.QUEUE:
             return self._route(state, here.node, (*acts, *here.first))  # type: ignore[arg-type]
+        if kind >= p.OFFER:
+            return marketing.enter(self, state, here, tuple(acts))
         terminal = here.terminal or a.HangUp("return_without_caller")
         return _finish(state, terminal), (*acts, *here.first, terminal)
 

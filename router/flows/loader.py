@@ -18,6 +18,7 @@ from router.errors import FlowError, Problem
 from router.flows.build import FlowBuilder
 from router.flows.checks import check_flowset
 from router.flows.model import Flow, FlowSet, PromptCatalog
+from router.flows.offers import OFFERS_FILE, OfferCatalog, check_catalog, parse_catalog
 from router.flows.plan import plan_for
 from router.flows.section import Section, duplicate_problems, empty, sections
 from router.flows.validate import validate_flow
@@ -35,7 +36,9 @@ __all__ = [
 ]
 
 PROMPTS_FILE = "prompts.yaml"
-RESERVED_FILES = frozenset({PROMPTS_FILE, "routing.yaml", "wallboard.yaml"})  # not flows
+RESERVED_FILES = frozenset(
+    {PROMPTS_FILE, OFFERS_FILE, "routing.yaml", "wallboard.yaml"}
+)  # not flows
 
 
 def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:
@@ -58,7 +61,11 @@ def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:
     catalog_text = None
     if catalog_path.exists() or catalog_path.is_symlink():
         catalog_text = read_text(catalog_path, problems)
-    return _compile(texts, known_queues, catalog_text, str(catalog_path), problems)
+    offers_path = directory / OFFERS_FILE
+    offers = (str(offers_path), read_text(offers_path, problems)) if offers_path.exists() else None
+    return _compile(
+        texts, known_queues, catalog_text, str(catalog_path), problems, offers_src=offers
+    )
 
 
 def is_editor_file(name: str) -> bool:
@@ -106,9 +113,11 @@ def load_texts(
     known_queues: frozenset[str],
     catalog_text: str | None = None,
     catalog_file: str = PROMPTS_FILE,
+    offers_text: str | None = None,
 ) -> FlowSet:
     """Compile flows given as ``{file name: YAML text}`` (what tests and reloads use)."""
-    return _compile(texts, known_queues, catalog_text, catalog_file, [])
+    offers = (OFFERS_FILE, offers_text) if offers_text is not None else None
+    return _compile(texts, known_queues, catalog_text, catalog_file, [], offers_src=offers)
 
 
 def _compile(
@@ -117,13 +126,16 @@ def _compile(
     catalog_text: str | None,
     catalog_file: str,
     problems: list[Problem],
+    *,
+    offers_src: tuple[str, str | None] | None = None,
 ) -> FlowSet:
     catalog = PromptCatalog()
     if catalog_text is not None:
         catalog = load_catalog(catalog_text, catalog_file, problems)
+    offers = _offers(offers_src, catalog, known_queues, problems)
     flows: dict[str, Flow] = {}
     for file, text in texts.items():
-        flow = _load_one(file, text, known_queues, catalog, problems)
+        flow = _load_one(file, text, known_queues, catalog, problems, offers=offers)
         if flow is None:
             continue
         if flow.name in flows:
@@ -138,8 +150,9 @@ def _compile(
     for file in sorted(texts):
         digest.update(texts[file].encode())
     digest.update((catalog_text or "").encode())
+    digest.update(((offers_src or ("", ""))[1] or "").encode())
     needs = frozenset().union(*(f.needs for f in flows.values()))
-    flowset = FlowSet(flows, catalog, digest.hexdigest()[:12], needs)
+    flowset = FlowSet(flows, catalog, digest.hexdigest()[:12], needs, offers)
     problems += check_flowset(flowset, catalog_file)
     if problems:
         raise FlowError(sorted(problems, key=lambda p: (p.file, p.line, p.col)))
@@ -147,8 +160,29 @@ def _compile(
     return flowset
 
 
+def _offers(
+    src: tuple[str, str | None] | None,
+    prompts: PromptCatalog,
+    known: frozenset[str],
+    problems: list[Problem],
+) -> OfferCatalog:
+    """``offers.yaml`` (router.flows.offers), checked against the prompts and services."""
+    file, text = src or ("", None)
+    if text is None:
+        return OfferCatalog()
+    found = parse_catalog(_parse(text, file, problems), file, problems)
+    problems += check_catalog(found, prompts.prompts if prompts.file else {}, known)
+    return found
+
+
 def _load_one(
-    file: str, text: str, known: frozenset[str], catalog: PromptCatalog, problems: list[Problem]
+    file: str,
+    text: str,
+    known: frozenset[str],
+    catalog: PromptCatalog,
+    problems: list[Problem],
+    *,
+    offers: OfferCatalog,
 ) -> Flow | None:
     raw = _parse(text, file, problems)
     if raw is None:
@@ -162,7 +196,9 @@ def _load_one(
     if flow is None:
         return None
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return FlowBuilder(file, known, catalog, problems).build(raw, flow, version)
+    builder = FlowBuilder(file, known, catalog, problems)
+    builder.offers = offers
+    return builder.build(raw, flow, version)
 
 
 def load_catalog(text: str, file: str, problems: list[Problem]) -> PromptCatalog:

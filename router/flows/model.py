@@ -15,6 +15,7 @@ from typing import cast
 from router.customers.phone import normalise_or_none
 from router.flows.expr import Condition, ValueExpr
 from router.flows.hours import BusinessHours
+from router.flows.offers import OfferCatalog
 
 __all__ = [
     "TERMINAL_TYPES",
@@ -27,12 +28,15 @@ __all__ = [
     "Input",
     "Menu",
     "Node",
+    "OfferNode",
     "Play",
     "PromptCatalog",
     "QueueNode",
     "Return",
     "SetVars",
     "SubFlow",
+    "Survey",
+    "SurveyQuestion",
     "Transfer",
     "Voicemail",
     "dialled_key",
@@ -184,6 +188,50 @@ class Return:
     line: int
 
 
+@dataclass(frozen=True, slots=True)
+class OfferNode:
+    """The customer's ranked offers one by one; ``next`` when none is taken."""
+
+    name: str
+    line: int
+    next: str
+    intro: str = ""
+    only: frozenset[str] = frozenset()  # offer ids this node may present ({} = any)
+    max_offers: int = 3
+    accept: str = "1"
+    skip: str = "2"
+    back: str = "*"
+    timeout_s: float = 5.0
+    retries: int = 1
+    timeout_prompt: str = ""
+    accepted_prompt: str = ""
+    priority: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyQuestion:
+    id: str
+    prompt: str
+    low: str = "1"  # answers are single digits low..high
+    high: str = "5"
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """Digit-answered questions; ``after_call`` ones also run after the agent hangs up."""
+
+    name: str
+    line: int
+    questions: tuple[SurveyQuestion, ...]
+    next: str
+    after_call: bool = False
+    intro: str = ""
+    thanks: str = ""
+    invalid_prompt: str = ""
+    timeout_s: float = 5.0
+    retries: int = 1
+
+
 Node = (
     Play
     | Menu
@@ -197,6 +245,8 @@ Node = (
     | Hangup
     | SubFlow
     | Return
+    | OfferNode
+    | Survey
 )
 TERMINAL_TYPES: tuple[type, ...] = (QueueNode, Transfer, Callback, Voicemail, Hangup)
 
@@ -248,6 +298,7 @@ class FlowSet:
     prompts: PromptCatalog
     version: str
     needs: frozenset[str] = frozenset()  # every field any condition reads
+    offers: OfferCatalog = field(default_factory=OfferCatalog)  # offers.yaml
     # Derived tables (the engine's plan), filled on first use and shared by
     # every call on this version; never part of equality or the repr.
     compiled: dict[str, object] = field(default_factory=dict, compare=False, repr=False)

@@ -24,11 +24,13 @@ __all__ = [
     "BRANCH",
     "INPUT",
     "MENU",
+    "OFFER",
     "PLAY",
     "QUEUE",
     "RETURN",
     "SET",
     "SUBFLOW",
+    "SURVEY",
     "TERMINAL",
     "Clock",
     "Plan",
@@ -39,6 +41,7 @@ __all__ = [
 
 ALL_DIGITS = "0123456789*#"
 PLAY, MENU, INPUT, BRANCH, SET, QUEUE, SUBFLOW, RETURN, TERMINAL = range(9)
+OFFER, SURVEY = 20, 21  # answered by router.flows.marketing (kind >= OFFER)
 _KINDS: dict[type, int] = {
     m.Play: PLAY,
     m.Menu: MENU,
@@ -48,6 +51,8 @@ _KINDS: dict[type, int] = {
     m.QueueNode: QUEUE,
     m.SubFlow: SUBFLOW,
     m.Return: RETURN,
+    m.OfferNode: OFFER,
+    m.Survey: SURVEY,
 }
 
 

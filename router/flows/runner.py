@@ -27,6 +27,9 @@ from router.flows import actions as a
 from router.flows.callbacks import CallbackRequest, CallbackStore, MemoryCallbackStore
 from router.flows.engine import Engine, Stack, State
 from router.flows.model import Flow, FlowSet
+from router.flows.notes import FlowNotes
+from router.flows.postcall import SURVEY_VAR, survey_token
+from router.flows.records import FlowRecords, MemoryFlowRecords
 from router.flows.resume import RESUME_VAR, resume_token
 from router.flows.walk import FlowWalk, PathStep
 from router.logs import get_logger
@@ -54,6 +57,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     *,
     flows: FlowSet,
     callbacks: CallbackStore | None = None,
+    records: FlowRecords | None = None,
     accounts: AccountLookup | None = None,
     start_at: str = "",
     hops: int = 0,
@@ -66,6 +70,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
         flows: the flow set ``flow`` came from (sub-flows, prompts); keep the
             one the call started with, even if the registry reloads meanwhile.
         callbacks: where callback requests go (default: kept in memory only).
+        records: where offer events and survey answers go (default: memory only).
         accounts: resolves typed account numbers; without it, verification
             fails closed and the input node takes its fallback.
         start_at: enter ``flow`` at this node instead of its start (a call
@@ -83,7 +88,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     else:
         state, actions = engine.start(flow.name, facts)
     stamps: list[float] = [0.0] * len(state.path)
-    c = _Call(session, call, store, callbacks, accounts, flows, hops)
+    c = _Call(session, call, store, callbacks, accounts, flows, hops, flow.name)
     try:
         while True:
             event = await _execute(actions, state, c)
@@ -93,6 +98,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
             stamps += [(time.monotonic() - started) * 1000] * (len(state.path) - len(stamps))
     except CallHungUp:
         state, _ = engine.step(state, a.HungUp())
+    await c.notes.write(records or MemoryFlowRecords())
     return _record(
         flows, flow, call, state, stamps=stamps, total=(time.monotonic() - started) * 1000
     )
@@ -107,7 +113,9 @@ class _Call:
     accounts: AccountLookup | None
     flows: FlowSet
     hops: int
+    main: str  # the flow the call runs (its post-call survey, if any, follows the agent)
     pending: dict[str, str] = field(default_factory=dict)  # set nodes' values not yet sent
+    notes: FlowNotes = field(default_factory=FlowNotes)  # offer events, survey answers
     answered: bool = False
 
     async def ready_for_media(self) -> None:
@@ -147,6 +155,8 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
                 c.pending.update(action.values)
             case a.Verify():
                 event = a.Verified(await _verify(action.account, call, c.store, c.accounts))
+            case a.RecordOffer() | a.RecordAnswer():
+                c.notes.note(action, state, call, c.flows)
             case a.RequestCallback():
                 await _store_callback(action, state, call, c.callbacks)
                 await c.leave({**screen_pop(state.customer), **decision_vars(action)})
@@ -156,6 +166,8 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
                 if isinstance(action, a.Route):
                     token = resume_token(c.flows, state.flow, state.node, c.hops, state.stack)
                     route |= {RESUME_VAR: token} if token else {}
+                    survey = survey_token(c.flows, c.main)
+                    route |= {SURVEY_VAR: survey} if survey else {}
                 await c.leave(route)
                 return None
     return event
