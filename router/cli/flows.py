@@ -79,6 +79,7 @@ def check(directory: Path, queues: str) -> None:
 @click.option("--offers", default="", help="Offer codes, comma-separated.")
 @click.option("--tenure", type=int, default=0)
 @click.option("--uniqueid", default="trace.1", help="Seeds percent() splits.")
+@click.option("--after-call", is_flag=True, help="Run the flow's post-call survey instead.")
 @_dir_opt
 @_queues_opt
 def trace(  # noqa: PLR0917 - one parameter per option
@@ -93,12 +94,17 @@ def trace(  # noqa: PLR0917 - one parameter per option
     offers: str,
     tenure: int,
     uniqueid: str,
+    after_call: bool,
     directory: Path,
     queues: str,
 ) -> None:
-    """Print the path FLOW takes for one call and its final decision."""
+    """Print the path FLOW takes for one call and its final decision.
+
+    ``-`` in --digits is no key (a prompt played out, an input timed out).
+    Offers heard or taken and survey answers are printed after the path.
+    """
     from router.flows.runner import outcome_of
-    from router.flows.trace import trace_call
+    from router.flows.trace import marketing_lines, trace_call
     from router.types import CallInfo
 
     flowset = _load(directory, queues)
@@ -108,12 +114,28 @@ def trace(  # noqa: PLR0917 - one parameter per option
     call = CallInfo(uniqueid=uniqueid, caller=caller, dnis=dnis, at=when)
     customer = _customer(tier, cust_list, lifecycle, offers, tenure)
     typed = [d.strip() for d in digits.split(",") if d.strip()]
-    result = trace_call(flowset, flow, call, customer, typed, policy=_policy(directory))
+    start_at = _post_call_node(flowset, flow) if after_call else ""
+    result = trace_call(
+        flowset, flow, call, customer, typed, policy=_policy(directory), start_at=start_at
+    )
     for visit in result.state.path:
         extra = f"  digits={visit.digits}" if visit.digits else ""
         click.echo(f"{visit.flow}:{visit.node}{extra}")
+    for line in marketing_lines(result.actions):
+        click.echo(line)
     outcome, detail = outcome_of(result.state.result)
     click.echo(f"=> {outcome} {detail} (flow version {flowset.flows[flow].version})")
+
+
+def _post_call_node(flowset: FlowSet, flow: str) -> str:
+    from router.flows.checks import after_call_surveys
+
+    found = after_call_surveys(flowset.flows[flow])
+    if not found:
+        raise click.BadParameter(
+            f"flow {flow!r} has no after_call survey", param_hint="--after-call"
+        )
+    return found[0]
 
 
 def _policy(directory: Path) -> RoutingPolicy | None:

@@ -2,7 +2,9 @@
 
 Used by ``tierline flows trace``, the property tests and the benchmark.
 Digits are consumed in order by every prompt that accepts input; when
-they run out, input times out (the menu's retry/fallback path).
+they run out, input times out (the menu's retry/fallback path). A ``-``
+is no key: the prompt plays to its end, or the input times out (to hear an
+offer after an interruptible welcome: ``-,2,*``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from router.flows.engine import Engine, State
 from router.flows.model import FlowSet
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 
-__all__ = ["SimplePolicy", "Trace", "trace_call"]
+__all__ = ["NO_KEY", "SimplePolicy", "Trace", "marketing_lines", "trace_call"]
+
+NO_KEY = "-"
 
 
 class SimplePolicy:
@@ -51,10 +55,18 @@ def trace_call(
     queues: Mapping[str, QueueSnapshot] | None = None,
     accounts: Mapping[str, Customer] | None = None,
     hangup_after: int | None = None,
+    start_at: str = "",
 ) -> Trace:
-    """Run to a terminal action; ``hangup_after`` hangs up after that many blocking actions."""
+    """Run to a terminal action; ``hangup_after`` hangs up after that many blocking actions.
+
+    ``start_at`` enters the flow at that node (a post-call survey) instead of its start.
+    """
     engine = Engine(flows, policy or SimplePolicy())
-    state, out = engine.start(flow, engine.facts(call, customer, queues or {}))
+    facts = engine.facts(call, customer, queues or {})
+    if start_at:
+        state, out = engine.resume(flow, start_at, facts)
+    else:
+        state, out = engine.start(flow, facts)
     remaining = list(digits)
     done: list[a.Action] = list(out)
     turns = 0
@@ -70,12 +82,27 @@ def trace_call(
 
 def _answer(action: a.Action, digits: list[str], accounts: Mapping[str, Customer]) -> a.Event:
     match action:
-        case a.Play(escape_digits=escape) if escape and digits and digits[0] in escape:
-            return a.PlayDone(digits.pop(0))
+        case a.Play(escape_digits=escape) if escape and digits and digits[0] in (*escape, NO_KEY):
+            return a.PlayDone(digits.pop(0).replace(NO_KEY, ""))
         case a.Play():
             return a.PlayDone("")
         case a.Collect():
-            return a.Digits(digits.pop(0), False) if digits else a.Digits("", True)
+            typed = digits.pop(0) if digits else NO_KEY
+            return a.Digits("", True) if typed == NO_KEY else a.Digits(typed, False)
         case a.Verify():
             return a.Verified(accounts.get(action.account))
     return a.HungUp()
+
+
+def marketing_lines(actions: Sequence[a.Action]) -> list[str]:
+    """What offer and survey nodes recorded during a trace, one line each."""
+    out = []
+    for action in actions:
+        match action:
+            case a.RecordOffer(event="unknown"):
+                out.append(f"offer {action.offer!r}: not in offers.yaml, skipped")
+            case a.RecordOffer():
+                out.append(f"offer #{action.position} {action.offer!r}: {action.event}")
+            case a.RecordAnswer():
+                out.append(f"survey {action.survey}.{action.question} = {action.answer}")
+    return out
