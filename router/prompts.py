@@ -162,8 +162,11 @@ def placeholder_prompts(catalog: Path, dst: Path, *, rate: int = 44100) -> list[
     data = yaml.safe_load(catalog.read_text(encoding="utf-8")) or {}
     written = []
     prefix = str(data.get("sound_prefix") or "")  # Asterisk looks in sounds/<lang>/<prefix>
+    listed = {str(x) for x in data.get("languages") or ()}  # a text in no listed language waits
     for name, texts in (data.get("prompts") or {}).items():
         for lang, text in (texts or {}).items():
+            if listed and str(lang) not in listed:
+                continue
             seconds = _reading_time(str(text))
             path = dst / str(lang) / f"{prefix}{name}.wav"
             write_wav(path, _tone_speech(seconds, rate), rate)
