@@ -1,4 +1,4 @@
-"""``tierline report``: queue, IVR and dialled-number figures for a period, in local time."""
+"""``tierline report``: queue, IVR, dialled-number, CSAT and offer figures for a period."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from router.cli.store_url import cli_settings, redis_option, store_url
 if TYPE_CHECKING:
     from router.ami.records import CallRecord
     from router.reports import Report
+    from router.reports.marketing import MarketingSection
     from router.reports.periods import Period
 
 __all__ = ["report"]
@@ -119,7 +120,9 @@ def report(
     with store_url(redis_url) as url:
         records = _within(asyncio.run(_load(url, *span)), span)
         before = _within(asyncio.run(_load(url, *earlier)), earlier) if earlier else None
+        answers, offers = asyncio.run(_load_marketing(url, *span))
     figures = _figures(records, before, span, label, zone, interval, by, sl_seconds, top_n)
+    figures = replace(figures, marketing=_marketing(answers, offers, records))
     if out_dir is not None:
         _write_all(figures, out_dir)
         return
@@ -207,5 +210,27 @@ async def _load(url: str, start: float, end: float) -> list[CallRecord]:
     client = bulk_client(url)
     try:
         return await read_records(client, start, end)
+    finally:
+        await client.aclose()
+
+
+def _marketing(
+    answers: list[dict[str, str]], offers: list[dict[str, str]], records: list[CallRecord]
+) -> MarketingSection | None:
+    from router.reports.marketing import build_marketing
+
+    return build_marketing(answers, offers, records) if answers or offers else None
+
+
+async def _load_marketing(
+    url: str, start: float, end: float
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Survey answers and offer events of the period (router.reports.marketing)."""
+    from router.reports.marketing_source import read_marketing
+    from router.storage.client import bulk_client
+
+    client = bulk_client(url)
+    try:
+        return await read_marketing(client, start, end)
     finally:
         await client.aclose()

@@ -19,6 +19,7 @@ import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from router.reports.aggregate import GroupStats, Report
+from router.reports.marketing import tables as marketing_tables
 
 __all__ = ["render", "render_csv", "render_html", "render_json", "render_table"]
 
@@ -140,6 +141,7 @@ def render_table(report: Report) -> str:
     if r.intervals:
         head = ["interval", "group", *(t for _, t, _ in _FIGURES)]
         parts.append(_table(f"By interval ({r.zone})", head, _interval_rows(r)))
+    parts += [_table(title, head, rows) for title, head, rows in marketing_tables(r.marketing)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -151,6 +153,8 @@ def render_csv(report: Report) -> str:
     for row in report.intervals:
         values = [getattr(row.figures, k) for k, _, _ in _FIGURES]
         writer.writerow([row.label, row.group, *("" if v is None else v for v in values)])
+    for title, head, rows in marketing_tables(report.marketing):  # a block per table after it
+        writer.writerows([[], [title], head, *rows])
     return out.getvalue()
 
 
@@ -226,6 +230,7 @@ def render_html(report: Report) -> str:
         tier_rows=[_row(g) for g in report.tiers],
         queue_rows=[_row(g) for g in report.queues],
         charts=_charts(report),
+        marketing=marketing_tables(report.marketing),
     )
 
 
