@@ -24,8 +24,10 @@ from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows.engine import Engine, State
 from router.flows.loader import load_flows
-from router.flows.model import FlowSet, Input, Menu
+from router.flows.marketing import place
+from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
+from simulator.flow_marketing import SILENT, OfferChoice, SurveyChoice, default_choice
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
 __all__ = ["HANGUP", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice"]
@@ -54,6 +56,7 @@ class CallerModel:
 
     nodes: Mapping[str, KeyChoice] = field(default_factory=dict)
     default_think_s: float = 2.0
+    marketing: Mapping[str, OfferChoice | SurveyChoice] = field(default_factory=dict)
 
     def choice(self, engine: Engine, state: State) -> KeyChoice:
         found = self.nodes.get(f"{state.flow}.{state.node}")
@@ -177,7 +180,7 @@ class FlowIvr:
                     event = self._verify(state, customer, rng)
                 case a.Route():
                     return seconds, event, IvrExit(action.service, action.decision)
-                case a.SetVars():
+                case a.SetVars() | a.RecordOffer() | a.RecordAnswer():
                     pass
                 case _:
                     return seconds, event, IvrExit(ending=_ending(action))
@@ -188,11 +191,30 @@ class FlowIvr:
     def _collect(
         self, state: State, action: a.Collect, rng: np.random.Generator
     ) -> tuple[float, a.Event]:
+        node = self.engine.flows.flows[state.flow].nodes[state.node]
+        if isinstance(node, OfferNode | Survey):
+            return self._marketing_key(state, node, action, rng)
         choice = self.callers.choice(self.engine, state)
         key = choice.pick(rng)
         if key == HANGUP:
             return choice.think_s, a.HungUp()
         if key == TIMEOUT:
+            return action.timeout_ms / 1000, a.Digits("", True)
+        return choice.think_s, a.Digits(key)
+
+    def _marketing_key(
+        self, state: State, node: OfferNode | Survey, action: a.Collect, rng: np.random.Generator
+    ) -> tuple[float, a.Event]:
+        """simulator.flow_marketing: accept / next / back at offers, digits at surveys."""
+        choice = self.callers.marketing.get(f"{state.flow}.{state.node}") or default_choice(node)
+        here = place(state)
+        if isinstance(node, OfferNode) and isinstance(choice, OfferChoice):
+            key = choice.key(node, here, rng)
+        elif isinstance(node, Survey) and isinstance(choice, SurveyChoice):
+            key = choice.key(node.questions[here], rng)
+        else:
+            key = SILENT
+        if key == SILENT:
             return action.timeout_ms / 1000, a.Digits("", True)
         return choice.think_s, a.Digits(key)
 

@@ -26,10 +26,11 @@ import yaml
 
 from router.customers.model import Customer
 from router.errors import LoadError
-from router.flows.model import FlowSet, Input, Menu
+from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from router.yamlpos import Path
 from simulator.flow_ivr import HANGUP, TIMEOUT, CallerModel, FlowIvr, KeyChoice
+from simulator.flow_marketing import OfferChoice, SurveyChoice, parse_choice
 from simulator.model import IvrExit, IvrModel, IvrPath, after
 from simulator.problems import Collector
 
@@ -151,15 +152,19 @@ def _flow_ivr(  # noqa: PLR0917 - the parts of one section
         ctx.problems.extend(exc.problems)  # the flow files' own file:line problems
         return MenuIvr({})
     flows = walk.engine.flows
-    callers = _callers(ctx, ivr.get("callers"), flows)
+    marketing: dict[str, OfferChoice | SurveyChoice] = {}
+    callers = _callers(ctx, ivr.get("callers"), flows, marketing)
     return replace(
         walk,
-        callers=replace(walk.callers, nodes=callers).complete(flows),
+        callers=replace(walk.callers, nodes=callers, marketing=marketing).complete(flows),
         durations={flows.prompts.path(name): secs for name, secs in prompts.items()},
     )
 
 
-def _callers(ctx: Collector, raw: Any, flows: FlowSet) -> dict[str, KeyChoice]:
+def _callers(
+    ctx: Collector, raw: Any, flows: FlowSet, marketing: dict[str, OfferChoice | SurveyChoice]
+) -> dict[str, KeyChoice]:
+    """Menu and input behaviour; offer and survey nodes' go into ``marketing``."""
     out: dict[str, KeyChoice] = {}
     if raw is None:
         return out
@@ -169,8 +174,17 @@ def _callers(ctx: Collector, raw: Any, flows: FlowSet) -> dict[str, KeyChoice]:
     for where, spec in raw.items():
         path: Path = ("ivr", "callers", where)
         node = _node(flows, str(where))
+        if isinstance(node, OfferNode | Survey):
+            marketing[str(where)] = parse_choice(
+                ctx, spec if isinstance(spec, dict) else {}, path, node
+            )
+            continue
         if node is None:
-            ctx.bad(path, "no menu or input node of that name", "write it as flow.node")
+            ctx.bad(
+                path,
+                "no menu or input (or offer, survey) node of that name",
+                "write it as flow.node",
+            )
             continue
         choice = _choice(ctx, spec if isinstance(spec, dict) else {}, path, node)
         if choice is not None:
@@ -178,10 +192,10 @@ def _callers(ctx: Collector, raw: Any, flows: FlowSet) -> dict[str, KeyChoice]:
     return out
 
 
-def _node(flows: FlowSet, where: str) -> Menu | Input | None:
+def _node(flows: FlowSet, where: str) -> Menu | Input | OfferNode | Survey | None:
     flow, _, name = where.partition(".")
     node = flows.flows[flow].nodes.get(name) if flow in flows.flows else None
-    return node if isinstance(node, Menu | Input) else None
+    return node if isinstance(node, Menu | Input | OfferNode | Survey) else None
 
 
 def _choice(

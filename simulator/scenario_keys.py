@@ -56,7 +56,9 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
         }
     ),
     ("ivr", "menus", "*"): frozenset({"play", "think_s", "choices"}),
-    ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified"}),
+    ("ivr", "callers", "*"): frozenset(
+        {"keys", "think_s", "verified", "accept", "next", "participate", "answers"}
+    ),  # menu / input: keys, verified; offer: accept, next; survey: participate, answers
 }
 
 

@@ -28,7 +28,7 @@ from router.flows.offers import Offer, call_day, offers_for_call
 if TYPE_CHECKING:
     from router.flows.engine import Engine, Outcome, State
 
-__all__ = ["OFFER_VAR", "answer", "enter", "typed_ahead"]
+__all__ = ["OFFER_VAR", "answer", "enter", "place", "typed_ahead"]
 
 OFFER_VAR = "TL_OFFER"
 """The screen-pop variable naming the offer a caller accepted."""
@@ -160,6 +160,12 @@ def _ask(engine: Engine, node: m.Survey, question: m.SurveyQuestion) -> a.Collec
 
 
 # ---- shared ----------------------------------------------------------------
+def place(state: State) -> int:
+    """Which offer (0-based rank among those presented) or question the caller is at."""
+    found = state.facts.recall(_key(state))
+    return int(found[1] if isinstance(found, tuple) else found or 0)
+
+
 def _play(engine: Engine, prompt: str) -> tuple[a.Action, ...]:
     return (a.Play((engine.flows.prompts.path(prompt),)),) if prompt else ()
 
