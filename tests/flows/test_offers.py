@@ -213,3 +213,39 @@ class TestStaticChecks:
     def test_the_after_call_survey_counts_as_reachable(self) -> None:
         """csat is linked from nowhere in the flow: no unreachable-node error."""
         assert "csat" in load().flows["main"].nodes
+
+
+class TestPathAndTrace:
+    def test_the_path_keeps_what_was_done_with_the_offer(self) -> None:
+        """accept / next / back / a menu choice, never the digit; survey answers are input."""
+        from router.flows.walk import INPUT, path_choice
+
+        node = load().flows["main"].nodes["offer"]
+        assert [path_choice(node, d) for d in ("21", "2*", "-", "0")] == [
+            "accept", "back", "(timeout)", "(menu choice)",
+        ]  # fmt: skip
+        assert path_choice(load().flows["main"].nodes["csat"], "5") == INPUT
+
+    def test_trace_prints_offers_and_answers(self) -> None:
+        """flows trace: - lets the welcome play; offers and the conversion after the path."""
+        from pathlib import Path
+
+        from click.testing import CliRunner
+
+        from router.cli import cli
+
+        ivr = Path(__file__).resolve().parents[2] / "ivr_flows"
+        offers = "Phone trade-in bonus,Cloud storage 2TB"
+        args = ["flows", "trace", "telecom", "--dir", str(ivr), "--tier", "high",
+                "--at", "2026-11-23T10:00+08:00", "--uniqueid", "17953485.1"]  # fmt: skip
+        out = CliRunner().invoke(cli, [*args, "--offers", offers, "--digits", "-,2,1"])
+        out = out.output.splitlines()
+        assert out[-4:] == [
+            "offer #1 'Phone trade-in bonus': presented",
+            "offer #2 'Cloud storage 2TB': presented",
+            "offer #2 'Cloud storage 2TB': accepted",
+            out[-1],
+        ]
+        assert out[-1].startswith("=> queue {'service': 'sales', 'queue': 'sales'")
+        after = CliRunner().invoke(cli, [*args, "--after-call", "--digits", "4,1"]).output
+        assert "survey csat.csat = 4\nsurvey csat.resolved = 1\n" in after
