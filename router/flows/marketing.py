@@ -17,6 +17,7 @@ prompt before the offer node. So the caller's choice is never overridden.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from router.flows import actions as a
@@ -74,7 +75,7 @@ def _enter_offer(
 ) -> Outcome:
     facts = state.facts
     ranked = facts.customer.offers if facts.customer is not None else ()
-    day = call_day(facts, state.flow)
+    day = partial(call_day, facts, state.flow)
     shown, unknown = offers_for_call(engine.flows.offers, ranked, node.only, node.max_offers, day)
     acts = (*acts, *(a.RecordOffer("unknown", oid) for oid in unknown))
     if not shown:

@@ -15,7 +15,7 @@ skipped at run time (and logged by the adapter), never a failed call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
@@ -153,22 +153,30 @@ def offers_for_call(
     ranked: Sequence[str],
     only: frozenset[str],
     limit: int,
-    day: str,
+    day: Callable[[], str],
 ) -> tuple[tuple[Offer, ...], tuple[str, ...]]:
     """(offers to present in rank order, ids the catalogue does not know).
 
     An offer outside its validity window, or not in the node's ``offers:``
     list (when it has one), is left out silently: that is the operator's
     choice. An unknown id is returned apart so the adapter can log it.
+    ``day`` (the call's date) is asked only for an offer with a window.
     """
     shown: list[Offer] = []
     unknown: list[str] = []
+    today = ""
     for oid in dict.fromkeys(ranked):
         offer = catalog.offers.get(oid)
         if offer is None:
             unknown.append(oid)
-        elif (not only or oid in only) and offer.valid_on(day) and len(shown) < limit:
-            shown.append(offer)
+            continue
+        if len(shown) >= limit or (only and oid not in only):
+            continue
+        if offer.valid_from or offer.valid_until:
+            today = today or day()
+            if not offer.valid_on(today):
+                continue
+        shown.append(offer)
     return tuple(shown), tuple(unknown)
 
 
