@@ -32,7 +32,7 @@ from router.flows.model import dialled_key
 from router.flows.postcall import survey_start
 from router.flows.records import FlowRecords
 from router.flows.registry import FlowRegistry
-from router.flows.runner import AccountLookup, run_flow
+from router.flows.runner import AccountLookup, DataClient, run_flow
 from router.ivr_paths import PathKeeper
 from router.logs import get_logger
 from router.metrics import CALLS_ROUTED, FALLBACK_ROUTES, LOOKUP_SECONDS, LOOKUP_TIMEOUTS
@@ -92,6 +92,7 @@ class CallRouter:
     accounts: AccountLookup | None = None
     deadline_ms: float = 0.0
     records: FlowRecords | None = None  # offer events, survey answers (default: Redis, if any)
+    data: DataClient | None = None  # the flows' fetch/notify client (router.backend_http)
     inputs: InputReader = field(init=False, repr=False)
     paths: PathKeeper = field(init=False, repr=False)
     _early: dict[str, tuple[str, asyncio.Task[CallInputs]]] = field(
@@ -179,6 +180,7 @@ class CallRouter:
                 flows=flowset, callbacks=self.callbacks, accounts=self.accounts,
                 records=self.records,
                 start_at=start_at, hops=hops, stack=stack, default_queue=self.default_queue,
+                data=self.data,
             )  # fmt: skip
         except CallHungUp:
             return

@@ -25,8 +25,10 @@ swallows a hangup by accident.
     │   ├── AGIInvalidCommandError  510
     │   ├── AGIDeadChannelError     511
     │   └── AGIUsageError           520 (carries the usage text)
-    └── AMIError                    AMI connection / action failures
-        └── AMIActionError          Response: Error to an action
+    ├── AMIError                    AMI connection / action failures
+    │   └── AMIActionError          Response: Error to an action
+    └── SpeechError                 a value cannot be spoken (malformed, out of range,
+                                    or a language without speech rules)
 
     CallHungUp                      control signal: the channel is gone
 """
@@ -55,6 +57,7 @@ __all__ = [
     "Problem",
     "RoutingConfigError",
     "ScenarioError",
+    "SpeechError",
     "StoreError",
     "TierlineError",
     "WebConfigError",
@@ -171,6 +174,16 @@ class AMIError(TierlineError):
 
 class AMIActionError(AMIError):
     """Asterisk answered an action with ``Response: Error``."""
+
+
+class SpeechError(TierlineError):
+    """A value from a call cannot be read aloud.
+
+    Its own branch, apart from LoadError (no operator file is at fault: the
+    value usually comes from a backend at run time) and from the I/O faults
+    (nothing misbehaved): the say step takes its ``failed`` exit instead of
+    speaking something wrong.
+    """
 
 
 class CallHungUp(Exception):  # noqa: N818 - a signal, not an error; see module docstring

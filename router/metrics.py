@@ -18,6 +18,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from prometheus_client.registry import Collector
 
 __all__ = [
+    "BACKEND_CALLS",
+    "BACKEND_SECONDS",
     "CALLS_ROUTED",
     "FALLBACK_ROUTES",
     "LOOKUP_SECONDS",
@@ -35,6 +37,17 @@ LOOKUP_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1),
 )
 LOOKUP_TIMEOUTS = Counter("tierline_lookup_timeouts", "Lookups that missed their deadline")
+BACKEND_CALLS = Counter(
+    "tierline_backend_calls",
+    "IVR fetch/notify requests to operator backends, by outcome (ok, timeout, error, status...)",
+    ["kind", "backend", "outcome"],
+)
+BACKEND_SECONDS = Histogram(
+    "tierline_backend_seconds",
+    "IVR fetch/notify latency, deadline included",
+    ["kind"],
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0),
+)
 
 
 class _Agi(Protocol):

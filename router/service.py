@@ -27,6 +27,7 @@ from router.agi import AGIServer
 from router.agi.peers import allow_list
 from router.ami import AMIListener, RedisQueueState, start_listener
 from router.ami.aging import Rule
+from router.backend_http import HttpBackends
 from router.calls import CallRouter
 from router.customers.store import RedisCustomerStore
 from router.flows.registry import FlowRegistry
@@ -86,9 +87,10 @@ async def run(
     client = call_path_client(settings, redis_url)
     background = bulk_client(redis_url)  # AMI state writes stay off the call-path pool
     store = RedisCustomerStore(client, settings.lookup_deadline_ms)
+    backends = HttpBackends()  # one pooled HTTP client for every call's fetch/notify steps
     inbound = CallRouter(
         store, policy, flows, RedisCallbackStore(client), policy.default_queue,
-        RedisQueueState(client), client,
+        RedisQueueState(client), client, data=backends,
     )  # fmt: skip
     agi = AGIServer(
         {"inbound": inbound}, host=settings.agi_host, port=settings.agi_port, allow=allow
@@ -122,6 +124,7 @@ async def run(
         await agi.stop(drain_s=settings.drain_s)
         await inbound.aclose()  # the paths of the last calls, before Redis closes
     finally:
+        await backends.aclose()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         stop.set()

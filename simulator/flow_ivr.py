@@ -30,10 +30,12 @@ from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from simulator.flow_marketing import SILENT, OfferChoice, SurveyChoice, default_choice
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
-__all__ = ["HANGUP", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice"]
+__all__ = ["HANGUP", "SAY_TOKEN_S", "TIMEOUT", "CallerModel", "DataChoice", "FlowIvr", "KeyChoice"]
 
 TIMEOUT = "timeout"  # the caller presses nothing: the node's timeout path
 HANGUP = "hangup"  # the caller hangs up at this node
+SAY_TOKEN_S = 0.45
+"""Seconds of one spoken-value token (``say_5``, ``say_yuan``) the manifest does not list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +53,41 @@ class KeyChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class DataChoice:
+    """How a fetch or notify node's backend behaves: success chance, latency, values.
+
+    A failure is modelled as the node's deadline running out (the caller
+    waits it in silence, the worst case); a fetch's variables hold
+    ``values`` (others "0").
+    """
+
+    ok: float = 0.99
+    latency_s: float = 0.1
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def answer(self, action: a.Fetch | a.Notify, rng: np.random.Generator) -> tuple[float, a.Event]:
+        deadline = action.timeout_ms / 1000
+        if float(rng.random()) >= self.ok:
+            failed = a.Fetched("timeout") if isinstance(action, a.Fetch) else a.Notified("timeout")
+            return deadline, failed
+        wait = min(self.latency_s, deadline)
+        if isinstance(action, a.Notify):
+            return wait, a.Notified("ok")
+        return wait, a.Fetched("ok", {v: self.values.get(v, "0") for v in action.fields})
+
+
+@dataclass(frozen=True, slots=True)
 class CallerModel:
-    """Caller behaviour per ``flow.node``; unlisted menus get a uniform pick of their keys."""
+    """Caller behaviour per ``flow.node``; unlisted menus get a uniform pick of their keys.
+
+    ``data`` holds the backend behaviour of fetch/notify nodes (``flow.node``);
+    unlisted ones behave as ``default_data``.
+    """
 
     nodes: Mapping[str, KeyChoice] = field(default_factory=dict)
     default_think_s: float = 2.0
+    data: Mapping[str, DataChoice] = field(default_factory=dict)
+    default_data: DataChoice = field(default_factory=DataChoice)
     marketing: Mapping[str, OfferChoice | SurveyChoice] = field(default_factory=dict)
 
     def choice(self, engine: Engine, state: State) -> KeyChoice:
@@ -178,6 +210,11 @@ class FlowIvr:
                     seconds += self._seconds(action.prompt) + secs
                 case a.Verify():
                     event = self._verify(state, customer, rng)
+                case a.Fetch() | a.Notify():
+                    where = f"{state.flow}.{state.node}"
+                    model = self.callers.data.get(where, self.callers.default_data)
+                    secs, event = model.answer(action, rng)
+                    seconds += secs
                 case a.Route():
                     return seconds, event, IvrExit(action.service, action.decision)
                 case a.SetVars() | a.RecordOffer() | a.RecordAnswer():
@@ -225,7 +262,10 @@ class FlowIvr:
         return a.Verified(customer or Customer(customer_id="sim-verified"))
 
     def _seconds(self, prompt: str) -> float:
-        return self.durations.get(prompt, self.default_prompt_s)
+        found = self.durations.get(prompt)
+        if found is not None:
+            return found
+        return SAY_TOKEN_S if "say_" in prompt else self.default_prompt_s
 
 
 def _rebuild(args: tuple[Any, ...], durations: dict[str, float], kwargs: dict[str, Any]) -> FlowIvr:

@@ -29,6 +29,7 @@ from router.errors import LoadError
 from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from router.yamlpos import Path
+from simulator.flow_data import data_choices
 from simulator.flow_ivr import HANGUP, TIMEOUT, CallerModel, FlowIvr, KeyChoice
 from simulator.flow_marketing import OfferChoice, SurveyChoice, parse_choice
 from simulator.model import IvrExit, IvrModel, IvrPath, after
@@ -154,9 +155,12 @@ def _flow_ivr(  # noqa: PLR0917 - the parts of one section
     flows = walk.engine.flows
     marketing: dict[str, OfferChoice | SurveyChoice] = {}
     callers = _callers(ctx, ivr.get("callers"), flows, marketing)
+    data = data_choices(ctx, ivr.get("data"), flows)
     return replace(
         walk,
-        callers=replace(walk.callers, nodes=callers, marketing=marketing).complete(flows),
+        callers=replace(walk.callers, nodes=callers, data=data, marketing=marketing).complete(
+            flows
+        ),
         durations={flows.prompts.path(name): secs for name, secs in prompts.items()},
     )
 

@@ -50,6 +50,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
             "prompts",
             "menus",
             "callers",
+            "data",
             "think_s",
             "default_prompt_s",
             "unrouted_service",
@@ -59,6 +60,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
     ("ivr", "callers", "*"): frozenset(
         {"keys", "think_s", "verified", "accept", "next", "participate", "answers"}
     ),  # menu / input: keys, verified; offer: accept, next; survey: participate, answers
+    ("ivr", "data", "*"): frozenset({"ok", "latency_s", "values"}),
 }
 
 

@@ -42,6 +42,10 @@ COMMANDS = {
     "dialer": ("router.cli.dialer:dialer", "Dial callbacks and running campaigns (AMI Originate)."),
     "campaigns": ("router.cli.campaigns:campaigns", "Outbound campaigns: import, state, report."),
     "dnc": ("router.cli.dnc:dnc", "The do-not-call list: add, remove, import, check."),
+    "backend-demo": (
+        "router.cli.backend_demo:backend_demo",
+        "Sample backend (balances, orders, SMS) for the demo flows' fetch/notify.",
+    ),
 }
 
 

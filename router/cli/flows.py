@@ -12,6 +12,7 @@ import click
 if TYPE_CHECKING:
     from router.customers.model import Customer
     from router.flows.model import FlowSet
+    from router.flows.trace import Answer
     from router.types import RoutingPolicy
 
 __all__ = ["flows"]
@@ -79,6 +80,14 @@ def check(directory: Path, queues: str) -> None:
 @click.option("--offers", default="", help="Offer codes, comma-separated.")
 @click.option("--tenure", type=int, default=0)
 @click.option("--uniqueid", default="trace.1", help="Seeds percent() splits.")
+@click.option(
+    "--fetch",
+    "answers",
+    multiple=True,
+    metavar="NODE=ANSWER",
+    help="A fetch/notify node's answer: ok, failed (or timeout, status...), or for a fetch "
+    'the backend\'s JSON: --fetch \'balance={"balance": "35.20"}\'. Unlisted: ok, variables "0".',
+)
 @click.option("--after-call", is_flag=True, help="Run the flow's post-call survey instead.")
 @_dir_opt
 @_queues_opt
@@ -94,6 +103,7 @@ def trace(  # noqa: PLR0917 - one parameter per option
     offers: str,
     tenure: int,
     uniqueid: str,
+    answers: tuple[str, ...],
     after_call: bool,
     directory: Path,
     queues: str,
@@ -116,11 +126,17 @@ def trace(  # noqa: PLR0917 - one parameter per option
     typed = [d.strip() for d in digits.split(",") if d.strip()]
     start_at = _post_call_node(flowset, flow) if after_call else ""
     result = trace_call(
-        flowset, flow, call, customer, typed, policy=_policy(directory), start_at=start_at
-    )
+        flowset, flow, call, customer, typed, policy=_policy(directory),
+        data=_answers(answers), start_at=start_at,
+    )  # fmt: skip
+    said = list(result.answers)
     for visit in result.state.path:
         extra = f"  digits={visit.digits}" if visit.digits else ""
+        if said and said[0][0] == visit.node:
+            extra += f"  answer={said.pop(0)[1]}"
         click.echo(f"{visit.flow}:{visit.node}{extra}")
+    if result.state.facts.vars:
+        click.echo(f"vars: {dict(result.state.facts.vars)}")
     for line in marketing_lines(result.actions):
         click.echo(line)
     outcome, detail = outcome_of(result.state.result)
@@ -136,6 +152,25 @@ def _post_call_node(flowset: FlowSet, flow: str) -> str:
             f"flow {flow!r} has no after_call survey", param_hint="--after-call"
         )
     return found[0]
+
+
+def _answers(given: tuple[str, ...]) -> dict[str, Answer]:
+    """``NODE=ok|failed|OUTCOME|{json}`` options as trace_call's ``data``."""
+    import json
+
+    out: dict[str, Answer] = {}
+    for item in given:
+        node, sep, answer = item.partition("=")
+        if not sep or not node:
+            raise click.BadParameter(f"{item!r}: write NODE=ANSWER", param_hint="--fetch")
+        if answer.lstrip().startswith("{"):
+            try:
+                out[node] = json.loads(answer)
+            except ValueError as exc:
+                raise click.BadParameter(f"{node}: not JSON: {exc}", param_hint="--fetch") from None
+        else:
+            out[node] = answer or "ok"
+    return out
 
 
 def _policy(directory: Path) -> RoutingPolicy | None:

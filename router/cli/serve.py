@@ -22,7 +22,11 @@ __all__ = ["serve"]
     type=click.Path(path_type=Path, file_okay=False),
     help="IVR flows directory [$TIERLINE_FLOWS_DIR, else the shipped samples].",
 )
-@click.option("--demo", is_flag=True, help="Load the sample customers before serving.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load the sample customers, and run the sample backend (port 8600) beside the router.",
+)
 def serve(
     redis_url: str | None,
     agi_host: str | None,
@@ -47,4 +51,11 @@ def serve(
 
             import_path_sync(url, bundled("samples") / "customers.csv")
         main = service.run(settings, url, on_ready=eventloop.tune_gc)
+        if demo:  # the sample backend the demo flows' fetch/notify steps call
+            try:
+                from router.backend_demo import beside
+            except ImportError:
+                click.echo("no demo backend: it needs pip install 'tierline[web]'", err=True)
+            else:
+                main = beside(main, bundled("samples") / "customers.csv")
         eventloop.run(main, want_uvloop=settings.uvloop)

@@ -2,7 +2,7 @@
 
 An adapter (the AGI runner, the simulator, ``flows trace``) executes the
 actions in order. When the last action is a *blocking* one (``Play``,
-``Collect``, ``Verify``) the adapter answers with the matching event; when
+``Collect``, ``Verify``, ``Fetch``, ``Notify``) the adapter answers with the matching event; when
 it is a *terminal* one the call has left the IVR.
 """
 
@@ -21,8 +21,12 @@ __all__ = [
     "Collect",
     "Digits",
     "Event",
+    "Fetch",
+    "Fetched",
     "HangUp",
     "HungUp",
+    "Notified",
+    "Notify",
     "Play",
     "PlayDone",
     "RecordAnswer",
@@ -56,6 +60,36 @@ class Verify:
     """Look up the account the caller typed; answer with ``Verified``."""
 
     account: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """Call backend ``backend`` (``path`` already filled and URL-encoded); answer ``Fetched``.
+
+    ``fields`` maps each flow variable to its JSON path; the adapter reads
+    them from the answer, so the event carries text only.
+    """
+
+    node: str
+    backend: str
+    method: str
+    path: str
+    body: Mapping[str, str] | None
+    fields: Mapping[str, tuple[str, ...]]
+    timeout_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Post ``text`` for ``to`` to gateway ``backend``; answer ``Notified``."""
+
+    node: str
+    backend: str
+    path: str
+    channel: str
+    to: str
+    text: str
+    timeout_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +149,8 @@ Action = (
     Play
     | Collect
     | Verify
+    | Fetch
+    | Notify
     | SetVars
     | Route
     | TransferTo
@@ -124,7 +160,7 @@ Action = (
     | RecordOffer
     | RecordAnswer
 )
-BLOCKING: tuple[type, ...] = (Play, Collect, Verify)
+BLOCKING: tuple[type, ...] = (Play, Collect, Verify, Fetch, Notify)
 TERMINAL: tuple[type, ...] = (Route, TransferTo, RequestCallback, VoicemailTo, HangUp)
 
 
@@ -150,8 +186,36 @@ class Verified:
 
 
 @dataclass(frozen=True, slots=True)
+class Fetched:
+    """A fetch's answer: ``outcome`` "ok" with the variables, or why it failed.
+
+    Outcomes: ok, timeout, error (connection), status (not 2xx), type (not
+    JSON), too_big, bad_json, missing (a mapped field absent), budget (the
+    call's data budget was spent), no_backend.
+    """
+
+    outcome: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class Notified:
+    """A notify's answer: "ok" once the gateway took the message, else why not."""
+
+    outcome: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+@dataclass(frozen=True, slots=True)
 class HungUp:
     pass
 
 
-Event = Start | PlayDone | Digits | Verified | HungUp
+Event = Start | PlayDone | Digits | Verified | Fetched | Notified | HungUp

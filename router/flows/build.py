@@ -14,7 +14,7 @@ from __future__ import annotations
 from router.errors import Problem
 from router.flows import model as m
 from router.flows import spec
-from router.flows.expr import Condition, closest, compile_expr
+from router.flows.expr import Condition, closest, compile_expr, vars_read
 from router.flows.hours import DAYS, BusinessHours, weekly_from
 from router.flows.nodes import PARSERS
 from router.flows.offers import OfferCatalog
@@ -40,6 +40,9 @@ class FlowBuilder:
         self.hour_names: frozenset[str] = frozenset()
         self.needs: set[str] = set()
         self.offers = OfferCatalog()  # offers.yaml, for offer nodes' ids (set by the loader)
+        self.backends: frozenset[str] | None = None  # backends.yaml names; None: not checked
+        self.node = ""  # the node being compiled (flow variables read are noted against it)
+        self.reads: list[m.VarRead] = []
 
     def fail(self, pos: Pos, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.file, pos[0], pos[1], message, hint))
@@ -52,6 +55,7 @@ class FlowBuilder:
         nodes: dict[str, m.Node] = {}
         for name, node in flow.nodes.items():
             self.positions[name] = table.key_pos[name]
+            self.node = name
             nodes[name] = PARSERS[node.type](self, name, node, table[name])
         self.refs.append((flow.start, raw.at("start"), "start"))
         self._check_refs(set(flow.nodes))
@@ -74,6 +78,7 @@ class FlowBuilder:
             default_hours=flow.open_hours,
             positions=self.positions,
             needs=frozenset(self.needs),
+            reads=tuple(self.reads),
         )
 
     # ---- helpers the node compilers share --------------------------------
@@ -99,7 +104,12 @@ class FlowBuilder:
             self.fail(pos, p.message, p.hint)
         if cond is not None:
             self.needs |= cond.needs
+        self.read_vars(vars_read(source), pos)
         return cond
+
+    def read_vars(self, names: frozenset[str] | set[str], pos: Pos) -> None:
+        """Note flow variables read at ``pos``: checked against the writes before it."""
+        self.reads += [m.VarRead(self.node, name, pos[0], pos[1]) for name in sorted(names)]
 
     def _check_refs(self, names: set[str]) -> None:
         for target, pos, key in self.refs:

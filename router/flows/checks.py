@@ -21,6 +21,7 @@ from router.flows.bounds import (
 )
 from router.flows.expr import closest
 from router.flows.resume import NAME_RE
+from router.flows.variables import variable_problems
 
 __all__ = ["after_call_surveys", "check_flowset", "successors"]
 
@@ -38,6 +39,8 @@ def successors(node: m.Node) -> tuple[str, ...]:
             out = (*(c.goto for c in node.cases), node.default)
         case m.QueueNode():
             out = (node.overflow, node.closed)
+        case m.Fetch() | m.Notify() | m.Say():
+            out = (node.next, node.failed)
         case _:
             out = ()
     return tuple(dict.fromkeys(t for t in out if t))
@@ -73,6 +76,7 @@ def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
             served[dnis] = flow.name
     if recursion:
         return problems + recursion
+    problems += variable_problems(flowset.flows, successors)
     return problems + guard_problems(flowset.flows, successors)
 
 

@@ -21,11 +21,13 @@ from typing import Any, NamedTuple
 
 from router.customers.model import Customer
 from router.flows import actions as a
+from router.flows import data_steps as data
 from router.flows import marketing
 from router.flows import model as m
 from router.flows import plan as p
 from router.flows.expr import Condition, Facts
 from router.flows.plan import Visit
+from router.flows.templates import as_text
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 
 __all__ = ["LOOP_GUARD_SERVICE", "MAX_STEPS", "Engine", "Stack", "State", "Visit"]
@@ -121,8 +123,9 @@ class Engine:
             return self._after_play(state, here.node.next, event)  # type: ignore[union-attr]
         if kind == p.MENU and isinstance(event, a.Digits):
             return self._menu_answer(state, here, event.digits)
-        if kind == p.INPUT:
-            return self._input_answer(state, here, event)
+        if kind == p.INPUT or kind in p.DATA:
+            answer = self._input_answer if kind == p.INPUT else self._data_answer
+            return answer(state, here, event)
         if kind < p.OFFER:
             return self._enter(state, ())  # unexpected event: re-issue the current node
         return marketing.answer(self, state, here, event)  # offer, survey
@@ -175,7 +178,9 @@ class Engine:
         now = State(flow, name, facts, stack, attempt, steps, tuple(path), None, reason)
         return self._blocking_or_terminal(now, here, acts)
 
-    def _blocking_or_terminal(self, state: State, here: p.Step, acts: list[a.Action]) -> Outcome:
+    def _blocking_or_terminal(  # noqa: PLR0911 - one return per node kind
+        self, state: State, here: p.Step, acts: list[a.Action]
+    ) -> Outcome:
         kind = here.kind
         if kind == p.PLAY:
             return state, (*acts, *here.blocking)
@@ -185,6 +190,8 @@ class Engine:
             return state, (*acts, *(here.retry if state.attempt else here.blocking))
         if kind == p.QUEUE:
             return self._route(state, here.node, (*acts, *here.first))  # type: ignore[arg-type]
+        if kind in p.DATA:
+            return self._data_step(state, here.node, acts)
         if kind >= p.OFFER:
             return marketing.enter(self, state, here, tuple(acts))
         terminal = here.terminal or a.HangUp("return_without_caller")
@@ -218,8 +225,9 @@ class Engine:
         if not node.pattern.fullmatch(digits):
             return self._input_retry(state, node)
         out: tuple[a.Action, ...] = ()
-        if node.variable:
+        if node.variable:  # a channel variable for the dialplan, and vars.NAME for the flow
             out = (a.SetVars({node.variable: digits}),)
+            state = state._replace(facts=state.facts.with_vars({node.variable: digits}))
         if node.verify:
             return state, (*out, a.Verify(node.account_prefix + digits))
         return self._enter(state, out, node.next)
@@ -228,6 +236,36 @@ class Engine:
         if state.attempt >= node.retries:
             return self._enter(replace(state, reason="input_failed"), (), node.fallback)
         return self._enter(replace(state, attempt=state.attempt + 1), ())
+
+    def _data_step(self, state: State, node: m.Node, acts: list[a.Action]) -> Outcome:
+        """Fetch and notify wait for the adapter; say plays its prompts (or takes failed)."""
+        facts, flow = state.facts, state.flow
+        if isinstance(node, m.Fetch):
+            return state, (*acts, data.fetch_action(node, facts, flow))
+        if isinstance(node, m.Notify):
+            return state, (*acts, data.notify_action(node, facts, flow))
+        assert isinstance(node, m.Say)
+        language = data.call_language(facts, self.flows.prompts.languages)
+        names = data.say_prompts(node, facts, flow, language, _value)
+        if names is None:
+            return self._enter(replace(state, reason="say_failed"), tuple(acts), node.failed)
+        if not names:
+            return self._enter(state, tuple(acts), node.next)
+        path = self.flows.prompts.path
+        return state, (*acts, a.Play(tuple(path(n) for n in names)))
+
+    def _data_answer(self, state: State, here: p.Step, event: a.Event) -> Outcome:
+        """``next`` with the answer's variables, or ``failed``; a play done goes on."""
+        node = here.node
+        if isinstance(node, m.Say):
+            return self._enter(state, (), node.next)
+        if not isinstance(event, a.Fetched | a.Notified):
+            return self._enter(state, ())
+        target: str = node.next if event.ok else node.failed  # type: ignore[union-attr]
+        state = replace(state, reason="" if event.ok else f"{type(node).__name__.lower()}_failed")
+        if isinstance(event, a.Fetched) and event.ok:
+            state = replace(state, facts=state.facts.with_vars(event.values))
+        return self._enter(state, (), target)
 
     def _queue_detour(self, facts: Facts, flow: str, node: m.QueueNode) -> tuple[str, str] | None:
         if node.hours and not self.flows.flows[flow].hours[node.hours].is_open(facts.call.at):
@@ -315,23 +353,18 @@ def _set_vars(facts: Facts, flow: str, node: m.SetVars) -> a.SetVars:
             continue
         expr = value.expr
         result = expr.fast.test(facts, flow) if expr.fast else _eval(facts, flow, expr)[0]
-        values[name] = result if isinstance(result, str) else _text(result)
+        values[name] = result if isinstance(result, str) else as_text(result)
     if node.language:
         values["CHANNEL(language)"] = node.language
+        facts.keep(data.LANGUAGE_KEY, node.language)  # say nodes speak in it
     return a.SetVars(values)
+
+
+def _value(facts: Facts, flow: str, cond: Condition) -> Any:
+    return _eval(facts, flow, cond)[0]
 
 
 def _noted_path(path: tuple[Visit, ...], digits: str) -> tuple[Visit, ...]:
     """The path with ``digits`` ("-" for a timeout) recorded on the current node."""
     last = path[-1]
     return (*path[:-1], Visit(last.flow, last.node, last.digits + (digits or "-")))
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return ",".join(_text(v) for v in value)
-    return str(value)

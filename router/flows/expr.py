@@ -54,11 +54,13 @@ __all__ = [
     "flatten",
     "needs_of",
     "shortcut",
+    "vars_read",
 ]
 
 FUNCTIONS = frozenset({"percent", "is_open", "in_hours"})
 _STRING_RE = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
-_FIELD_RE = re.compile(r"(?<![\w.])(call|customer|queues)\s*\.\s*(\w+)(?:\s*\.\s*(\w+))?")
+_FIELD_RE = re.compile(r"(?<![\w.])(call|customer|queues|vars)\s*\.\s*(\w+)(?:\s*\.\s*(\w+))?")
+_VAR_READ_RE = re.compile(r"(?<![\w.])vars\s*\.\s*(\w+)")
 _MACRO_VAR_RE = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*(\w+)\s*,")
 _IS_OPEN_RE = re.compile(r"is_open\s*\(\s*[\"'](\w+)[\"']\s*\)")
 
@@ -159,7 +161,7 @@ def _flat_name(match: re.Match[str]) -> str:
     return f"{root}__{first}{tail}"
 
 
-_BARE_ROOT_RE = re.compile(r"(?<![\w.])(call|customer|queues)\b(?!\s*\.)")
+_BARE_ROOT_RE = re.compile(r"(?<![\w.])(call|customer|queues|vars)\b(?!\s*\.)")
 _BARE_QUEUE_RE = re.compile(r"(?<![\w.])queues\s*\.\s*(\w+)\b(?!\s*\.)")
 
 
@@ -178,6 +180,11 @@ def needs_of(bare: str) -> frozenset[str]:
         elif second:
             needs.add(f"queues.{first}.{second}")
     return frozenset(needs)
+
+
+def vars_read(source: str) -> frozenset[str]:
+    """Flow variables an expression reads (``vars.balance`` -> ``balance``), for the check."""
+    return frozenset(_VAR_READ_RE.findall(_STRING_RE.sub('""', source)))
 
 
 def _check_fields(bare: str, known_queues: frozenset[str]) -> tuple[list[ExprProblem], set[str]]:
@@ -202,7 +209,7 @@ def _check_fields(bare: str, known_queues: frozenset[str]) -> tuple[list[ExprPro
 
 def _check_names(program: Any, bare: str) -> list[ExprProblem]:
     refs = program.references()
-    allowed = {"call", "customer", "queues", *_MACRO_VAR_RE.findall(bare)}
+    allowed = {"call", "customer", "queues", "vars", *_MACRO_VAR_RE.findall(bare)}
     problems = [
         ExprProblem(f"unknown name {name!r}", closest(name, allowed))
         for name in refs["variables"]
@@ -245,9 +252,11 @@ class Facts:
         hours: Callable[[str, str, datetime], bool] | None = None,
         timezone: Callable[[str], str] | None = None,
         needs: frozenset[str] | None = None,
+        variables: Mapping[str, str] | None = None,
     ) -> None:
         self.call, self.customer, self.queues = call, customer, queues
         self.needs = needs
+        self.vars: Mapping[str, str] = variables or {}  # flow variables (``vars.NAME``)
         self._hours = hours or (lambda _flow, _name, _at: True)
         self._timezone = timezone or (lambda _flow: "UTC")
         self._bucket = -1  # percent()'s split bucket, hashed on first use
@@ -263,7 +272,28 @@ class Facts:
             hours=self._hours,
             timezone=self._timezone,
             needs=self.needs,
+            variables=self.vars,
         )
+
+    def with_vars(self, values: Mapping[str, str]) -> Facts:
+        """Same call with flow variables written (a fetch's answer): a new value, never a mutation.
+
+        Why a copy: a State (and so its Facts) is kept whole in traces; the
+        memo is carried over except the variables, and run-time faults keep
+        going to the same list so the call record sees all of them.
+        """
+        out = Facts(
+            self.call,
+            self.customer,
+            self.queues,
+            hours=self._hours,
+            timezone=self._timezone,
+            needs=self.needs,
+            variables={**self.vars, **values},
+        )
+        out._bucket, out.errors = self._bucket, self.errors
+        out._cache = {k: v for k, v in self._cache.items() if not k[1].startswith("vars")}
+        return out
 
     def percent(self, n: Any) -> bool:
         if self._bucket < 0:
@@ -315,6 +345,8 @@ class Facts:
             queue, _, field = rest.partition("__")
             snap = self.queues.get(queue) or QueueSnapshot(queue, open=False)
             return QUEUE_GETTERS[field](snap)
+        if root == "vars":  # a variable not written yet: the condition's fault path
+            return self.vars.get(rest) if rest else dict(self.vars)
         return None  # unknown: CEL reports an undefined variable
 
 

@@ -31,6 +31,10 @@ def _edges(flow: m.Flow) -> list[tuple[str, str, str]]:
                 out.append((name, node.next, "none taken"))
             case m.Survey():
                 out.append((name, node.next, ""))
+            case m.Fetch() | m.Notify() | m.Say():
+                out += [
+                    (name, t, lbl) for t, lbl in ((node.next, ""), (node.failed, "failed")) if t
+                ]
     return out
 
 
@@ -40,6 +44,7 @@ def _label(name: str, node: m.Node) -> str:
         getattr(node, "service", "")
         or getattr(node, "destination", "")
         or getattr(node, "flow", "")
+        or getattr(node, "backend", "")
     )
     return f"{name}\\n{kind}" + (f" {extra}" if extra else "")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from router.errors import FlowError, Problem
+from router.flows.backends import BACKENDS_FILE, BackendSet, parse_backends
 from router.flows.build import FlowBuilder
 from router.flows.checks import check_flowset
 from router.flows.model import Flow, FlowSet, PromptCatalog
@@ -37,7 +38,7 @@ __all__ = [
 
 PROMPTS_FILE = "prompts.yaml"
 RESERVED_FILES = frozenset(
-    {PROMPTS_FILE, OFFERS_FILE, "routing.yaml", "wallboard.yaml"}
+    {PROMPTS_FILE, "routing.yaml", "wallboard.yaml", BACKENDS_FILE, OFFERS_FILE}
 )  # not flows
 
 
@@ -58,14 +59,20 @@ def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:
         if text is not None:
             texts[str(path)] = text
     catalog_path = directory / PROMPTS_FILE
-    catalog_text = None
-    if catalog_path.exists() or catalog_path.is_symlink():
-        catalog_text = read_text(catalog_path, problems)
-    offers_path = directory / OFFERS_FILE
-    offers = (str(offers_path), read_text(offers_path, problems)) if offers_path.exists() else None
+    catalog_text = _optional(catalog_path, problems)
+    backends = _optional(directory / BACKENDS_FILE, problems)
+    offers = _optional(directory / OFFERS_FILE, problems)
     return _compile(
-        texts, known_queues, catalog_text, str(catalog_path), problems, offers_src=offers
-    )
+        texts, known_queues, catalog_text, str(catalog_path), problems,
+        backends_text=backends, offers_text=offers,
+    )  # fmt: skip
+
+
+def _optional(path: Path, problems: list[Problem]) -> str | None:
+    """A reserved file's text; None when the folder has none."""
+    if path.exists() or path.is_symlink():
+        return read_text(path, problems)
+    return None
 
 
 def is_editor_file(name: str) -> bool:
@@ -113,11 +120,15 @@ def load_texts(
     known_queues: frozenset[str],
     catalog_text: str | None = None,
     catalog_file: str = PROMPTS_FILE,
+    backends_text: str | None = None,
+    *,
     offers_text: str | None = None,
 ) -> FlowSet:
     """Compile flows given as ``{file name: YAML text}`` (what tests and reloads use)."""
-    offers = (OFFERS_FILE, offers_text) if offers_text is not None else None
-    return _compile(texts, known_queues, catalog_text, catalog_file, [], offers_src=offers)
+    return _compile(
+        texts, known_queues, catalog_text, catalog_file, [],
+        backends_text=backends_text, offers_text=offers_text,
+    )  # fmt: skip
 
 
 def _compile(
@@ -127,15 +138,17 @@ def _compile(
     catalog_file: str,
     problems: list[Problem],
     *,
-    offers_src: tuple[str, str | None] | None = None,
+    backends_text: str | None = None,
+    offers_text: str | None = None,
 ) -> FlowSet:
     catalog = PromptCatalog()
     if catalog_text is not None:
         catalog = load_catalog(catalog_text, catalog_file, problems)
-    offers = _offers(offers_src, catalog, known_queues, problems)
+    backends = _backends(backends_text, catalog_file, problems)
+    offers = _offers(offers_text, catalog_file, catalog, known_queues, problems)
     flows: dict[str, Flow] = {}
     for file, text in texts.items():
-        flow = _load_one(file, text, known_queues, catalog, problems, offers=offers)
+        flow = _load_one(file, text, known_queues, catalog, problems, backends.names, offers=offers)
         if flow is None:
             continue
         if flow.name in flows:
@@ -150,9 +163,12 @@ def _compile(
     for file in sorted(texts):
         digest.update(texts[file].encode())
     digest.update((catalog_text or "").encode())
-    digest.update(((offers_src or ("", ""))[1] or "").encode())
     needs = frozenset().union(*(f.needs for f in flows.values()))
-    flowset = FlowSet(flows, catalog, digest.hexdigest()[:12], needs, offers)
+    digest.update((backends_text or "").encode())
+    digest.update((offers_text or "").encode())
+    flowset = FlowSet(
+        flows, catalog, digest.hexdigest()[:12], needs, offers=offers, backends=backends
+    )
     problems += check_flowset(flowset, catalog_file)
     if problems:
         raise FlowError(sorted(problems, key=lambda p: (p.file, p.line, p.col)))
@@ -160,27 +176,38 @@ def _compile(
     return flowset
 
 
+def _backends(text: str | None, catalog_file: str, problems: list[Problem]) -> BackendSet:
+    """``backends.yaml`` beside ``prompts.yaml``; none: no backend is known."""
+    if text is None:
+        return BackendSet()
+    file = str(Path(catalog_file).with_name(BACKENDS_FILE))
+    return parse_backends(_parse(text, file, problems), file, problems)
+
+
 def _offers(
-    src: tuple[str, str | None] | None,
+    text: str | None,
+    catalog_file: str,
     prompts: PromptCatalog,
     known: frozenset[str],
     problems: list[Problem],
 ) -> OfferCatalog:
-    """``offers.yaml`` (router.flows.offers), checked against the prompts and services."""
-    file, text = src or ("", None)
+    """``offers.yaml`` beside ``prompts.yaml`` (router.flows.offers), prompts and services
+    checked."""
     if text is None:
         return OfferCatalog()
+    file = str(Path(catalog_file).with_name(OFFERS_FILE))
     found = parse_catalog(_parse(text, file, problems), file, problems)
     problems += check_catalog(found, prompts.prompts if prompts.file else {}, known)
     return found
 
 
-def _load_one(
+def _load_one(  # noqa: PLR0917 - what one file compiles against
     file: str,
     text: str,
     known: frozenset[str],
     catalog: PromptCatalog,
     problems: list[Problem],
+    backends: frozenset[str],
     *,
     offers: OfferCatalog,
 ) -> Flow | None:
@@ -197,6 +224,7 @@ def _load_one(
         return None
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     builder = FlowBuilder(file, known, catalog, problems)
+    builder.backends = backends
     builder.offers = offers
     return builder.build(raw, flow, version)
 

@@ -13,31 +13,38 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from router.customers.phone import normalise_or_none
+from router.flows.backends import BackendSet
 from router.flows.expr import Condition, ValueExpr
 from router.flows.hours import BusinessHours
 from router.flows.offers import OfferCatalog
+from router.flows.templates import Template
 
 __all__ = [
     "TERMINAL_TYPES",
     "Branch",
     "Callback",
     "Case",
+    "Fetch",
     "Flow",
     "FlowSet",
     "Hangup",
     "Input",
     "Menu",
     "Node",
+    "Notify",
     "OfferNode",
     "Play",
     "PromptCatalog",
     "QueueNode",
     "Return",
+    "Say",
+    "SayPart",
     "SetVars",
     "SubFlow",
     "Survey",
     "SurveyQuestion",
     "Transfer",
+    "VarRead",
     "Voicemail",
     "dialled_key",
 ]
@@ -232,6 +239,62 @@ class Survey:
     retries: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """HTTP to a named backend; ``fields`` maps variables to JSON paths (split on dots)."""
+
+    name: str
+    line: int
+    backend: str
+    method: str
+    path: Template
+    body: Mapping[str, Template]
+    fields: Mapping[str, tuple[str, ...]]
+    timeout_ms: int
+    next: str
+    failed: str
+
+    @property
+    def writes(self) -> frozenset[str]:
+        return frozenset(self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """A message handed to a gateway backend; ``next`` once it took it, else ``failed``."""
+
+    name: str
+    line: int
+    backend: str
+    path: Template
+    channel: str
+    to: Template
+    text: Template
+    timeout_ms: int
+    next: str
+    failed: str
+
+
+@dataclass(frozen=True, slots=True)
+class SayPart:
+    """A prompt (``kind`` "prompt") or a value spoken as ``kind`` (number, money...)."""
+
+    kind: str
+    prompt: str = ""
+    value: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Prompts and spoken values; ``failed`` (optional) when a value cannot be spoken."""
+
+    name: str
+    line: int
+    parts: tuple[SayPart, ...]
+    next: str
+    failed: str = ""
+
+
 Node = (
     Play
     | Menu
@@ -247,8 +310,21 @@ Node = (
     | Return
     | OfferNode
     | Survey
+    | Fetch
+    | Notify
+    | Say
 )
 TERMINAL_TYPES: tuple[type, ...] = (QueueNode, Transfer, Callback, Voicemail, Hangup)
+
+
+@dataclass(frozen=True, slots=True)
+class VarRead:
+    """A flow variable read by a node, and where (for the never-written check)."""
+
+    node: str
+    var: str
+    line: int
+    col: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +344,7 @@ class Flow:
     default_hours: str = ""
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     needs: frozenset[str] = frozenset()
+    reads: tuple[VarRead, ...] = ()
 
     def pos(self, key: str) -> tuple[int, int]:
         """Where ``node`` or ``node.field`` was written (for problems)."""
@@ -299,6 +376,7 @@ class FlowSet:
     version: str
     needs: frozenset[str] = frozenset()  # every field any condition reads
     offers: OfferCatalog = field(default_factory=OfferCatalog)  # offers.yaml
+    backends: BackendSet = field(default_factory=BackendSet)  # backends.yaml
     # Derived tables (the engine's plan), filled on first use and shared by
     # every call on this version; never part of equality or the repr.
     compiled: dict[str, object] = field(default_factory=dict, compare=False, repr=False)

@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from router.flows import model as m
 from router.flows import spec
+from router.flows.backends import BACKENDS_FILE
 from router.flows.expr import ValueExpr, closest
-from router.flows.section import Items, Section
+from router.flows.section import Items, Pos, Section, empty
+from router.flows.templates import Template, compile_template
 from router.flows.validate import DEAD_END
+from router.speech import KINDS as SAY_KINDS
 
 if TYPE_CHECKING:
     from router.flows.build import FlowBuilder
@@ -210,3 +213,77 @@ def _survey(b: FlowBuilder, name: str, node: spec.Survey, body: Section) -> m.No
         node.timeout_s,
         node.retries,
     )
+
+
+# ---- data steps: fetch, notify, say ------------------------------------------
+_NEEDS_FAILED = "add failed: <node> (taken on timeout, error or a bad answer)"
+
+
+def _template(b: FlowBuilder, source: str, pos: Pos) -> Template:
+    template, problems = compile_template(source)
+    for problem in problems:
+        b.fail(pos, problem)
+    b.read_vars(template.vars, pos)
+    return template
+
+
+def _backend(b: FlowBuilder, name: str, pos: Pos) -> str:
+    if b.backends is not None and name not in b.backends:
+        where = f"not in {BACKENDS_FILE}" if b.backends else f"there is no {BACKENDS_FILE}"
+        b.fail(pos, f"unknown backend {name!r} ({where})", closest(name, b.backends))
+    return name
+
+
+def _failed(b: FlowBuilder, kind: str, failed: str, body: Section) -> str:
+    if not failed:
+        b.fail(body.pos, f"a {kind} node needs a failed exit", _NEEDS_FAILED)
+    return b.ref(failed, body, "failed")
+
+
+@_parser("fetch")
+def _fetch(b: FlowBuilder, name: str, node: spec.Fetch, body: Section) -> m.Node:
+    if node.body and node.method == "GET":
+        b.fail(body.at("body"), "a GET has no body", "use method: POST, or put values in path")
+    bodies: Section = body.get("body") or empty()
+    return m.Fetch(
+        name,
+        body.pos[0],
+        _backend(b, node.backend, body.at("backend")),
+        node.method,
+        _template(b, node.path, body.at("path")),
+        {k: _template(b, v, bodies.at(k)) for k, v in node.body.items()},
+        {var: tuple(path.removeprefix("$.").split(".")) for var, path in node.set.items()},
+        node.timeout_ms,
+        b.ref(node.next, body, "next"),
+        _failed(b, "fetch", node.failed, body),
+    )
+
+
+@_parser("notify")
+def _notify(b: FlowBuilder, name: str, node: spec.Notify, body: Section) -> m.Node:
+    return m.Notify(
+        name,
+        body.pos[0],
+        _backend(b, node.backend, body.at("backend")),
+        _template(b, node.path, body.at("path")),
+        node.channel,
+        _template(b, node.to, body.at("to")),
+        _template(b, node.text, body.at("text")),
+        node.timeout_ms,
+        b.ref(node.next, body, "next"),
+        _failed(b, "notify", node.failed, body),
+    )
+
+
+@_parser("say")
+def _say(b: FlowBuilder, name: str, node: spec.Say, body: Section) -> m.Node:
+    parts = []
+    items: Items = body.get("items") or Items()
+    for item, raw in zip(node.items, items, strict=True):
+        if item.prompt:
+            parts.append(m.SayPart("prompt", b.prompt(item.prompt, raw.at("prompt"))))
+            continue
+        kind, source = next((k, getattr(item, k)) for k in SAY_KINDS if getattr(item, k))
+        parts.append(m.SayPart(kind, value=b.expr(source, raw.at(kind))))
+    failed = b.ref(node.failed, body, "failed")
+    return m.Say(name, body.pos[0], tuple(parts), b.ref(node.next, body, "next"), failed)

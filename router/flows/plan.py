@@ -22,12 +22,16 @@ from router.flows import model as m
 __all__ = [
     "ALL_DIGITS",
     "BRANCH",
+    "DATA",
+    "FETCH",
     "INPUT",
     "MENU",
+    "NOTIFY",
     "OFFER",
     "PLAY",
     "QUEUE",
     "RETURN",
+    "SAY",
     "SET",
     "SUBFLOW",
     "SURVEY",
@@ -41,8 +45,14 @@ __all__ = [
 
 ALL_DIGITS = "0123456789*#"
 PLAY, MENU, INPUT, BRANCH, SET, QUEUE, SUBFLOW, RETURN, TERMINAL = range(9)
+FETCH, NOTIFY, SAY = range(9, 12)
+DATA = frozenset({FETCH, NOTIFY, SAY})
+"""Data steps: their actions depend on the call, so they are built per visit."""
 OFFER, SURVEY = 20, 21  # answered by router.flows.marketing (kind >= OFFER)
 _KINDS: dict[type, int] = {
+    m.Fetch: FETCH,
+    m.Notify: NOTIFY,
+    m.Say: SAY,
     m.Play: PLAY,
     m.Menu: MENU,
     m.Input: INPUT,

@@ -24,6 +24,7 @@ from router.channel_vars import screen_pop
 from router.customers.model import Customer
 from router.errors import CallHungUp, NumberConflictError, StoreError
 from router.flows import actions as a
+from router.flows.backends import Backend
 from router.flows.callbacks import CallbackRequest, CallbackStore, MemoryCallbackStore
 from router.flows.engine import Engine, Stack, State
 from router.flows.model import Flow, FlowSet
@@ -35,7 +36,7 @@ from router.flows.walk import FlowWalk, PathStep
 from router.logs import get_logger
 from router.types import CallInfo, CallSession, CustomerStore, QueueSnapshot, RoutingPolicy
 
-__all__ = ["AccountLookup", "decision_vars", "outcome_of", "run_flow"]
+__all__ = ["AccountLookup", "DataClient", "decision_vars", "outcome_of", "run_flow"]
 
 log = get_logger(__name__)
 
@@ -44,6 +45,14 @@ class AccountLookup(Protocol):
     async def customer_by_id(self, customer_id: str) -> Customer | None:
         """The customer owning this account number, or None."""
         ...
+
+
+class DataClient(Protocol):
+    """What runs fetch and notify steps (``router.backend_http.HttpBackends``)."""
+
+    async def fetch(self, action: a.Fetch, backend: Backend, deadline_s: float) -> a.Fetched: ...
+
+    async def notify(self, action: a.Notify, backend: Backend, deadline_s: float) -> a.Notified: ...
 
 
 async def run_flow(  # noqa: PLR0917 - the signature the call service was promised
@@ -63,6 +72,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     hops: int = 0,
     stack: Stack = (),
     default_queue: str = "",
+    data: DataClient | None = None,
 ) -> FlowWalk:
     """Walk ``flow`` for one call; never raises for a caller hangup.
 
@@ -78,6 +88,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
         hops: how many times this call has been resumed already.
         stack: the sub-flow calls the resumed queue node sat inside.
         default_queue: where a flow cut by the step budget routes the caller.
+        data: runs fetch and notify steps; without it they take ``failed``.
     """
     started = time.monotonic()
     engine = Engine(flows, policy, default_queue)
@@ -88,7 +99,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     else:
         state, actions = engine.start(flow.name, facts)
     stamps: list[float] = [0.0] * len(state.path)
-    c = _Call(session, call, store, callbacks, accounts, flows, hops, flow.name)
+    c = _Call(session, call, store, callbacks, accounts, flows, hops, flow.name, data)
     try:
         while True:
             event = await _execute(actions, state, c)
@@ -99,9 +110,12 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     except CallHungUp:
         state, _ = engine.step(state, a.HungUp())
     await c.notes.write(records or MemoryFlowRecords())
-    return _record(
+    walk = _record(
         flows, flow, call, state, stamps=stamps, total=(time.monotonic() - started) * 1000
     )
+    if c.steps:
+        walk.detail["data_steps"] = c.steps
+    return walk
 
 
 @dataclass(slots=True)
@@ -114,9 +128,31 @@ class _Call:
     flows: FlowSet
     hops: int
     main: str  # the flow the call runs (its post-call survey, if any, follows the agent)
+    data: DataClient | None = None
     pending: dict[str, str] = field(default_factory=dict)  # set nodes' values not yet sent
     notes: FlowNotes = field(default_factory=FlowNotes)  # offer events, survey answers
     answered: bool = False
+    spent_ms: float = 0.0  # time data steps took, against the call's budget
+    steps: list[list[object]] = field(default_factory=list)  # [node, outcome, ms] per step
+
+    async def data_step(self, action: a.Fetch | a.Notify) -> a.Fetched | a.Notified:
+        """Run a fetch or notify within its deadline and what is left of the call's budget."""
+        budget = self.flows.backends.call_budget_ms - self.spent_ms
+        backend = self.flows.backends.backends.get(action.backend)
+        deadline_ms = min(action.timeout_ms, budget)
+        started = time.monotonic()
+        result: a.Fetched | a.Notified
+        if self.data is None or backend is None or deadline_ms <= 0:
+            why = "budget" if deadline_ms <= 0 else "no_backend"
+            result = a.Fetched(why) if isinstance(action, a.Fetch) else a.Notified(why)
+        elif isinstance(action, a.Fetch):
+            result = await self.data.fetch(action, backend, deadline_ms / 1000)
+        else:
+            result = await self.data.notify(action, backend, deadline_ms / 1000)
+        took = (time.monotonic() - started) * 1000
+        self.spent_ms += took
+        self.steps.append([action.node, result.outcome, round(took, 1)])
+        return result
 
     async def ready_for_media(self) -> None:
         """Answer; and if a set node wrote a function (a language), send it before the prompt.
@@ -157,6 +193,8 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
                 event = a.Verified(await _verify(action.account, call, c.store, c.accounts))
             case a.RecordOffer() | a.RecordAnswer():
                 c.notes.note(action, state, call, c.flows)
+            case a.Fetch() | a.Notify():
+                event = await c.data_step(action)
             case a.RequestCallback():
                 await _store_callback(action, state, call, c.callbacks)
                 await c.leave({**screen_pop(state.customer), **decision_vars(action)})

@@ -41,17 +41,21 @@ __all__ = [
     "Callback",
     "Case",
     "ExprValue",
+    "Fetch",
     "FlowFile",
     "Hangup",
     "Hours",
     "Input",
     "Menu",
     "NodeSpec",
+    "Notify",
     "OfferKeys",
     "OfferNode",
     "Play",
     "Queue",
     "Return",
+    "Say",
+    "SayItem",
     "Serves",
     "SetVars",
     "SubFlow",
@@ -419,6 +423,81 @@ class Survey(_Node):
     retries: Retries = 1
 
 
+Template = Annotated[
+    str, Field(description="text with {call.FIELD}, {customer.FIELD}, {vars.NAME} placeholders")
+]
+TimeoutMs = Annotated[int, Field(ge=10, le=10_000, description="hard deadline, ms")]
+JsonPath = Annotated[
+    str,
+    StringConstraints(pattern=r"^(\$\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,7}$"),
+    Field(description="a field of the JSON answer: balance, order.status, $.items.0.name"),
+]
+UrlPath = Annotated[
+    str,
+    StringConstraints(pattern=r"^/[^?#\s]*$", max_length=512),
+    Field(description="appended to the backend's base_url; placeholders are URL-encoded"),
+]
+
+
+class Fetch(_Node):
+    """Ask a backend of backends.yaml over HTTP; JSON fields become flow variables."""
+
+    type: Literal["fetch"]
+    backend: Name
+    method: Literal["GET", "POST"] = "GET"
+    path: UrlPath
+    body: dict[Name, Template] = Field(default_factory=dict, description="JSON object (POST)")
+    set: dict[VarName, JsonPath] = Field(default_factory=dict, description="variable -> field")
+    timeout_ms: TimeoutMs = 300
+    next: NodeRef
+    failed: OptionalRef = Field("", description="on timeout, error or a bad answer (required)")
+
+
+class Notify(_Node):
+    """Hand a message to an SMS/WeChat gateway (a backend of backends.yaml) by webhook."""
+
+    type: Literal["notify"]
+    backend: Name
+    path: UrlPath = "/"
+    channel: Literal["sms", "wechat"] = "sms"
+    to: Template = "{call.caller}"
+    text: Annotated[str, StringConstraints(min_length=1, max_length=1000)] = Field(
+        description="the message; placeholders as in fetch"
+    )
+    timeout_ms: TimeoutMs = 300
+    next: NodeRef
+    failed: OptionalRef = Field("", description="when the gateway did not take it (required)")
+
+
+class SayItem(_Spec):
+    """One piece of a say node: a prompt, or a value spoken as one kind (set exactly one)."""
+
+    prompt: PromptName = ""
+    number: Expression | None = None
+    digits: Expression | None = None
+    money: Expression | None = None
+    date: Expression | None = None
+    time: Expression | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SayItem:
+        given = [k for k in ("number", "digits", "money", "date", "time") if getattr(self, k)]
+        if len(given) + bool(self.prompt) != 1:
+            raise PydanticCustomError(
+                "say_item", "give exactly one of prompt, number, digits, money, date, time", {}
+            )
+        return self
+
+
+class Say(_Node):
+    """Speak prompts and values (vars.balance as money...) in the call's language."""
+
+    type: Literal["say"]
+    items: Annotated[tuple[SayItem, ...], Strict(False), Field(min_length=1)]
+    next: NodeRef
+    failed: OptionalRef = Field("", description="a value that cannot be spoken (else skipped)")
+
+
 NodeSpec = Annotated[
     Play
     | Menu
@@ -433,7 +512,10 @@ NodeSpec = Annotated[
     | SubFlow
     | Return
     | OfferNode
-    | Survey,
+    | Survey
+    | Fetch
+    | Notify
+    | Say,
     Field(discriminator="type"),
 ]
 NODE_MODELS: dict[str, type[_Node]] = {
@@ -451,6 +533,9 @@ NODE_MODELS: dict[str, type[_Node]] = {
     "return": Return,
     "offer": OfferNode,
     "survey": Survey,
+    "fetch": Fetch,
+    "notify": Notify,
+    "say": Say,
 }
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from router.customers.model import DEFAULT_TIERS, Customer
 from router.flows import actions as a
+from router.flows.data_steps import extract
 from router.flows.engine import Engine, State
 from router.flows.model import FlowSet
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
@@ -42,6 +44,11 @@ class SimplePolicy:
 class Trace:
     state: State
     actions: tuple[a.Action, ...]
+    answers: tuple[tuple[str, str], ...] = ()  # (fetch/notify node, outcome), in order
+
+
+Answer = str | Mapping[str, Any]
+"""A data step's scripted answer: "ok", a failure outcome, or (fetch) the backend's JSON."""
 
 
 def trace_call(
@@ -55,10 +62,13 @@ def trace_call(
     queues: Mapping[str, QueueSnapshot] | None = None,
     accounts: Mapping[str, Customer] | None = None,
     hangup_after: int | None = None,
+    data: Mapping[str, Answer] | None = None,
     start_at: str = "",
 ) -> Trace:
     """Run to a terminal action; ``hangup_after`` hangs up after that many blocking actions.
 
+    ``data`` answers fetch and notify nodes by node name (see :data:`Answer`);
+    a node not listed answers "ok" (a fetch's variables then hold "0").
     ``start_at`` enters the flow at that node (a post-call survey) instead of its start.
     """
     engine = Engine(flows, policy or SimplePolicy())
@@ -70,18 +80,39 @@ def trace_call(
     remaining = list(digits)
     done: list[a.Action] = list(out)
     turns = 0
+    answers: list[tuple[str, str]] = []
     while not state.done:
         if hangup_after is not None and turns >= hangup_after:
             state, out = engine.step(state, a.HungUp())
         else:
-            state, out = engine.step(state, _answer(out[-1], remaining, accounts or {}))
+            event = _answer(out[-1], remaining, accounts or {}, data or {})
+            if isinstance(event, a.Fetched | a.Notified):
+                answers.append((getattr(out[-1], "node", ""), event.outcome))
+            state, out = engine.step(state, event)
         done += out
         turns += 1
-    return Trace(state, tuple(done))
+    return Trace(state, tuple(done), tuple(answers))
 
 
-def _answer(action: a.Action, digits: list[str], accounts: Mapping[str, Customer]) -> a.Event:
+def _data_answer(action: a.Fetch | a.Notify, given: Answer) -> a.Event:
+    if isinstance(action, a.Notify):
+        return a.Notified("ok" if not isinstance(given, str) else given)
+    if isinstance(given, str):
+        values = dict.fromkeys(action.fields, "0") if given == "ok" else {}
+        return a.Fetched(given, values)
+    found = extract(dict(given), action.fields)
+    return a.Fetched("ok", found) if found is not None else a.Fetched("missing")
+
+
+def _answer(
+    action: a.Action,
+    digits: list[str],
+    accounts: Mapping[str, Customer],
+    data: Mapping[str, Answer],
+) -> a.Event:
     match action:
+        case a.Fetch() | a.Notify():
+            return _data_answer(action, data.get(action.node, "ok"))
         case a.Play(escape_digits=escape) if escape and digits and digits[0] in (*escape, NO_KEY):
             return a.PlayDone(digits.pop(0).replace(NO_KEY, ""))
         case a.Play():

@@ -1,0 +1,96 @@
+"""The sample backend answers exactly what the shipped flows fetch and notify."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from router.backend_demo import balance_of, demo_app, load_customers, order_of
+from router.backend_http import HttpBackends
+from router.customers.model import Customer, CustomerList
+from router.flows import actions as a
+from router.flows.engine import Engine
+from router.flows.loader import load_flows
+from router.flows.model import FlowSet
+from router.flows.services import known_services
+from router.flows.trace import SimplePolicy
+from tests.flows.helpers import call
+
+ROOT = Path(__file__).resolve().parents[2]
+IVR = ROOT / "ivr_flows"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> FlowSet:
+    return load_flows(IVR, known_services(IVR, ""))
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[HttpBackends]:
+    app = demo_app(load_customers(ROOT / "samples" / "customers.csv"))
+    http = HttpBackends(transport=httpx.ASGITransport(app=app))
+    yield http
+    await http.aclose()
+
+
+def first(flows: FlowSet, flow: str, customer: Customer | None, digits: list[str]) -> a.Action:
+    """The first data action the sample flow emits for these key presses."""
+    engine = Engine(flows, SimplePolicy())
+    state, out = engine.start(flow, engine.facts(call(dnis="10086"), customer, {}))
+    while not isinstance(out[-1], a.Fetch | a.Notify):
+        event = a.Digits(digits.pop(0)) if isinstance(out[-1], a.Collect) else a.PlayDone()
+        state, out = engine.step(state, event)
+    return out[-1]
+
+
+class TestDemoData:
+    def test_balance_is_repeatable_text(self) -> None:
+        """One customer always gets the same balance, as text with two decimals."""
+        assert balance_of("C00003", 47.38) == balance_of("C00003", 47.38)
+        assert str(balance_of("C00003", 47.38)["balance"]).count(".") == 1
+
+    def test_orders_starting_with_9_are_unknown(self) -> None:
+        """Order numbers: 6-10 digits; a leading 9 is an unknown order."""
+        assert order_of("12345678") is not None
+        assert order_of("91234567") is None
+        assert order_of("12a45") is None
+
+
+class TestShippedFlows:
+    async def test_telecom_balance_and_sms(self, shipped: FlowSet, client: HttpBackends) -> None:
+        """The telecom self-service fetch gets a balance; its SMS is accepted."""
+        black = Customer("C00003", tier="normal", list=CustomerList.BLACK)
+        fetch = first(shipped, "telecom", black, ["1"])
+        assert isinstance(fetch, a.Fetch)
+        got = await client.fetch(fetch, shipped.backends.backends[fetch.backend], 2.0)
+        assert got.ok
+        assert set(got.values) == {"balance"}
+        sms = a.Notify("sms_balance", "sms", "/sms", "sms", "13900002222", "hi", 300)
+        assert (await client.notify(sms, shipped.backends.backends["sms"], 2.0)).ok
+
+    async def test_unknown_customer_takes_failed(
+        self, shipped: FlowSet, client: HttpBackends
+    ) -> None:
+        """A customer the CRM does not know is a 404: the fetch fails."""
+        nobody = Customer("C99999", tier="normal", list=CustomerList.BLACK)
+        fetch = first(shipped, "telecom", nobody, ["1"])
+        assert isinstance(fetch, a.Fetch)
+        got = await client.fetch(fetch, shipped.backends.backends[fetch.backend], 2.0)
+        assert got == a.Fetched("status")
+
+    async def test_electronics_order_status(self, shipped: FlowSet, client: HttpBackends) -> None:
+        """The typed order number reaches the order system; status and eta come back."""
+        engine = Engine(shipped, SimplePolicy())
+        state, out = engine.start("electronics", engine.facts(call(dnis="4008202020"), None, {}))
+        state, out = engine.step(state, a.Digits("4"))
+        state, out = engine.step(state, a.Digits("12345678"))
+        fetch = out[-1]
+        assert isinstance(fetch, a.Fetch)
+        assert fetch.path == "/12345678"
+        got = await client.fetch(fetch, shipped.backends.backends[fetch.backend], 2.0)
+        assert got.ok
+        assert got.values["status"] in {"processing", "shipped", "delivered"}
+        assert got.values["eta"].startswith("2026-12-")
