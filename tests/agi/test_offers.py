@@ -45,8 +45,8 @@ PROMPTS = {
 
 @pytest.fixture
 async def running(tmp_path: Path, redis_url: str, redis_client: Redis) -> AsyncIterator[Settings]:
-    for name in ("electronics.yaml", "vip_check.yaml", "prompts.yaml", "offers.yaml"):
-        shutil.copy(IVR / name, tmp_path / name)
+    for path in IVR.glob("*.yaml"):  # flows, prompts, offers, backends...
+        shutil.copy(path, tmp_path / path.name)
     telecom = (IVR / "telecom.yaml").read_text()
     weekly = 'weekly: {mon-fri: "08:00-20:00", sat-sun: "09:00-18:00"}'
     assert weekly in telecom
