@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -249,3 +250,20 @@ class TestPathAndTrace:
         assert out[-1].startswith("=> queue {'service': 'sales', 'queue': 'sales'")
         after = CliRunner().invoke(cli, [*args, "--after-call", "--digits", "4,1"]).output
         assert "survey csat.csat = 4\nsurvey csat.resolved = 1\n" in after
+
+
+class TestSamples:
+    def test_electronics_campaign_callers_hear_its_offers(self) -> None:
+        """A TV-campaign caller takes the warranty offer: sales, TL_OFFER; telecom ids skipped."""
+        from router.flows.loader import load_flows
+
+        ivr = Path(__file__).resolve().parents[2] / "ivr_flows"
+        shipped = load_flows(ivr, QUEUES | {"restricted"})
+        who = customer(offers=("5G Unlimited 199", "Extended warranty"))
+        t = trace_call(shipped, "electronics", call("4008202021"), who, ["-", "1"])
+        assert route(t)[0] == "sales"
+        assert a.SetVars({"TL_OFFER": "Extended warranty"}) in t.actions
+        assert records(t) == [
+            ("presented", "Extended warranty", 1),
+            ("accepted", "Extended warranty", 1),
+        ]
