@@ -89,11 +89,21 @@ class TestOffersOverTheWire:
         assert "TL_OFFER" not in v
         assert await stream(redis_client, keys.OFFERS_STREAM) == []
 
+    async def test_2_during_an_offer_is_still_tech(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """The report as a caller who waits for the offer: 2 there is the menu's 2, tech."""
+        record = await call(running, [(3000.0, "2")])
+        assert played(record)[-1] == "tierline/offer_trade_in"
+        assert record.variables["TIERLINE_QUEUE"] == "tech_vip"
+        events = await stream(redis_client, keys.OFFERS_STREAM)
+        assert [(e["event"], e["offer"]) for e in events] == [("presented", "Phone trade-in bonus")]
+
     async def test_next_then_back_keeps_the_callers_own_choice(
         self, running: Settings, redis_client: Redis
     ) -> None:
-        """2 plays the next offer, * goes back to the main menu, where 2 is tech."""
-        record = await call(running, [(3000.0, "2"), (5000.0, "*"), (7000.0, "2")])
+        """9 plays the next offer, * goes back to the main menu, where 2 is tech."""
+        record = await call(running, [(3000.0, "9"), (5000.0, "*"), (7000.0, "2")])
         assert played(record) == [
             "tierline/welcome", "tierline/offer_intro", "tierline/offer_trade_in",
             "tierline/offer_cloud_storage", "tierline/main_menu",
@@ -108,8 +118,8 @@ class TestOffersOverTheWire:
     async def test_an_accept_routes_to_the_offers_lane_and_is_a_conversion(
         self, running: Settings, redis_client: Redis
     ) -> None:
-        """1 on the second offer: sales lane, TL_OFFER in the screen pop, conversion stored."""
-        v = (await call(running, [(3000.0, "2"), (5000.0, "1")])).variables
+        """8 on the second offer: sales lane, TL_OFFER in the screen pop, conversion stored."""
+        v = (await call(running, [(3000.0, "9"), (5000.0, "8")])).variables
         assert (v["TIERLINE_QUEUE"], v["TIERLINE_PRIO"]) == ("sales", "30")
         assert v["TL_OFFER"] == "Cloud storage 2TB"
         assert v["TIERLINE_SURVEY"] == "telecom.csat"

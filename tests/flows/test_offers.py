@@ -239,7 +239,7 @@ class TestPathAndTrace:
         offers = "Phone trade-in bonus,Cloud storage 2TB"
         args = ["flows", "trace", "telecom", "--dir", str(ivr), "--tier", "high",
                 "--at", "2026-11-23T10:00+08:00", "--uniqueid", "17953485.1"]  # fmt: skip
-        result = CliRunner().invoke(cli, [*args, "--offers", offers, "--digits", "-,2,1"])
+        result = CliRunner().invoke(cli, [*args, "--offers", offers, "--digits", "-,9,8"])
         out = result.output.splitlines()
         assert out[-4:] == [
             "offer #1 'Phone trade-in bonus': presented",
@@ -260,7 +260,7 @@ class TestSamples:
         ivr = Path(__file__).resolve().parents[2] / "ivr_flows"
         shipped = load_flows(ivr, QUEUES | {"restricted"})
         who = customer(offers=("5G Unlimited 199", "Extended warranty"))
-        t = trace_call(shipped, "electronics", call("4008202021"), who, ["-", "1"])
+        t = trace_call(shipped, "electronics", call("4008202021"), who, ["-", "8"])
         assert route(t)[0] == "sales"
         assert a.SetVars({"TL_OFFER": "Extended warranty"}) in t.actions
         assert records(t) == [
