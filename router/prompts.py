@@ -153,7 +153,7 @@ def build_prompts(src: Path, dst: Path, *, ulaw: bool = False) -> list[PromptInf
 
 
 def placeholder_prompts(catalog: Path, dst: Path, *, rate: int = 44100) -> list[Path]:
-    """Write a tone recording per prompt and language, as long as reading its text.
+    """Write a tone recording per prompt and language (and ``say:`` token), as long as its text.
 
     No voice talent, no copyrighted audio: a soft 440/660 Hz tone sequence
     with silence padding, so the build pipeline and the simulator's prompt
@@ -171,13 +171,29 @@ def placeholder_prompts(catalog: Path, dst: Path, *, rate: int = 44100) -> list[
             path = dst / str(lang) / f"{prefix}{name}.wav"
             write_wav(path, _tone_speech(seconds, rate), rate)
             written.append(path)
+    written += _say_placeholders(data.get("say") or {}, dst, prefix, listed, rate)
     return written
 
 
-def _reading_time(text: str) -> float:
-    """~4 CJK characters or ~15 Latin characters per second, at least half a second."""
+def _say_placeholders(
+    say: dict[str, Any], dst: Path, prefix: str, listed: set[str], rate: int
+) -> list[Path]:
+    """The ``say:`` tokens: single words joined at play time, so a shorter floor than prompts."""
+    written = []
+    for lang, tokens in say.items():
+        if listed and str(lang) not in listed:
+            continue
+        for name, text in (tokens or {}).items():
+            path = dst / str(lang) / f"{prefix}{name}.wav"
+            write_wav(path, _tone_speech(_reading_time(str(text), 0.25), rate), rate)
+            written.append(path)
+    return written
+
+
+def _reading_time(text: str, floor: float = 0.5) -> float:
+    """~4 CJK characters or ~15 Latin characters per second, at least ``floor`` seconds."""
     cjk = sum(1 for ch in text if ord(ch) > 0x2E80)
-    return max(0.5, cjk / 4.0 + (len(text) - cjk) / 15.0)
+    return max(floor, cjk / 4.0 + (len(text) - cjk) / 15.0)
 
 
 def _tone_speech(seconds: float, rate: int) -> np.ndarray[Any, Any]:

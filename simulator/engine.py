@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Generator, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from router.policy.aging import StarvationGuard
 from router.types import CallInfo, QueueSnapshot, RouteDecision
 from simulator.aging import AgedOrder
+from simulator.dialer import SimDialer
 from simulator.model import IVR_ENDINGS, IvrExit, IvrPath, IvrWalk, QueueSpec, SimModel
 
 __all__ = [
@@ -55,6 +56,8 @@ class CallLog:
     end_time: float
     ivr_ending: NDArray[np.int8]  # IVR_ENDED calls: index in model.IVR_ENDINGS; else -1
     ivr_time: NDArray[np.float64]  # seconds each caller spent in the IVR
+    # Per outbound campaign ("outbound/<name>"), when the scenario has outbound work.
+    outbound: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 def _arrivals(model: SimModel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -146,6 +149,12 @@ class _Run:
         self.aging = AgedOrder(guard) if isinstance(guard, StarvationGuard) else None
         self.base_prio = [0] * n
         self.tier_of = [c.tier if c else "" for c in self.customers]
+        self.n_in = n
+        self.dialer: SimDialer | None = None
+        if model.outbound is not None:
+            # Its own stream (spawning leaves rng's state alone): inbound draws stay common.
+            self.dialer = SimDialer(self, model.outbound, rng.spawn(1)[0])
+            self.tier_of.append("")  # the stream index outbound customers queue under
 
     def snapshot(self, name: str) -> QueueSnapshot:
         lane = self.lanes[name]
@@ -209,6 +218,23 @@ class _Run:
         if lane.idle:
             lane.idle.pop()[1].succeed()
 
+    def add_outbound(self, queue: str, priority: int, max_wait_s: float, busy_s: float) -> int:
+        """Queue an answered outbound customer (ids after the inbound callers')."""
+        cid = len(self.queue_of)
+        self.stream_of.append(len(self.tier_of) - 1)
+        self.patience_of.append(math.inf)
+        self.queue_of.append(-1)
+        self.ivr_ending.append(-1)
+        self.outcome.append(WAITING)
+        self.base_prio.append(0)
+        for floats, value in ((self.enq, math.nan), (self.wait, math.nan), (self.service, busy_s),
+                              (self.deadline, math.inf), (self.ivr_time, 0.0)):  # fmt: skip
+            floats.append(value)
+        self.timeout_flag.append(False)
+        self.callback_of.append(False)
+        self.enqueue_call(cid, RouteDecision(queue, priority, "outbound", math.ceil(max_wait_s)))
+        return cid
+
     def arrivals(self) -> Generator[simpy.Event, Any, None]:
         env, ivr, rng, t0 = self.env, self.model.ivr, self.rng, self.t0
         dnis = [s.dnis for s in self.model.streams]
@@ -239,6 +265,8 @@ class _Run:
         if done.ending:
             self.outcome[cid] = IVR_ENDED
             self.ivr_ending[cid] = IVR_ENDINGS.index(done.ending)
+            if done.ending == "callback" and self.dialer is not None:
+                self.dialer.request_callback(self.model.streams[self.stream_of[cid]].tier)
         elif done.decision is not None:
             if not self.offer_callback(cid, done.decision.queue, done.service, call):
                 self.enqueue_call(cid, done.decision)
@@ -301,11 +329,18 @@ class _Run:
             if cid < 0:
                 ev = env.event()
                 lane.idle.append((k, ev))
+                if self.dialer is not None:
+                    self.dialer.on_idle(lane.spec.name)
                 yield ev
                 continue
             self.wait[cid] = now - self.enq[cid]
             self.outcome[cid] = ANSWERED
-            dur = self.handle_time(lane)
+            if cid < self.n_in:
+                dur = self.handle_time(lane)
+            else:
+                dur = self.service[cid]
+                if self.dialer is not None:
+                    self.dialer.on_connect(cid, lane.spec.name)
             self.service[cid] = dur
             yield env.timeout(dur)
 
@@ -328,21 +363,25 @@ class _Run:
             for k in range(max(lane.spec.agents)):
                 env.process(self.agent(lane, k))
             env.process(self.shifts(lane))
+        if self.dialer is not None:
+            self.dialer.start()
         env.run()
         for lane in self.lanes.values():
             self.drain(lane)
+        n = self.n_in  # outbound customers queued after the callers are not in the log
         return CallLog(
             arrive=self.arrive,
             stream=self.stream,
-            queue=np.array(self.queue_of, dtype=np.int32),
-            enqueue=np.array(self.enq, dtype=float),
-            wait=np.array(self.wait, dtype=float),
-            service=np.array(self.service, dtype=float),
-            outcome=np.array(self.outcome, dtype=np.int8),
-            callback=np.array(self.callback_of, dtype=bool),
+            queue=np.array(self.queue_of[:n], dtype=np.int32),
+            enqueue=np.array(self.enq[:n], dtype=float),
+            wait=np.array(self.wait[:n], dtype=float),
+            service=np.array(self.service[:n], dtype=float),
+            outcome=np.array(self.outcome[:n], dtype=np.int8),
+            callback=np.array(self.callback_of[:n], dtype=bool),
             end_time=float(env.now),
-            ivr_ending=np.array(self.ivr_ending, dtype=np.int8),
-            ivr_time=np.array(self.ivr_time, dtype=float),
+            ivr_ending=np.array(self.ivr_ending[:n], dtype=np.int8),
+            ivr_time=np.array(self.ivr_time[:n], dtype=float),
+            outbound=self.dialer.figures(ANSWERED) if self.dialer is not None else {},
         )
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from router.customers.model import Customer
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 from simulator.distributions import Sampler
+from simulator.outbound import Outbound
 
 __all__ = [
     "IVR_ENDINGS",
@@ -155,6 +156,7 @@ class SimModel:
     sl_seconds: Mapping[str, float] = field(default_factory=dict)  # per tier, default 20
     start: str = "2026-01-05T00:00:00"
     callback: CallbackOffer | None = None
+    outbound: Outbound | None = None  # campaigns and callbacks on the same agents
 
     def __post_init__(self) -> None:
         counts = {len(s.rates) for s in self.streams} | {len(q.agents) for q in self.queues}

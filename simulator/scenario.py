@@ -21,6 +21,7 @@ from router.yamlpos import Path, compose
 from simulator.distributions import Empirical, Exponential, LogNormal, Never, Sampler
 from simulator.ivr import MenuIvr, parse_ivr
 from simulator.model import CallbackOffer, QueueSpec, SimModel, Stream
+from simulator.outbound_scenario import parse_outbound
 from simulator.problems import Collector
 from simulator.scenario_keys import check_keys
 
@@ -302,6 +303,7 @@ def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = No
     ivr = parse_ivr(ctx, data.get("ivr"), base or FsPath("."), set(services), policy)
     warmup = ctx.num(data, "warmup_minutes", (), 0.0) * 60
     callback = _callback(ctx, data.get("callback"))
+    outbound = parse_outbound(ctx, data.get("outbound"), n, staffed, _sampler)
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     try:
@@ -315,6 +317,7 @@ def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = No
             {t: v.within_s for t, v in targets.items()},
             str(data.get("start", "2026-01-05T00:00:00")),
             callback,
+            outbound,
         )
     except ValueError as exc:
         raise ScenarioError([Problem(file, 1, 0, str(exc))]) from exc

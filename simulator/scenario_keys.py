@@ -19,6 +19,16 @@ from simulator.problems import Collector
 __all__ = ["ALLOWED", "check_keys"]
 
 _SAMPLER = frozenset({"dist", "mean", "sd", "values"})
+# The dialer's own campaign keys (router/dialer/config.py), then what the simulator adds.
+_CAMPAIGN = frozenset(
+    {"kind", "lane", "hours", "retry", "max_attempts", "expires", "mode", "caller_id", "priority"}
+)
+_HOURS = frozenset({"timezone", "weekly", "holidays", "closed"})
+_RETRY = frozenset({"count", "gap_minutes"})
+_CUSTOMERS = frozenset(
+    {"answer", "busy", "right_party", "ring", "talk", "wrong_party_s", "wrap_s", "no_answer_s",
+     "busy_s"}
+)  # fmt: skip
 
 ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
     (): frozenset(
@@ -33,6 +43,7 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
             "routing",
             "ivr",
             "callback",
+            "outbound",
         }
     ),
     ("tiers", "*"): frozenset({"patience", "target", "customer"}),
@@ -57,6 +68,28 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
         }
     ),
     ("ivr", "menus", "*"): frozenset({"play", "think_s", "choices"}),
+    ("outbound",): frozenset({"campaigns", "callbacks", "pacing", "tick_s", "queue_timeout_s"}),
+    ("outbound", "campaigns", "*"): _CAMPAIGN | {"list_size", "contacts", "customers"},
+    ("outbound", "campaigns", "*", "hours"): _HOURS,
+    ("outbound", "campaigns", "*", "retry", "*"): _RETRY,
+    ("outbound", "campaigns", "*", "customers"): _CUSTOMERS,
+    ("outbound", "campaigns", "*", "customers", "ring"): _SAMPLER,
+    ("outbound", "campaigns", "*", "customers", "talk"): _SAMPLER,
+    ("outbound", "callbacks"): frozenset(
+        {"lane", "hours", "retry", "max_attempts", "priorities", "uptake", "delay_s", "customers"}
+    ),
+    ("outbound", "callbacks", "hours"): _HOURS,
+    ("outbound", "callbacks", "retry", "*"): _RETRY,
+    ("outbound", "callbacks", "customers"): _CUSTOMERS,
+    ("outbound", "callbacks", "customers", "ring"): _SAMPLER,
+    ("outbound", "callbacks", "customers", "talk"): _SAMPLER,
+    ("outbound", "pacing", "*"): frozenset({"guards", "forecast"}),
+    ("outbound", "pacing", "*", "guards", "#"): frozenset(
+        {"queue", "max_waiting", "max_longest_wait_s", "max_ewt_s"}
+    ),
+    ("outbound", "pacing", "*", "forecast"): frozenset(
+        {"calls_per_hour", "aht_s", "target_sl", "answer_within_s"}
+    ),
     ("ivr", "callers", "*"): frozenset(
         {"keys", "think_s", "verified", "accept", "next", "participate", "answers"}
     ),  # menu / input: keys, verified; offer: accept, next; survey: participate, answers

@@ -134,6 +134,7 @@ def summarize(log: CallLog, model: SimModel) -> Summary:
                 "occupancy": _ratio(float(busy[i]), q.agents[i] * model.interval_s),
                 "cost": paid * q.cost_per_hour,
             }
+    out.update({key: dict(figures) for key, figures in log.outbound.items()})
     return out
 
 

@@ -133,6 +133,22 @@ def simulate(
         click.echo(
             f"  {tier:<10} SL {shown(sl, 3)}  abandon {shown(ab, 3)}  ASA {shown(asa, 3, 's')}"
         )
+    if sc.model.outbound is not None:
+        with _executor(workers, scheduler) as ex:
+            _blended(sc.model, replications, seed, ex, out, reps)
+
+
+def _blended(  # noqa: PLR0917 - the run's own settings
+    model: Any, replications: int, seed: int, ex: Executor | None, out: Path | None, reps: Any
+) -> None:
+    """What outbound costs each tier: the inbound-only day on the same seeds beside it."""
+    from simulator.blended import compare, lines, write_blended
+
+    result = compare(model, replications, seed, ex, blended=reps)
+    for line in lines(result):
+        click.echo(line)
+    if out:
+        write_blended(out, result)
 
 
 @click.command()
@@ -191,6 +207,10 @@ def plan(
             frontier=points,
             targets=sc.targets,
         )
+    if sc.model.outbound is not None:
+        planned = with_staffing(sc.model, {k: list(v) for k, v in result.staffing.items()})
+        with _executor(workers, scheduler) as ex:
+            _blended(planned, replications, seed, ex, out, None)
     if roster:
         _roster(sc.model, result.staffing, out)
 

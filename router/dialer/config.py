@@ -32,7 +32,14 @@ from router.errors import CampaignDataError, Problem
 from router.flows.hours import BusinessHours, known_calendar, weekly_from
 from router.yamlpos import compose
 
-__all__ = ["DialerConfig", "load_config", "parse_config"]
+__all__ = [
+    "DialerConfig",
+    "build_callback_campaign",
+    "build_campaign",
+    "build_pacing",
+    "load_config",
+    "parse_config",
+]
 
 
 class _Strict(BaseModel):
@@ -209,6 +216,32 @@ def _callback_campaign(cb: _Callbacks) -> Campaign:
     return body.build(CALLBACK_CAMPAIGN)
 
 
+def _lane_pacing(lane: str, p: _Pacing) -> LanePacing:
+    return LanePacing(
+        lane,
+        tuple(InboundGuard(**g.model_dump()) for g in p.guards),
+        Forecast(**p.forecast.model_dump()) if p.forecast else None,
+    )
+
+
+# The simulator reads the same sections with the same schema, so a campaign,
+# its callbacks and its pacing mean one thing in dialer.yaml and in a scenario.
+def build_campaign(name: str, raw: object) -> Campaign:
+    """One ``campaigns:`` entry; raises pydantic ``ValidationError`` (with ``loc``)."""
+    return _CampaignBody.model_validate(raw).build(name)
+
+
+def build_callback_campaign(raw: object) -> tuple[Campaign, dict[str, int]]:
+    """The ``callbacks:`` section: the built-in campaign and the priority per tier."""
+    cb = _Callbacks.model_validate(raw)
+    return _callback_campaign(cb), dict(cb.priorities)
+
+
+def build_pacing(lane: str, raw: object) -> LanePacing:
+    """One ``pacing:`` entry (guards and forecast) for ``lane``."""
+    return _lane_pacing(lane, _Pacing.model_validate(raw))
+
+
 def _build(f: _File) -> DialerConfig:
     campaigns = {name: body.build(name) for name, body in f.campaigns.items()}
     campaigns[CALLBACK_CAMPAIGN] = _callback_campaign(f.callbacks)
@@ -225,14 +258,7 @@ def _build(f: _File) -> DialerConfig:
         timeout_ms=int(f.dial.timeout_s * 1000),
         caller_id=f.dial.caller_id,
     )
-    pacing = {
-        lane: LanePacing(
-            lane,
-            tuple(InboundGuard(**g.model_dump()) for g in p.guards),
-            Forecast(**p.forecast.model_dump()) if p.forecast else None,
-        )
-        for lane, p in f.pacing.items()
-    }
+    pacing = {lane: _lane_pacing(lane, p) for lane, p in f.pacing.items()}
     return DialerConfig(
         campaigns, limits, plan, pacing, dict(f.callbacks.lanes), dict(f.callbacks.priorities)
     )

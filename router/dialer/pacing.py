@@ -10,7 +10,8 @@ in flight. Two protections, both read from the AMI listener's live state:
   second, and again before every Originate).
 * **Reserve.** From the inbound forecast (calls/hour and AHT), Erlang C
   gives the agents inbound needs to meet its service level; that many
-  agents, less those already talking to inbound callers, are kept idle.
+  agents, less those already talking to inbound callers (not those on the
+  dialler's own calls), are kept idle.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def decide(
     live: Mapping[str, QueueSnapshot],
     free_agents: int,
     in_flight: int,
+    on_outbound: int = 0,
 ) -> PacingDecision:
     """How many Originates may start on this lane now.
 
@@ -103,7 +105,20 @@ def decide(
         free_agents: lane members neither paused nor in use, as the dialler
             tracks them (with ``ringinuse=yes`` Asterisk would still offer an
             agent who is on an outbound call, so the dialler counts its own).
-        in_flight: this lane's Originates not yet finished.
+        in_flight: this lane's Originates whose customer has not reached an
+            agent yet (ringing, or answered and waiting in the queue). One an
+            agent took is already missing from ``free_agents``.
+        on_outbound: agents now on this dialler's calls (a progressive call
+            an agent took, a preview-held agent). The snapshots count them as
+            busy like any member; they are not inbound talkers, so they do
+            not shrink the reserve.
+
+    Until these two were split, a call at an agent stayed in ``in_flight``
+    to its hang-up, so it was subtracted twice from what outbound may take
+    (without a forecast outbound never used more than about half the idle
+    agents: the simulator's no-inbound throughput test measures it), while
+    the reserve counted it as an inbound talker; with a forecast and a
+    positive reserve the two errors cancelled exactly.
     """
     for guard in pacing.guards:
         reason = _breach(guard, live.get(guard.queue))
@@ -111,11 +126,12 @@ def decide(
             return PacingDecision(0, reason)
     reserve = 0
     if pacing.forecast is not None:
-        busy_inbound = sum(
+        busy = sum(
             max(0, s.agents_logged_in - s.agents_available - s.agents_paused)
             for g in pacing.guards
             if (s := live.get(g.queue)) is not None
         )
+        busy_inbound = max(0, busy - on_outbound)
         reserve = max(0, reserve_agents(pacing.forecast) - busy_inbound)
     allowed = free_agents - reserve - in_flight
     if allowed <= 0:

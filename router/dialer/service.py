@@ -227,15 +227,25 @@ class Dialer:
             sent += await self._dial_lane(lane, slots, live)
         return sent
 
-    def _in_flight(self, lane: str) -> int:
-        # Preview attempts hold their agent in the book already: not counted twice.
-        return sum(1 for p in self.placed.values() if _lane(p.slot) == lane and not p.attempt.agent)
+    def _in_flight(self, lane: str) -> tuple[int, int]:
+        """This lane's attempts: (customer not at an agent yet, agents on our calls).
+
+        Preview attempts hold their agent in the book already, and a
+        progressive one an agent has taken shows as a busy member: neither
+        is in flight; both are agents on outbound, not inbound talkers.
+        """
+        ours = [p for p in self.placed.values() if _lane(p.slot) == lane]
+        at_agent = sum(
+            1 for p in ours if p.attempt.agent or self.tracker.at_agent(p.attempt.attempt_id)
+        )
+        return len(ours) - at_agent, at_agent
 
     async def _dial_lane(
         self, lane: str, slots: list[str], live: Mapping[str, QueueSnapshot]
     ) -> int:
         free = self.book.free(lane)
-        decision = decide(self.config.pacing_for(lane), live, len(free), self._in_flight(lane))
+        in_flight, on_outbound = self._in_flight(lane)
+        decision = decide(self.config.pacing_for(lane), live, len(free), in_flight, on_outbound)
         if decision.allowed <= 0:
             return 0
         now = self.clock()

@@ -15,7 +15,8 @@ handled here:
   whose ``Cdr`` has ``BillableSeconds: 0``. Reason 0 covers every other
   failure (bad number, unknown technology, nonexistent context).
 * A successful attempt ends with the ``Hangup`` of its ``;1`` half (the
-  queue caller), after ``AgentComplete`` gave talk and hold time.
+  queue caller), after ``AgentComplete`` gave talk and hold time;
+  ``AgentConnect`` (same ``Uniqueid``) says when an agent took it.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class _Open:
     billable: float | None = None
     disposition: str = ""
     offer: bool | None = None
+    at_agent: bool = False
 
     def result(self, outcome: DialResult) -> AttemptResult:
         return AttemptResult(
@@ -109,6 +111,15 @@ class AttemptTracker:
             return None
         return self._call_event(entry, event, frame)
 
+    def at_agent(self, attempt_id: str) -> bool:
+        """True once the queue connected the customer to an agent (``AgentConnect``).
+
+        From then on the call holds an agent the member book already counts
+        as busy, so pacing must not count it as in flight a second time.
+        """
+        entry = self._by_id.get(attempt_id)
+        return entry is not None and entry.at_agent
+
     def lost(self) -> list[AttemptResult]:
         """The AMI link died: close what cannot be followed any more (never re-sent)."""
         return [self._finish(e, self._unresolved(e)) for e in list(self._by_id.values())]
@@ -150,6 +161,8 @@ class AttemptTracker:
             entry.hung_up, entry.cause = True, frame.get("Cause", "")
             if entry.response == "Success":
                 return self._finish(entry, DialResult.ANSWERED)
+        elif event == "AgentConnect" and own:
+            entry.at_agent = True
         elif event == "AgentComplete" and own:
             entry.talk_s = _num(frame.get("TalkTime"))
             entry.hold_s = _num(frame.get("HoldTime"))

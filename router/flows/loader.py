@@ -18,11 +18,13 @@ from router.errors import FlowError, Problem
 from router.flows.backends import BACKENDS_FILE, BackendSet, parse_backends
 from router.flows.build import FlowBuilder
 from router.flows.checks import check_flowset
+from router.flows.expr import closest
 from router.flows.model import Flow, FlowSet, PromptCatalog
 from router.flows.offers import OFFERS_FILE, OfferCatalog, check_catalog, parse_catalog
 from router.flows.plan import plan_for
 from router.flows.section import Section, duplicate_problems, empty, sections
 from router.flows.validate import validate_flow
+from router.flows.vocabulary import SAY_KEY, say_vocabulary
 from router.yamlpos import compose
 
 __all__ = [
@@ -229,8 +231,15 @@ def _load_one(  # noqa: PLR0917 - what one file compiles against
     return builder.build(raw, flow, version)
 
 
+CATALOG_KEYS = ("languages", "sound_prefix", "prompts", SAY_KEY)  # of prompts.yaml
+
+
 def load_catalog(text: str, file: str, problems: list[Problem]) -> PromptCatalog:
-    """``prompts.yaml``: ``languages: [...]``, ``prompts: {name: {lang: text}}``."""
+    """``prompts.yaml``: ``languages: [...]``, ``prompts: {name: {lang: text}}``, ``say:``.
+
+    ``say:`` holds the token prompts values are spoken with, per language
+    (see :mod:`router.flows.vocabulary`).
+    """
     raw = _parse(text, file, problems)
     if raw is None:
         return PromptCatalog(file=file)
@@ -239,7 +248,9 @@ def load_catalog(text: str, file: str, problems: list[Problem]) -> PromptCatalog
         return PromptCatalog(file=file)
     languages = tuple(str(x) for x in raw.get("languages") or ())
     prompts: dict[str, frozenset[str]] = {}
-    table: Any = raw.get("prompts") or {}
+    table: Any = raw.get("prompts")
+    if table is None:  # absent or written empty: no prompts (``{}`` is an empty Section)
+        table = empty()
     if not isinstance(table, Section):
         line, col = raw.at("prompts")
         problems.append(Problem(file, line, col, "prompts: must map names to {language: text}"))
@@ -253,8 +264,21 @@ def load_catalog(text: str, file: str, problems: list[Problem]) -> PromptCatalog
                 problems.append(
                     Problem(file, line, col, f"prompt {name!r} is missing in language {lang!r}")
                 )
+    problems += _unknown_catalog_keys(raw, file)
+    say, say_problems = say_vocabulary(raw, file, languages, prompts)
+    problems += say_problems
     prefix = str(raw.get("sound_prefix") or "")
-    return PromptCatalog(languages, prompts, prefix, file)
+    return PromptCatalog(languages, prompts, prefix, file, say)
+
+
+def _unknown_catalog_keys(raw: Section, file: str) -> list[Problem]:
+    out = []
+    for key in raw:
+        if key not in CATALOG_KEYS:
+            line, col = raw.key_pos[key]
+            hint = closest(key, CATALOG_KEYS)
+            out.append(Problem(file, line, col, f"unknown key {key!r} in prompts.yaml", hint))
+    return out
 
 
 def _parse(text: str, file: str, problems: list[Problem]) -> Any:

@@ -361,6 +361,7 @@ class PromptCatalog:
     prompts: Mapping[str, frozenset[str]] = field(default_factory=dict)
     sound_prefix: str = ""
     file: str = ""
+    say: Mapping[str, frozenset[str]] = field(default_factory=dict)  # language -> tokens
 
     def path(self, prompt: str) -> str:
         """What Asterisk plays; it picks the language directory itself."""

@@ -130,6 +130,18 @@ class TestPacing:
         d = decide(paced, {"vip": self.snap}, free_agents=n - busy + 2, in_flight=0)
         assert (d.allowed, d.reserve) == (2, n - busy)
 
+    def test_agents_on_outbound_do_not_shrink_the_reserve(self) -> None:
+        """Busy members on the dialler's own calls are not inbound talkers: the reserve stays."""
+        f = Forecast(calls_per_hour=120, aht_s=180, target_sl=0.8, answer_within_s=20)
+        paced = replace(self.pacing, forecast=f)
+        n = reserve_agents(f)
+        snap = QueueSnapshot("vip", agents_logged_in=n + 4, agents_available=n - 2)
+        # 6 busy members, all on outbound calls: inbound still needs all n idle agents.
+        d = decide(paced, {"vip": snap}, free_agents=n - 2, in_flight=0, on_outbound=6)
+        assert (d.allowed, d.reserve) == (0, n)
+        # Counted as inbound talkers (the old arithmetic) they would free 4 agents.
+        assert decide(paced, {"vip": snap}, free_agents=n - 2, in_flight=0).allowed > 0
+
 
 class TestMembers:
     def test_paused_and_busy_members_are_not_free(self) -> None:

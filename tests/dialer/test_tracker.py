@@ -86,6 +86,22 @@ class TestCaptures:
         (out,) = run(replayed(shared_dir, "12", "Local/13900000042@callee"))
         assert (out.talk_s, out.hold_s, out.hangup_cause) == (6.0, 1.0, "16")
 
+    def test_agent_connect_marks_the_attempt_at_an_agent(self, shared_dir: Path) -> None:
+        """ami/12: an attempt is at an agent from its AgentConnect on, never before."""
+        events = replayed(shared_dir, "12", "Local/13900000042@callee")
+        connect = next(
+            i
+            for i, e in enumerate(events)
+            if e.get("Event") == "AgentConnect" and e.get("Uniqueid") == "att-1"
+        )
+        tracker = AttemptTracker()
+        tracker.start("att-1", "dial-1", 0.0, 100.0)
+        for frame in events[:connect]:
+            tracker.feed(frame)
+        assert not tracker.at_agent("att-1")
+        tracker.feed(events[connect])
+        assert tracker.at_agent("att-1")
+
     def test_failed_response_matched_by_action_id(self, shared_dir: Path) -> None:
         """A failed OriginateResponse says Uniqueid <unknown>; its ActionID is enough."""
         events = replayed(shared_dir, "09", "Local/s@nosuchcontext")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 
@@ -10,6 +11,7 @@ import pytest
 from router.backend_http import HttpBackends
 from router.flows import actions as a
 from router.flows.backends import Backend
+from router.logs import configure_logging
 from tests.flows.fake_backend import FakeBackend, fake_backend
 
 FIELDS = {"balance": ("balance",), "status": ("topup", "status")}
@@ -102,14 +104,20 @@ class TestNotify:
         assert json.loads(body) == {"channel": "sms", "to": "13800138000", "text": "Balance 35.20"}
 
     async def test_failure_is_logged_with_the_number_masked(
-        self, backend: FakeBackend, client: HttpBackends, capsys: pytest.CaptureFixture[str]
+        self, backend: FakeBackend, client: HttpBackends
     ) -> None:
         """A gateway error is the node's failure, logged without the full number."""
-        action = a.Notify("sms", "sms", "/send", "sms", "13800138000", "hi", 300)
-        gateway = Backend(base_url=f"http://127.0.0.1:{backend.port}/500")
-        assert await client.notify(action, gateway, 1.0) == a.Notified("status")
-        out = capsys.readouterr()
-        text = out.out + out.err
-        assert "notify.failed" in text
-        assert "138****8000" in text
-        assert "13800138000" not in text
+        buf = io.StringIO()
+        configure_logging("debug", buf)
+        try:
+            action = a.Notify("sms", "sms", "/send", "sms", "13800138000", "hi", 300)
+            gateway = Backend(base_url=f"http://127.0.0.1:{backend.port}/500")
+            assert await client.notify(action, gateway, 1.0) == a.Notified("status")
+        finally:
+            configure_logging("info")
+        rows = [json.loads(line) for line in buf.getvalue().splitlines() if line.startswith("{")]
+        failed = [r for r in rows if r.get("event") == "notify.failed"]
+        assert len(failed) == 1
+        assert failed[0]["to"] == "138****8000"
+        assert failed[0]["outcome"] == "status"
+        assert "13800138000" not in buf.getvalue()

@@ -126,7 +126,7 @@ def test_write_read_round_trip(tmp_path: Path) -> None:
 
 class TestPlaceholders:
     def test_placeholders_cover_catalog_and_build(self, tmp_path: Path) -> None:
-        """Placeholders exist for every prompt x language and build to sane durations."""
+        """Placeholders exist per prompt x language and per say token, with sane durations."""
         shipped = Path(__file__).resolve().parents[2] / "ivr_flows" / "prompts.yaml"
         result = CliRunner().invoke(
             cli, ["prompts", "placeholders", str(shipped), str(tmp_path / "rec")]
@@ -136,6 +136,14 @@ class TestPlaceholders:
 
         catalog = yaml.safe_load(shipped.read_text())
         expected = len(catalog["prompts"]) * len(catalog["languages"])
+        tokens = {
+            f"{lang}/tierline/{t}"
+            for lang, ts in catalog["say"].items()
+            if lang in catalog["languages"]
+            for t in ts
+        }
         infos = build_prompts(tmp_path / "rec", tmp_path / "out")
-        assert len(infos) == expected
-        assert all(0.4 < i.duration_s < 10 for i in infos)
+        assert len(infos) == expected + len(tokens)
+        assert tokens <= {i.name for i in infos}
+        assert all(0.4 < i.duration_s < 10 for i in infos if i.name not in tokens)
+        assert all(0.2 < i.duration_s < 2 for i in infos if i.name in tokens)

@@ -10,8 +10,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "simulator"
 FORBIDDEN = {"asyncio", "redis", "socket", "panoramisk", "simpy"}
-PURE = ["theory", "distributions", "model", "scenario", "stats"]
-MODULES = [*PURE, "engine", "runner", "planner", "report"]
+PURE = [
+    "theory",
+    "distributions",
+    "model",
+    "scenario",
+    "stats",
+    "outbound",
+    "outbound_scenario",
+    "blended",
+]
+MODULES = [*PURE, "engine", "runner", "planner", "report", "dialer"]
 
 
 def imported(module: str) -> set[str]:

@@ -31,3 +31,11 @@ class TestLayering:
             assert root in ALLOWED, f"{path.name} imports {name}"
             if root == "router":
                 assert any(name.startswith(a) for a in ALLOWED_ROUTER), f"{path.name}: {name}"
+
+
+class TestCatalogCheckLayering:
+    def test_vocabulary_check_is_pure(self) -> None:
+        """The say: catalogue check imports no I/O (it runs inside flow loading)."""
+        path = PACKAGE.parent / "flows" / "vocabulary.py"
+        roots = {name.split(".")[0] for name in imported(path)}
+        assert roots <= {"__future__", "collections", "typing", "router"}
