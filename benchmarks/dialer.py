@@ -46,6 +46,8 @@ from router.dialer.model import CampaignState, Contact
 from router.dialer.screen import Screen
 from router.dialer.service import Dialer
 from router.dialer.store import DialerStore, dialer_client
+from router.eventloop import tune_gc
+from router.logs import configure_logging
 from router.storage import keys
 from router.storage.client import bulk_client
 from router.storage.embedded import embedded_store
@@ -98,6 +100,7 @@ async def seed(url: str, cfg: DialerConfig, contacts: int) -> None:
 
 
 async def decisions(url: str, cfg: DialerConfig, batch: int) -> tuple[int, float, dict[str, int]]:
+    tune_gc()  # as `tierline serve` and `tierline dialer run` do once started
     text = dialer_client(url, 60.0)
     store = DialerStore(text, cfg.limits)
     screen = Screen(cfg, store, name="bench")
@@ -115,7 +118,10 @@ async def decisions(url: str, cfg: DialerConfig, batch: int) -> tuple[int, float
         decided += len(due)
         claimed += len(ready)
         if ready:  # the calls end at once (not timed): free the customers' locks
-            await text.delete(*[keys.dialer_inflight_key(r.who) for r in ready])
+            pipe = text.pipeline(transaction=False)
+            for r in ready:
+                pipe.hdel(keys.dialer_who_key(r.who), "lock", "lock_at")
+            await pipe.execute()
     await text.aclose()
     return decided, elapsed, {"ok": claimed, **screen.refused}
 
@@ -126,10 +132,10 @@ async def baseline(url: str, n: int, batch: int) -> float:
     ks = [
         keys.dialer_due_key("x"),
         keys.DNC,
-        keys.dialer_inflight_key("x"),
-        keys.dialer_history_key("x"),
-        keys.dialer_marketing_key("x"),
-        keys.dialer_campaign_attempts_key("x"),
+        keys.dialer_who_key("x"),
+        keys.dialer_contact_key("x"),
+        keys.DIALER_REFUSALS_STREAM,
+        keys.DIALER_CAMPAIGNS,
     ]
     start = time.perf_counter()
     for done in range(0, n, batch):
@@ -289,6 +295,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=300)
     ap.add_argument("--redis", default=os.environ.get("REDIS_URL"))
     args = ap.parse_args()
+    configure_logging("warning")  # one JSON line per Originate would time the terminal
     cfg = parse_config(CONFIG, "bench.yaml")
     with ExitStack() as stack:
         url = args.redis or stack.enter_context(

@@ -29,7 +29,7 @@ from router.flows.trace import SimplePolicy, trace_call
 from router.types import CallInfo, QueueSnapshot
 
 QUEUES = frozenset(
-    ["vip", "red_desk", "billing", "tech", "sales", "retention", "general", "restricted"]
+    ["vip", "red_desk", "billing", "tech", "sales", "retention", "general", "restricted", "english"]
 )
 N = 5000
 

@@ -23,6 +23,7 @@ from router.agi.server import calling_number
 from router.agi.session import AGISession
 from router.call_inputs import RedisInputs, input_reader
 from router.channel_vars import route_variables
+from router.customers.factor_check import FactorCheck, RedisFactorCheck
 from router.customers.model import Customer
 from router.customers.store import RedisCustomerStore
 from router.errors import AGIError, CallHungUp
@@ -90,6 +91,7 @@ class CallRouter:
     queues: QueueState | None = None
     redis: Redis | None = None  # where IVR paths are left for the AMI listener
     accounts: AccountLookup | None = None
+    factors: FactorCheck | None = None  # second factors (PIN, ID digits) of typed accounts
     deadline_ms: float = 0.0
     records: FlowRecords | None = None  # offer events, survey answers (default: Redis, if any)
     data: DataClient | None = None  # the flows' fetch/notify client (router.backend_http)
@@ -102,6 +104,7 @@ class CallRouter:
     def __post_init__(self) -> None:
         if isinstance(self.store, RedisCustomerStore):
             self.accounts = self.accounts or self.store
+            self.factors = self.factors or RedisFactorCheck(self.store.client, self.store)
             self.deadline_ms = self.deadline_ms or self.store.deadline_ms
         self.deadline_ms = self.deadline_ms or DECISION_DEADLINE_MS
         self.inputs = input_reader(self.store, self.queues, self.deadline_ms)
@@ -178,7 +181,7 @@ class CallRouter:
             record = await run_flow(
                 flow, session, call, customer, self.policy, live, self.store,
                 flows=flowset, callbacks=self.callbacks, accounts=self.accounts,
-                records=self.records,
+                records=self.records, factors=self.factors,
                 start_at=start_at, hops=hops, stack=stack, default_queue=self.default_queue,
                 data=self.data,
             )  # fmt: skip

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
@@ -38,6 +39,9 @@ from router.settings import Settings
 from router.storage.callback_stream import RedisCallbackStore
 from router.storage.client import bulk_client, call_path_client, warm_pool
 from router.watchdog import Notifier, feed_watchdog, watchdog_interval
+
+if TYPE_CHECKING:
+    from router.dialer.process import DialerSetup
 
 __all__ = ["run"]
 
@@ -81,6 +85,7 @@ async def run(
     allow = allow_list(settings.agi_host, settings.agi_allow)  # a bad list stops us here
     policy = TieredPolicy(load_routing(settings.routing_config))
     flows = FlowRegistry(settings.flows_dir, policy.services)
+    outbound = _prepare_dialer(settings)  # a bad dialer file stops us here
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -100,6 +105,7 @@ async def run(
     systemd = Notifier.from_env()
     watchdog: asyncio.Task[None] | None = None
     web: asyncio.Task[None] | None = None
+    dialer: _DialerTask | None = None
     try:
         want = min(WARM_CONNECTIONS, settings.redis_pool_size)
         opened = await warm_pool(client, want)
@@ -107,6 +113,7 @@ async def run(
             log.warning("store_unreachable_at_start", opened=opened, wanted=want)
         listener = await _start_ami(settings, background, policy)
         web = _start_web(settings, background, flows, listener, stop, agi)
+        dialer = _DialerTask(outbound, redis_url, stop) if outbound else None
         if on_ready is not None:
             on_ready()
         await agi.start()
@@ -128,6 +135,8 @@ async def run(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         stop.set()
+        if dialer is not None:
+            await dialer.wait_stopped()
         await _close(watchdog, systemd, watcher, web, listener, (background, client))
         log.info("stopped")
 
@@ -180,6 +189,36 @@ def _start_web(  # noqa: PLR0917 - what the web service reads, all from run()
     checks = {"redis": redis_check(redis), "flows": flows_loaded, "ami": ami_up}
     mine = RouterCollector(agi, listener, lambda: flows.current.version)
     return web_in_router(settings, redis, stop, checks, [mine])
+
+
+def _prepare_dialer(settings: Settings) -> DialerSetup | None:
+    """The dialer's validated setup when ``TIERLINE_DIALER=1`` (it needs the ``sim`` extra)."""
+    if not settings.dialer:
+        return None
+    from router.dialer.process import prepare  # noqa: PLC0415 - pacing needs scipy (sim extra)
+
+    return prepare(settings)
+
+
+class _DialerTask:
+    """The outbound dialer inside the router (``TIERLINE_DIALER=1``), as one task."""
+
+    def __init__(self, setup: DialerSetup, redis_url: str, stop: asyncio.Event) -> None:
+        from router.dialer.process import run_dialer  # noqa: PLC0415 - see _prepare_dialer
+
+        self.task = asyncio.create_task(run_dialer(setup, redis_url, stop), name="dialer")
+        self.task.add_done_callback(self._ended)
+
+    @staticmethod
+    def _ended(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("dialer.crashed", error=repr(task.exception()))
+
+    async def wait_stopped(self) -> None:
+        """Let the dialer close its attempts' bookkeeping; never hang the shutdown."""
+        _, stuck = await asyncio.wait([self.task], timeout=10.0)
+        for task in stuck:
+            task.cancel()
 
 
 def _tell_systemd_ready(systemd: Notifier | None) -> asyncio.Task[None] | None:

@@ -142,6 +142,33 @@ class Settings(BaseSettings):
         180.0, ge=0.0, le=3650.0, description="call records kept this many days (0: for ever)"
     )
 
+    dialer: bool = Field(False, description="tierline serve also runs the outbound dialer (1/0)")
+    dialer_config: Path | None = Field(
+        None,
+        description="dialer campaigns, callbacks, limits and pacing "
+        "(default: dialer.yaml beside the flows)",
+    )
+    dialer_ami_username: str = Field(
+        "tierline-dialer",
+        min_length=1,
+        max_length=80,
+        description="the dialer's own AMI login (write=originate, manager_dialer.conf)",
+    )
+    dialer_ami_secret_file: Path | None = Field(
+        None, description="file holding the dialer's AMI secret (never the secret itself)"
+    )
+    dialer_name: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9_.-]{0,32}$",
+        description="this dialer's name in attempt ids (empty: random)",
+    )
+    dialer_tick_ms: float = Field(
+        200.0,
+        ge=20.0,
+        le=1000.0,
+        description="dialer pacing re-check; outbound stops taking agents within this",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:

@@ -25,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -41,7 +40,6 @@ __all__ = [
     "Traffic",
     "calibrate",
     "local_slots",
-    "scenario_document",
 ]
 
 QUANTILES = 100  # points of an empirical patience distribution
@@ -50,12 +48,14 @@ MIN_AT_RISK = 50  # callers still waiting at a KM median for it to be reported
 
 @dataclass(frozen=True, slots=True)
 class Traffic:
-    """One dialled number's calls per interval: mean and spread over the days."""
+    """One dialled number's calls per interval (to one queue, when ``queue`` is set):
+    mean and spread over the days."""
 
     dnis: str
     mean: tuple[float, ...]
     sd: tuple[float, ...]
     mix: dict[str, float]
+    queue: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,14 +155,27 @@ def _slots(local: NDArray[np.float64], minutes: int) -> tuple[NDArray[np.int64],
     return day, ((local - day * 86400) // (minutes * 60)).astype(np.int64)
 
 
-def _traffic(
-    a: _Arrays, day: NDArray[np.int64], slot: NDArray[np.int64], n_days: int, n: int
+def _traffic(  # noqa: PLR0917 - the columns and the grid's shape
+    a: _Arrays,
+    day: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    n_days: int,
+    n: int,
+    by_queue: bool = False,
 ) -> tuple[Traffic, ...]:
+    """Calls per interval of each dialled number, or of each (number, queue) pair.
+
+    Per pair, because which queue a number's callers reach changes through
+    the day (after hours only the red-list desk answers): one day-wide
+    share per number would send night calls to lanes nobody staffs.
+    """
     out = []
     day_index = {d: i for i, d in enumerate(np.unique(day))}
     di = np.array([day_index[d] for d in day])
-    for dnis in sorted(set(a.dnis.tolist())):
-        mine = a.dnis == dnis
+    groups = sorted(set(zip(a.dnis.tolist(), a.queue.tolist() if by_queue else [""] * len(a.dnis),
+                            strict=True)))  # fmt: skip
+    for dnis, queue in groups:
+        mine = (a.dnis == dnis) & (a.queue == queue) if by_queue else a.dnis == dnis
         grid = np.zeros((n_days, n))
         np.add.at(grid, (di[mine], slot[mine]), 1.0)
         tiers, counts = np.unique(a.tier[mine], return_counts=True)
@@ -171,7 +184,7 @@ def _traffic(
         }
         sd = grid.std(axis=0, ddof=1) if n_days > 1 else np.zeros(n)
         mean = tuple(round(float(v), 3) for v in grid.mean(axis=0))
-        out.append(Traffic(dnis, mean, tuple(round(float(v), 3) for v in sd), mix))
+        out.append(Traffic(dnis, mean, tuple(round(float(v), 3) for v in sd), mix, queue))
     return tuple(out)
 
 
@@ -229,7 +242,8 @@ def _quantile_values(
 def _agents(
     a: _Arrays, zone: ZoneInfo, *, n_days: int, n: int, minutes: int
 ) -> dict[str, tuple[int, ...]]:
-    """Agents seen at work per interval: the most calls talking at once, mean over days.
+    """Agents seen at work per interval: the most calls talking at once, mean over days,
+    and at least one where any day had a call talking.
 
     Records do not say who was logged in, only who talked. Where callers
     waited, every agent was busy, so the peak is the staffing; where agents
@@ -251,8 +265,11 @@ def _agents(
         np.maximum.at(peak, key, level)
         days = np.zeros((-(-peak.size // n), n))  # whole days, zero-padded
         days.flat[: peak.size] = peak
-        per_slot = days.sum(axis=0) / n_days
-        out[queue] = tuple(int(np.rint(v)) for v in per_slot)
+        # a slot where some day had a call talking had someone logged in: at least one
+        # agent, or a quiet night's mean (one call in three days) rounds to an empty lane
+        seen = days.max(axis=0) > 0
+        per_slot = np.maximum(np.rint(days.sum(axis=0) / n_days), seen)
+        out[queue] = tuple(int(v) for v in per_slot)
     return out
 
 
@@ -262,8 +279,14 @@ def calibrate(
     *,
     interval_minutes: int = 30,
     weekdays: Sequence[int] | None = None,
+    all_calls: bool = False,
 ) -> Calibration:
-    """Parameters of the centre from its records (``weekdays``: 0 = Monday; None = all)."""
+    """Parameters of the centre from its records (``weekdays``: 0 = Monday; None = all).
+
+    Arrivals count the calls that reached a queue, as the per-number menus
+    of :func:`simulator.twin.scenario_document` route them; with ``all_calls`` every call,
+    for a twin that walks the operator's flows (which contain the rest).
+    """
     if 1440 % interval_minutes:
         raise ValueError("interval_minutes must divide a day (e.g. 15, 30, 60)")
     a = _arrays(records)
@@ -278,9 +301,10 @@ def calibrate(
     calls, queued = int(a.started.size), a.joined > 0
     if not queued.any():
         raise ValueError("no call in the records reached a queue")
+    n = 1440 // interval_minutes
+    everyone = _traffic(a, day, slot, int(np.unique(day).size), n) if all_calls else None
     a = _Arrays(*(getattr(a, f)[queued] for f in _Arrays.__dataclass_fields__))
     day, slot = day[queued], slot[queued]
-    n = 1440 // interval_minutes
     n_days = int(np.unique(day).size)
     first = datetime.fromtimestamp(float(day.min()) * 86400, ZoneInfo("UTC")).date()
     answered = (a.answered > 0) & (a.ended > a.answered)
@@ -295,7 +319,7 @@ def calibrate(
         interval_minutes=interval_minutes,
         days=n_days,
         start=f"{first.isoformat()}T00:00:00",
-        traffic=_traffic(a, day, slot, n_days, n),
+        traffic=everyone or _traffic(a, day, slot, n_days, n, by_queue=True),
         handle=handle,
         patience=_patience(a),
         agents=_agents(a, zone, n_days=n_days, n=n, minutes=interval_minutes),
@@ -312,34 +336,3 @@ def _routes(a: _Arrays) -> dict[str, dict[str, float]]:
         total = int(counts.sum())
         out[dnis] = {str(q): round(float(c) / total, 4) for q, c in zip(names, counts, strict=True)}
     return out
-
-
-def scenario_document(cal: Calibration) -> dict[str, Any]:
-    """The scenario file (as data) a planner can simulate and plan on at once.
-
-    Callers reach queues in the observed shares per dialled number (a menu
-    per number), with priorities by tier; to run the operator's own flows
-    and routing policy instead, add ``ivr.flows`` and ``routing`` to it.
-    """
-    tiers: dict[str, Any] = {}
-    for tier, pat in sorted(cal.patience.items()):
-        spec: Any = {"dist": "empirical", "values": list(pat.values)} if pat.values else "never"
-        tiers[tier] = {
-            "patience": spec,
-            "customer": "unknown" if tier == "unknown" else {"tier": tier},
-        }
-    return {
-        "start": cal.start,
-        "interval_minutes": cal.interval_minutes,
-        "intervals": 1440 // cal.interval_minutes,
-        "tiers": tiers,
-        "arrivals": [
-            {"dnis": t.dnis, "calls": [round(c, 2) for c in t.mean], "mix": t.mix}
-            for t in cal.traffic
-        ],
-        "ivr": {"menus": {dnis: {"choices": shares} for dnis, shares in cal.routes.items()}},
-        "queues": {
-            q: {"handle": fit.as_spec(), "agents": list(cal.agents.get(q, (1,)))}
-            for q, fit in sorted(cal.handle.items())
-        },
-    }

@@ -58,6 +58,7 @@ class CallLog:
     ivr_time: NDArray[np.float64]  # seconds each caller spent in the IVR
     # Per outbound campaign ("outbound/<name>"), when the scenario has outbound work.
     outbound: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    paths: tuple[tuple[Any, ...], ...] = ()  # IVR visits per call, with ``keep_paths`` only
 
 
 def _arrivals(model: SimModel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +120,7 @@ class _Resume:
 
 
 class _Run:
-    def __init__(self, model: SimModel, rng: np.random.Generator) -> None:
+    def __init__(self, model: SimModel, rng: np.random.Generator, keep_paths: bool) -> None:
         self.model, self.rng = model, rng
         self.env = simpy.Environment()
         self.arrive, self.stream = _arrivals(model, rng)
@@ -140,6 +141,7 @@ class _Run:
         self.callback_of = [False] * n
         self.ivr_ending = [-1] * n
         self.ivr_time = [0.0] * n
+        self.paths: list[tuple[Any, ...]] | None = [()] * n if keep_paths else None
         self.lanes = {q.name: _Lane(q, self.env) for q in model.queues}
         self.lane_index = {q.name: i for i, q in enumerate(model.queues)}
         self.customers = [s.customer() for s in model.streams]
@@ -262,6 +264,8 @@ class _Run:
         self.env.timeout(delay).callbacks.append(_Resume(self, cid, walk, call))
 
     def leave_ivr(self, cid: int, done: IvrExit, call: CallInfo) -> None:
+        if self.paths is not None:
+            self.paths[cid] = done.path
         if done.ending:
             self.outcome[cid] = IVR_ENDED
             self.ivr_ending[cid] = IVR_ENDINGS.index(done.ending)
@@ -382,9 +386,15 @@ class _Run:
             ivr_ending=np.array(self.ivr_ending[:n], dtype=np.int8),
             ivr_time=np.array(self.ivr_time[:n], dtype=float),
             outbound=self.dialer.figures(ANSWERED) if self.dialer is not None else {},
+            paths=tuple(self.paths[:n]) if self.paths is not None else (),
         )
 
 
-def simulate(model: SimModel, rng: np.random.Generator) -> CallLog:
-    """Run one replication; the same generator state gives the same log."""
-    return _Run(model, rng).run()
+def simulate(model: SimModel, rng: np.random.Generator, *, keep_paths: bool = False) -> CallLog:
+    """Run one replication; the same generator state gives the same log.
+
+    ``keep_paths`` keeps each caller's IVR visits (for call records with
+    paths, as calibration from recorded paths needs); off, a long run holds
+    no per-call walk in memory.
+    """
+    return _Run(model, rng, keep_paths).run()

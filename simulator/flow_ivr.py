@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,15 @@ from router.flows import actions as a
 from router.flows.engine import Engine, State
 from router.flows.loader import load_flows
 from router.flows.marketing import place
-from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey
+from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from simulator.flow_marketing import SILENT, OfferChoice, SurveyChoice, default_choice
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
 __all__ = ["HANGUP", "SAY_TOKEN_S", "TIMEOUT", "CallerModel", "DataChoice", "FlowIvr", "KeyChoice"]
 
+SIM_FACTOR = "0000"  # what a simulated caller types as a PIN (any value a factor accepts)
+DIAL_RING_S = 60  # what the dialplan rings a transfer without ring_s
 TIMEOUT = "timeout"  # the caller presses nothing: the node's timeout path
 HANGUP = "hangup"  # the caller hangs up at this node
 SAY_TOKEN_S = 0.45
@@ -45,7 +48,8 @@ class KeyChoice:
     keys: tuple[str, ...]  # digits typed, or TIMEOUT / HANGUP
     cumulative: tuple[float, ...]
     think_s: float = 2.0  # from the end of the prompt to the key press
-    verified: float = 1.0  # input nodes with verify: chance the account is found
+    verified: float = 1.0  # input nodes with verify: chance the account (and factor) checks out
+    answered: float = 1.0  # transfer nodes with a fallback: chance the person answers the Dial()
 
     def pick(self, rng: np.random.Generator) -> str:
         i = bisect_right(self.cumulative, float(rng.random()) * self.cumulative[-1])
@@ -170,11 +174,56 @@ class FlowIvr:
         rng: np.random.Generator,
         queues: Mapping[str, QueueSnapshot],
     ) -> IvrPath:
+        first = self.begin(call, customer, queues)
+        if isinstance(first, IvrExit):
+            return first
+        return self._steps(*first, customer, rng)
+
+    def begin(
+        self, call: CallInfo, customer: Customer | None, queues: Mapping[str, QueueSnapshot]
+    ) -> IvrExit | tuple[State, tuple[a.Action, ...]]:
+        """The engine's first step for this call, or the exit of a number no flow serves."""
         flow = self.engine.flows.for_call(call.dnis, call.script)
         if flow is None:
             return IvrExit(self.unrouted_service)
-        facts = self.engine.facts(call, customer, queues)
-        return self._steps(*self.engine.start(flow.name, facts), customer, rng)
+        return self.engine.start(flow.name, self.engine.facts(call, customer, queues))
+
+    def outcomes(
+        self, state: State, out: tuple[a.Action, ...], customer: Customer | None
+    ) -> list[tuple[float, a.Event, IvrExit | None]]:
+        """Every answer the caller may give to one step's actions, with its probability.
+
+        The exact traffic split (:mod:`simulator.split`) walks these instead of
+        sampling. They come from the sampled path itself (:meth:`_act`), fed
+        one uniform per cell of the caller's choice, so the two can never
+        disagree about what a key press or a failed verification leads to.
+        """
+        cuts = sorted({c for c in self._cuts(state, out) if 0.0 < c < 1.0})
+        found = []
+        for lo, hi in pairwise((0.0, *cuts, 1.0)):
+            fixed = _OneDraw((lo + hi) / 2)
+            _secs, event, done = self._act(state, out, customer, fixed)  # type: ignore[arg-type]
+            found.append((hi - lo, event, done))
+        return found
+
+    def _cuts(self, state: State, out: tuple[a.Action, ...]) -> list[float]:
+        """Where the caller's one uniform draw of this step changes its answer."""
+        for action in out:
+            if isinstance(action, a.Collect) and (marketing := self._marketing_cuts(state)):
+                return marketing
+            if isinstance(action, a.Collect):
+                choice = self.callers.choice(self.engine, state)
+                return [c / choice.cumulative[-1] for c in choice.cumulative]
+            if isinstance(action, a.Verify):
+                return [self.callers.choice(self.engine, state).verified]
+            if isinstance(action, a.Fetch | a.Notify):  # the backend answers ok below this
+                return [self._data(state).ok]
+        return []
+
+    def _data(self, state: State) -> DataChoice:
+        """How the backend of the fetch or notify node the call is at behaves."""
+        where = f"{state.flow}.{state.node}"
+        return self.callers.data.get(where, self.callers.default_data)
 
     def _steps(
         self,
@@ -188,8 +237,33 @@ class FlowIvr:
             if seconds > 0:
                 yield seconds
             if done is not None:
-                return done
+                missed = self._unanswered(state, done, rng)
+                if missed is None:
+                    return done
+                yield float(missed.ring_s or DIAL_RING_S)
+                state, out = self.engine.resume(
+                    state.flow, missed.fallback, state.facts, state.stack
+                )
+                continue
             state, out = self.engine.step(state, event)
+
+    def ringing(self, state: State, done: IvrExit) -> tuple[float, Transfer] | None:
+        """A transfer with a fallback: the chance its person answers, and the node.
+
+        Unanswered, the dialplan resumes the flow at the node's fallback (the
+        exact split, :mod:`simulator.split`, follows both branches).
+        """
+        node = self.engine.flows.flows[state.flow].nodes[state.node]
+        if done.ending != "transfer" or not isinstance(node, Transfer) or not node.fallback:
+            return None
+        return self.callers.choice(self.engine, state).answered, node
+
+    def _unanswered(self, state: State, done: IvrExit, rng: np.random.Generator) -> Transfer | None:
+        """A transfer with a fallback whose person did not answer: the dialplan resumes the flow."""
+        ring = self.ringing(state, done)
+        if ring is None:
+            return None
+        return None if float(rng.random()) < ring[0] else ring[1]
 
     def _act(
         self,
@@ -211,18 +285,16 @@ class FlowIvr:
                 case a.Verify():
                     event = self._verify(state, customer, rng)
                 case a.Fetch() | a.Notify():
-                    where = f"{state.flow}.{state.node}"
-                    model = self.callers.data.get(where, self.callers.default_data)
-                    secs, event = model.answer(action, rng)
+                    secs, event = self._data(state).answer(action, rng)
                     seconds += secs
                 case a.Route():
-                    return seconds, event, IvrExit(action.service, action.decision)
+                    return seconds, event, IvrExit(action.service, action.decision, path=state.path)
                 case a.SetVars() | a.RecordOffer() | a.RecordAnswer():
                     pass
                 case _:
-                    return seconds, event, IvrExit(ending=_ending(action))
+                    return seconds, event, IvrExit(ending=_ending(action), path=state.path)
         if isinstance(event, a.HungUp):
-            return seconds, event, IvrExit(ending="caller_hangup")
+            return seconds, event, IvrExit(ending="caller_hangup", path=state.path)
         return seconds, event, None
 
     def _collect(
@@ -237,13 +309,15 @@ class FlowIvr:
             return choice.think_s, a.HungUp()
         if key == TIMEOUT:
             return action.timeout_ms / 1000, a.Digits("", True)
+        if state.held:  # the second factor: whether it is right is `verified`'s draw
+            return choice.think_s, a.Digits(SIM_FACTOR)
         return choice.think_s, a.Digits(key)
 
     def _marketing_key(
         self, state: State, node: OfferNode | Survey, action: a.Collect, rng: np.random.Generator
     ) -> tuple[float, a.Event]:
         """simulator.flow_marketing: accept / next / back at offers, digits at surveys."""
-        choice = self.callers.marketing.get(f"{state.flow}.{state.node}") or default_choice(node)
+        choice = self._marketing_choice(state, node)
         here = place(state)
         if isinstance(node, OfferNode) and isinstance(choice, OfferChoice):
             key = choice.key(node, here, rng)
@@ -254,6 +328,23 @@ class FlowIvr:
         if key == SILENT:
             return action.timeout_ms / 1000, a.Digits("", True)
         return choice.think_s, a.Digits(key)
+
+    def _marketing_choice(
+        self, state: State, node: OfferNode | Survey
+    ) -> OfferChoice | SurveyChoice:
+        return self.callers.marketing.get(f"{state.flow}.{state.node}") or default_choice(node)
+
+    def _marketing_cuts(self, state: State) -> list[float] | None:
+        """The draw's cuts at an offer or survey node (None at any other node)."""
+        node = self.engine.flows.flows[state.flow].nodes[state.node]
+        if not isinstance(node, OfferNode | Survey):
+            return None
+        choice, here = self._marketing_choice(state, node), place(state)
+        if isinstance(node, OfferNode) and isinstance(choice, OfferChoice):
+            return [*choice.cuts(here)]
+        if isinstance(node, Survey) and isinstance(choice, SurveyChoice):
+            return choice.cuts(node.questions[here])
+        return [0.0]  # a mismatched choice is always silent: no cut
 
     def _verify(self, state: State, customer: Customer | None, rng: np.random.Generator) -> a.Event:
         choice = self.callers.choice(self.engine, state)
@@ -266,6 +357,23 @@ class FlowIvr:
         if found is not None:
             return found
         return SAY_TOKEN_S if "say_" in prompt else self.default_prompt_s
+
+
+class _OneDraw:
+    """Stands in for the caller's generator when a step's answers are enumerated.
+
+    A step draws at most once (a key press or a verification); a second
+    draw would make the enumeration wrong, so it is refused loudly.
+    """
+
+    def __init__(self, value: float) -> None:
+        self.value, self.used = value, False
+
+    def random(self) -> float:
+        if self.used:
+            raise ValueError("a caller step drew twice; it cannot be enumerated")
+        self.used = True
+        return self.value
 
 
 def _rebuild(args: tuple[Any, ...], durations: dict[str, float], kwargs: dict[str, Any]) -> FlowIvr:

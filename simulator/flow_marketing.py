@@ -38,10 +38,21 @@ class OfferChoice:
     think_s: float = 2.0
 
     def key(self, node: OfferNode, position: int, rng: np.random.Generator) -> str:
-        """The key pressed at the offer in ``position`` (0-based)."""
-        if float(rng.random()) < self.accept[min(position, len(self.accept) - 1)]:
+        """The key pressed at the offer in ``position`` (0-based): one draw, cut by :meth:`cuts`."""
+        took, skipped = self.cuts(position)
+        u = float(rng.random())
+        if u < took:
             return node.accept
-        return node.skip if float(rng.random()) < self.next else node.back
+        return node.skip if u < skipped else node.back
+
+    def cuts(self, position: int) -> tuple[float, float]:
+        """Where the one uniform draw changes from accept to next, and from next to back.
+
+        One draw per offer, so the exact traffic split (:mod:`simulator.split`)
+        enumerates the same three answers with the same shares.
+        """
+        took = self.accept[min(position, len(self.accept) - 1)]
+        return took, took + (1.0 - took) * self.next
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +62,25 @@ class SurveyChoice:
     think_s: float = 3.0
 
     def key(self, question: SurveyQuestion, rng: np.random.Generator) -> str:
-        """The digit answered to ``question``, or SILENT."""
-        if float(rng.random()) >= self.participate:
-            return SILENT
-        digits = [str(d) for d in range(int(question.low), int(question.high) + 1)]
+        """The digit answered to ``question``, or SILENT: one draw, cut by :meth:`cuts`."""
+        digits, cuts = self._digits(question), self.cuts(question)
+        u = float(rng.random())
+        return next((d for d, c in zip(digits, cuts, strict=True) if u < c), SILENT)
+
+    def cuts(self, question: SurveyQuestion) -> list[float]:
+        """Upper ends of each digit's share of the draw (the rest is SILENT)."""
+        digits = self._digits(question)
         weights = (
             [self.answers.get(d, 0.0) for d in digits] if self.answers else [1.0] * len(digits)
         )
-        if sum(weights) <= 0:
-            return SILENT
-        cumulative = list(accumulate(weights))
-        pick = float(rng.random()) * cumulative[-1]
-        return digits[next(i for i, c in enumerate(cumulative) if pick < c)]
+        total = sum(weights)
+        if total <= 0:
+            return [0.0] * len(digits)
+        return [self.participate * c / total for c in accumulate(weights)]
+
+    @staticmethod
+    def _digits(question: SurveyQuestion) -> list[str]:
+        return [str(d) for d in range(int(question.low), int(question.high) + 1)]
 
 
 def default_choice(node: OfferNode | Survey) -> OfferChoice | SurveyChoice:

@@ -26,7 +26,7 @@ import yaml
 
 from router.customers.model import Customer
 from router.errors import LoadError
-from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey
+from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from router.yamlpos import Path
 from simulator.flow_data import data_choices
@@ -173,7 +173,7 @@ def _callers(
     if raw is None:
         return out
     if not isinstance(raw, dict):
-        ctx.bad(("ivr", "callers"), "must map flow.node to {keys, think_s, verified}")
+        ctx.bad(("ivr", "callers"), "must map flow.node to {keys, think_s, verified, answered}")
         return out
     for where, spec in raw.items():
         path: Path = ("ivr", "callers", where)
@@ -186,20 +186,25 @@ def _callers(
         if node is None:
             ctx.bad(
                 path,
-                "no menu or input (or offer, survey) node of that name",
+                "no menu, input, transfer, offer or survey node of that name",
                 "write it as flow.node",
             )
             continue
-        choice = _choice(ctx, spec if isinstance(spec, dict) else {}, path, node)
+        given = spec if isinstance(spec, dict) else {}
+        if isinstance(node, Transfer):
+            answered = ctx.num(given, "answered", path, 1.0, hi=1.0)
+            out[str(where)] = KeyChoice((TIMEOUT,), (1.0,), answered=answered)
+            continue
+        choice = _choice(ctx, given, path, node)
         if choice is not None:
             out[str(where)] = choice
     return out
 
 
-def _node(flows: FlowSet, where: str) -> Menu | Input | OfferNode | Survey | None:
+def _node(flows: FlowSet, where: str) -> Menu | Input | Transfer | OfferNode | Survey | None:
     flow, _, name = where.partition(".")
     node = flows.flows[flow].nodes.get(name) if flow in flows.flows else None
-    return node if isinstance(node, Menu | Input | OfferNode | Survey) else None
+    return node if isinstance(node, Menu | Input | Transfer | OfferNode | Survey) else None
 
 
 def _choice(

@@ -47,11 +47,15 @@ class IvrExit:
     contained calls are counted instead of silently vanishing. ``decision`` is
     set when the flow engine already asked the policy (a ``queue`` node);
     otherwise the simulator asks it for ``service`` when the walk ends.
+    ``path`` is the flow engine's visits (flow, node, digits noted), kept
+    only when records are made from the run (:mod:`simulator.records`).
     """
 
     service: str = ""
     decision: RouteDecision | None = None
     ending: str = ""
+    # Not part of the exit's identity: the planner's split counts callers per exit.
+    path: tuple[Any, ...] = field(default=(), compare=False)
 
 
 # Yields the seconds until the walk goes on, returns how the caller leaves. A
@@ -128,6 +132,7 @@ class QueueSpec:
     agents: tuple[int, ...]
     cost_per_hour: float = 0.0
     shrinkage: float = 0.0  # share of paid time not on the phones
+    max_occupancy: float = 1.0  # planning cap on talk time per agent (targets.max_occupancy)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,17 +13,20 @@ import math
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
-from simulator.distributions import Never
+from simulator.classes import Traffic, all_of_class, level, pool, traffic_classes
+from simulator.distributions import Exponential, Never, Sampler
 from simulator.engine import simulate
+from simulator.mmng import erlang_figures
 from simulator.model import SimModel
-from simulator.routes import route_shares
+from simulator.occupancy import occupancy_misses, occupancy_room, raise_for
+from simulator.routes import Shares, route_shares
 from simulator.runner import Replications, replicate
 from simulator.scenario import Target
 from simulator.stats import Estimate
-from simulator.theory import erlang_a_sl, erlang_c_sl
 
 __all__ = [
     "FrontierPoint",
@@ -56,45 +59,63 @@ class FrontierPoint:
     abandon_rate: Mapping[str, float]
 
 
-def _meets_erlang(c: int, lam: float, aht: float, patience: float, t: Target) -> bool:
-    if not math.isfinite(patience):
-        load = lam * aht
-        return load < c and erlang_c_sl(c, load, aht, t.within_s) >= t.service_level
-    sl, p_abandon = erlang_a_sl(c, lam, aht, patience, t.within_s)
-    return sl >= t.service_level and p_abandon <= t.max_abandon
+def _meets_erlang(  # noqa: PLR0917 - one staffing test's inputs
+    c: int, lam: float, aht: float, patience: Sampler, t: Target, max_occupancy: float = 1.0
+) -> bool:
+    """Erlang C, A or M/M/n+G by the patience's kind (:func:`simulator.mmng.erlang_figures`)."""
+    got = erlang_figures(c, lam, aht, patience, t.within_s)
+    return (
+        got.service_level >= t.service_level
+        and got.p_abandon <= t.max_abandon
+        and got.occupancy <= max_occupancy
+    )
 
 
-def min_agents(lam: float, aht: float, patience: float, t: Target) -> int:
+def min_agents(
+    lam: float, aht: float, patience: float | Sampler, t: Target, max_occupancy: float = 1.0
+) -> int:
     """Smallest c meeting a target: start at square-root staffing, walk down or up.
 
     Square-root staffing c = a + beta sqrt(a) (Halfin & Whitt 1981; Borst,
     Mandelbaum & Reiman 2004) lands within a few agents of the optimum, so
-    the walk costs a handful of Erlang A evaluations even at 5,000 agents.
+    the walk costs a handful of Erlang evaluations even at 5,000 agents.
+    ``patience`` is a distribution (used whole) or a mean (exponential).
     """
     if lam <= 0:
         return 0
+    pat: Sampler = patience if not isinstance(patience, float | int) else _exponential(patience)
     load = lam * aht
     c = max(1, math.ceil(load + 0.5 * math.sqrt(load)))
-    if _meets_erlang(c, lam, aht, patience, t):
-        while c > 1 and _meets_erlang(c - 1, lam, aht, patience, t):
+
+    def ok(n: int) -> bool:
+        return _meets_erlang(n, lam, aht, pat, t, max_occupancy)
+
+    if ok(c):
+        while c > 1 and ok(c - 1):
             c -= 1
         return c
-    while not _meets_erlang(c, lam, aht, patience, t):
+    while not ok(c):
         c += 1
     return c
 
 
-def erlang_staffing(model: SimModel, targets: Mapping[str, Target], seed: int) -> Staffing:
+def _exponential(mean: float) -> Sampler:
+    return Never() if not math.isfinite(mean) else Exponential(mean)
+
+
+def erlang_staffing(
+    model: SimModel, targets: Mapping[str, Target], seed: int, shares: Shares | None = None
+) -> Staffing:
     """Per queue and interval, Erlang A staffing from the expected traffic of each tier.
 
     Where each tier's callers go comes from :func:`simulator.routes.route_shares`
-    (a pilot run, plus sample walks where the pilot is too thin); the rates
-    come from the scenario's expected arrivals, not the pilot's counts, so a
-    sparse tier (three red-list calls a night) still gets its lane covered
-    instead of zero agents by the luck of one sample.
+    (computed exactly from the flow, caller model and policy), the rates from
+    the scenario's expected arrivals, so identical traffic gets identical
+    staffing and a sparse tier (three red-list calls a night) still gets its
+    lane covered instead of zero agents by the luck of one sample.
     """
-    rng = np.random.default_rng(seed)
-    shares = route_shares(model, simulate(model, rng), rng)
+    if shares is None:
+        shares = route_shares(model, np.random.default_rng(seed))
     rates = _tier_rates(model)
     out: Staffing = {}
     for qi, q in enumerate(model.queues):
@@ -105,9 +126,10 @@ def erlang_staffing(model: SimModel, targets: Mapping[str, Target], seed: int) -
             for tier in model.tiers:
                 if shares[tier][i][qi] <= 0:
                     continue
-                stream = next(s for s in model.streams if s.tier == tier)
-                pat = math.inf if isinstance(stream.patience, Never) else stream.patience.mean
-                need = max(need, min_agents(lam, q.handle.mean, pat, targets[tier]))
+                pat = next(s for s in model.streams if s.tier == tier).patience
+                need = max(
+                    need, min_agents(lam, q.handle.mean, pat, targets[tier], q.max_occupancy)
+                )
             out[q.name].append(need)
     return out
 
@@ -148,7 +170,10 @@ def _misses(
                 continue
             sl, ab = est["service_level"], est["abandon_rate"]
             # Only significant misses count: a night interval with three VIP calls
-            # cannot show a 90% service level either way.
+            # cannot show a 90% service level either way, nor can one replication's
+            # single call (no interval at all) when the others had none.
+            if len(reps.runs) > 1 and not math.isfinite(sl.ci95):
+                continue
             if sl.mean + _half(sl) < t.service_level or ab.mean - _half(ab) > t.max_abandon:
                 out.add((tier, i))
     return out
@@ -199,7 +224,7 @@ def _unstaffed(model: SimModel, reps: Replications) -> list[tuple[str, int]]:
 def _verdict(model: SimModel, reps: Replications, targets: Mapping[str, Target]) -> bool:
     """True when no interval, no day and no empty lane misses (as ``plan_staffing`` judges)."""
     misses = _misses(model, reps, targets) | _daily_misses(model, reps, targets)
-    return not misses and not _unstaffed(model, reps)
+    return not misses and not _unstaffed(model, reps) and not occupancy_misses(model, reps)
 
 
 def _slack(model: SimModel, reps: Replications, targets: Mapping[str, Target], i: int) -> bool:
@@ -214,6 +239,24 @@ def _slack(model: SimModel, reps: Replications, targets: Mapping[str, Target], i
     return True
 
 
+def _cut(
+    model: SimModel,
+    staffing: Staffing,
+    reps: Replications,
+    targets: Mapping[str, Target],
+    traffic: Traffic,
+) -> Staffing:
+    """One agent fewer wherever the class has slack and occupancy room (kept monotone)."""
+    classes = traffic.classes
+    now = with_staffing(model, staffing)
+    slack = all_of_class(classes, lambda i: _slack(model, reps, targets, i))
+    out: Staffing = {}
+    for q, agents in staffing.items():
+        room = all_of_class(classes, partial(occupancy_room, now, reps, q))
+        out[q] = [a - 1 if a > 1 and slack[i] and room[i] else a for i, a in enumerate(agents)]
+    return level(out, traffic)
+
+
 def trim_plan(
     model: SimModel,
     plan: Plan,
@@ -223,6 +266,7 @@ def trim_plan(
     seed: int = 1,
     rounds: int = 3,
     executor: Executor | None = None,
+    traffic: Traffic | None = None,
 ) -> Plan:
     """Remove agents where every tier has slack, while the whole plan still meets its targets.
 
@@ -230,22 +274,57 @@ def trim_plan(
     to the strictest tier's target, ignoring priorities). Each round takes one
     agent from every interval with slack and keeps the cut only if the plan,
     simulated with the same seeds (common random numbers), still meets every
-    interval, day and lane target.
+    interval, day, occupancy and lane target. With ``traffic``
+    (:mod:`simulator.classes`) a class of identical traffic is judged on its
+    pooled figures and cut only as a whole, never below lighter intervals.
     """
+    traffic = traffic or Traffic.alone(model.n_intervals)
+    classes = traffic.classes
     best, staffing = plan, {k: list(v) for k, v in plan.staffing.items()}
     for _ in range(rounds):
-        slack = [i for i in range(model.n_intervals) if _slack(model, best.result, targets, i)]
-        cut = {q: [a - 1 if i in slack and a > 1 else a for i, a in enumerate(v)]
-               for q, v in staffing.items()}  # fmt: skip
+        cut = _cut(model, staffing, pool(model, best.result, classes), targets, traffic)
         if cut == staffing:
             break
         trial = with_staffing(model, cut)
         reps = replicate(trial, replications, seed, executor)
-        if not _verdict(trial, reps, targets):
+        if not _verdict(trial, pool(trial, reps, classes), targets):
             break
         staffing = cut
         best = Plan({k: tuple(v) for k, v in cut.items()}, _cost(trial), reps, best.rounds, True)
     return best
+
+
+def _added(  # noqa: PLR0917 - one round's findings
+    trial: SimModel,
+    reps: Replications,
+    staffing: Staffing,
+    misses: set[tuple[str, int]],
+    empty: list[tuple[str, int]],
+    busy: set[tuple[str, int]],
+    seed: int,
+) -> Staffing:
+    """Agents added for one round's misses: to the lanes a missing tier used then, to
+    lanes over their occupancy cap, and one to every lane that had calls but no agent."""
+    out = {k: list(v) for k, v in staffing.items()}
+    for name, i in empty:
+        out[name][i] = 1
+    for name, i in busy:
+        occ = reps.estimates[f"queue/{name}/{i}"]["occupancy"].mean
+        cap = next(q.max_occupancy for q in trial.queues if q.name == name)
+        out[name][i] = raise_for(out[name][i], occ, cap)
+    tier_of = {si: s.tier for si, s in enumerate(trial.streams)}
+    log = simulate(trial, np.random.default_rng(seed))
+    interval = np.minimum(log.enqueue // trial.interval_s, trial.n_intervals - 1)
+    for tier, i in misses:
+        used = {
+            int(q)
+            for si, q, iv in zip(log.stream, log.queue, interval, strict=True)
+            if tier_of[int(si)] == tier and iv == i and q >= 0
+        }
+        for qi in used:
+            name = trial.queues[qi].name
+            out[name][i] += max(1, math.ceil(0.05 * out[name][i]))
+    return out
 
 
 def plan_staffing(
@@ -261,38 +340,33 @@ def plan_staffing(
     """Erlang A start, then simulate and add agents where a tier misses its target.
 
     A round adds agents where a tier significantly misses an interval's
-    target or the day's (then in its missing intervals), and gives one agent
+    target or the day's (then in its missing intervals), where a lane is
+    significantly busier than its ``max_occupancy``, and gives one agent
     to every lane that received calls while unstaffed. ``met`` is True only
     when none of these remain. A plan that meets its targets is then trimmed
     (:func:`trim_plan`), so the result is the cheapest found, not the first.
+    Intervals of identical traffic are added to and cut as one
+    (:mod:`simulator.classes`), so they end with identical staffing.
     """
-    staffing = erlang_staffing(model, targets, seed)
-    tier_of = {si: s.tier for si, s in enumerate(model.streams)}
+    shares = route_shares(model, np.random.default_rng(seed))
+    traffic = traffic_classes(model, shares)
+    classes = traffic.classes
+    staffing = level(erlang_staffing(model, targets, seed, shares), traffic)
     for r in range(rounds + 1):
         trial = with_staffing(model, staffing)
         reps = replicate(trial, replications, seed, executor)
-        misses = _misses(trial, reps, targets) | _daily_misses(trial, reps, targets)
-        empty = _unstaffed(trial, reps)
-        if (not misses and not empty) or r == rounds:
-            met = not misses and not empty
+        view = pool(trial, reps, classes)
+        misses = _misses(trial, view, targets) | _daily_misses(trial, view, targets)
+        empty = _unstaffed(trial, view)
+        busy = occupancy_misses(trial, view)
+        if (not misses and not empty and not busy) or r == rounds:
+            met = not misses and not empty and not busy
             plan = Plan({k: tuple(v) for k, v in staffing.items()}, _cost(trial), reps, r, met)
             if met and trim:
                 return trim_plan(model, plan, targets, replications=replications, seed=seed,
-                                 executor=executor)  # fmt: skip
+                                 executor=executor, traffic=traffic)  # fmt: skip
             return plan
-        for name, i in empty:
-            staffing[name][i] = 1
-        log = simulate(trial, np.random.default_rng(seed))
-        interval = np.minimum(log.enqueue // model.interval_s, model.n_intervals - 1)
-        for tier, i in misses:
-            used = {
-                int(q)
-                for si, q, iv in zip(log.stream, log.queue, interval, strict=True)
-                if tier_of[int(si)] == tier and iv == i and q >= 0
-            }
-            for qi in used:
-                name = model.queues[qi].name
-                staffing[name][i] += max(1, math.ceil(0.05 * staffing[name][i]))
+        staffing = level(_added(trial, view, staffing, misses, empty, busy, seed), traffic)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

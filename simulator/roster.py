@@ -98,7 +98,9 @@ def build_roster(
     if not any(need):
         return Roster((), tuple(need), (0,) * n, 0.0, 0.0)
     cover = np.array([c[3] for c in cols]).T  # n x columns
-    paid = np.array([c[0].hours - (minutes / 60 if c[2] is not None else 0.0) for c in cols])
+    # paid = the intervals worked: an 8.5 h shift on hourly intervals spans 8 of them, and
+    # its break takes a whole hour, so it pays 7 h, not 8.5 - 1
+    paid = cover.sum(axis=0) * minutes / 60
     cost = paid * np.array([c[0].cost_per_hour for c in cols])
     result = milp(
         c=cost,

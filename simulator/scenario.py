@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -21,6 +21,7 @@ from router.yamlpos import Path, compose
 from simulator.distributions import Empirical, Exponential, LogNormal, Never, Sampler
 from simulator.ivr import MenuIvr, parse_ivr
 from simulator.model import CallbackOffer, QueueSpec, SimModel, Stream
+from simulator.occupancy import parse_max_occupancy
 from simulator.outbound_scenario import parse_outbound
 from simulator.problems import Collector
 from simulator.scenario_keys import check_keys
@@ -114,7 +115,16 @@ def _per_interval(
 
 
 _PROFILE_FIELDS = frozenset(
-    {"list", "lifecycle", "arpu", "tenure_months", "credit_score", "language", "offers"}
+    {
+        "list",
+        "lifecycle",
+        "arpu",
+        "tenure_months",
+        "credit_score",
+        "language",
+        "account_manager",
+        "offers",
+    }
 )
 
 
@@ -182,8 +192,9 @@ def _typed(profile: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(offers, list) or not all(isinstance(o, str) for o in offers):
             raise ValueError("offers must be a list of names")
         out["offers"] = tuple(offers)
-    if "language" in out:
-        out["language"] = str(out["language"])
+    for text in ("language", "account_manager"):
+        if text in out:
+            out[text] = str(out[text])
     return out
 
 
@@ -296,6 +307,8 @@ def parse_scenario(text: str, file: str = "<scenario>", base: FsPath | None = No
     patience, targets, profiles = _tiers(ctx, data.get("tiers"))
     streams = _streams(ctx, data.get("arrivals"), n, interval_s, patience, profiles)
     queues = _queues(ctx, data.get("queues"), n)
+    caps = parse_max_occupancy(ctx, data.get("targets"), {q.name for q in queues})
+    queues = tuple(replace(q, max_occupancy=caps.get(q.name, 1.0)) for q in queues)
     policy = _policy(ctx, data.get("routing"), TierOrder(tuple(patience) or ("normal",)))
     staffed = {q.name for q in queues}
     _check_lanes(ctx, policy, staffed)

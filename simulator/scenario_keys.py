@@ -44,8 +44,10 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
             "ivr",
             "callback",
             "outbound",
+            "targets",
         }
     ),
+    ("targets",): frozenset({"max_occupancy"}),
     ("tiers", "*"): frozenset({"patience", "target", "customer"}),
     ("tiers", "*", "patience"): _SAMPLER,
     ("tiers", "*", "target"): frozenset({"service_level", "within_s", "max_abandon"}),
@@ -90,9 +92,11 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
     ("outbound", "pacing", "*", "forecast"): frozenset(
         {"calls_per_hour", "aht_s", "target_sl", "answer_within_s"}
     ),
+    # menu / input: keys, verified; transfer: answered; offer: accept, next;
+    # survey: participate, answers
     ("ivr", "callers", "*"): frozenset(
-        {"keys", "think_s", "verified", "accept", "next", "participate", "answers"}
-    ),  # menu / input: keys, verified; offer: accept, next; survey: participate, answers
+        {"keys", "think_s", "verified", "answered", "accept", "next", "participate", "answers"}
+    ),
     ("ivr", "data", "*"): frozenset({"ok", "latency_s", "values"}),
 }
 

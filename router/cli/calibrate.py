@@ -112,6 +112,32 @@ async def _stream_records(url: str, start: float, end: float) -> list[CallRecord
     default=0,
     help="Simulate the twin N times and compare it with the records, per interval.",
 )
+@click.option(
+    "--flows",
+    "flows_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The operator's flows: the twin walks them, with key probabilities per menu "
+    "and callback uptake from the recorded paths.",
+)
+@click.option(
+    "--routing",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Routing file for --flows [FLOWS/routing.yaml when present].",
+)
+@click.option(
+    "--cost-per-hour",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Cost of an agent-hour in every queue (1: costs read as agent-hours).",
+)
+@click.option(
+    "--shrinkage",
+    type=click.FloatRange(min=0, max=0.95),
+    default=0.0,
+    show_default=True,
+    help="Share of paid time off the phones (training, leave), for rosters.",
+)
 @redis_option
 def calibrate(
     *,
@@ -123,29 +149,49 @@ def calibrate(
     weekdays: str | None,
     out: Path,
     replications: int,
+    flows_dir: Path | None,
+    routing: Path | None,
+    cost_per_hour: float,
+    shrinkage: float,
     redis_url: str | None,
 ) -> None:
-    """Write a scenario (arrivals, handle times, patience, agents) from recorded calls."""
+    """Write a scenario (arrivals, handle times, patience, agents) from recorded calls.
+
+    With --flows, the scenario walks the operator's flows instead of the
+    observed queue shares, with callers' key probabilities per menu and
+    callback uptake calibrated from the recorded IVR paths.
+    """
     import yaml
 
     with needs_extra("sim", "tierline calibrate"):
         from simulator.calibration import calibrate as fit
-        from simulator.calibration import scenario_document
+        from simulator.twin import scenario_document
 
     zone = _zone(tz)
     rows = _load(records, start, end, zone, redis_url)
     try:
-        cal = fit(rows, zone, interval_minutes=int(interval), weekdays=_weekdays(weekdays))
+        cal = fit(rows, zone, interval_minutes=int(interval), weekdays=_weekdays(weekdays),
+                  all_calls=flows_dir is not None)  # fmt: skip
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    doc = scenario_document(cal)
+    doc = scenario_document(cal, cost_per_hour=cost_per_hour, shrinkage=shrinkage)
+    summary, lines = _summary(cal), _fit_lines(cal)
     head = (f"# Calibrated by tierline from {cal.calls} calls over {cal.days} days ({tz}); "
             f"{cal.contained} ended in the IVR.\n")  # fmt: skip
-    out.write_text(head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), "utf-8")
+    if flows_dir is not None:
+        from router.cli.calibrate_flows import with_flows
+
+        doc, summary["ivr"], ivr_lines = with_flows(doc, rows, flows_dir, routing, out)
+        lines += ivr_lines
+        head += "".join(f"# {line}\n" for line in ivr_lines if line.startswith("callback"))
+    text = yaml.safe_dump(
+        doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
+    )  # lists of numbers on a few lines, not one line per number
+    out.write_text(head + text, "utf-8")
     report = out.with_suffix(".calibration.json")
-    report.write_text(json.dumps(_summary(cal), indent=1, ensure_ascii=False), "utf-8")
+    report.write_text(json.dumps(summary, indent=1, ensure_ascii=False), "utf-8")
     click.echo(f"wrote {out} and {report}")
-    for line in _fit_lines(cal):
+    for line in lines:
         click.echo(line)
     if replications:
         _backtest(out, rows, zone, int(interval), replications)

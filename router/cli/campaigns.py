@@ -10,10 +10,10 @@ import click
 import orjson
 
 from router.cli.dnc import with_dialer_store
-from router.cli.store_url import redis_option
+from router.cli.store_url import cli_settings, redis_option
 from router.dialer.config import DialerConfig, load_config
 from router.dialer.model import CALLBACK_CAMPAIGN, CampaignState, Contact
-from router.dialer.report import summarise
+from router.dialer.report import DialerReport, summarise
 from router.dialer.rows import read_contact_rows
 from router.dialer.store import DialerStore
 from router.errors import CampaignDataError, Problem
@@ -25,10 +25,8 @@ config_option = click.option(
     "--dialer-config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default="dialer.yaml",
-    show_default=True,
-    envvar="TIERLINE_DIALER_CONFIG",
-    help="Dialer configuration (campaigns, callbacks, limits, pacing).",
+    help="Dialer configuration (campaigns, callbacks, limits, pacing) "
+    "[$TIERLINE_DIALER_CONFIG, else dialer.yaml beside the flows].",
 )
 
 
@@ -37,8 +35,11 @@ def campaigns() -> None:
     """Outbound campaigns: contacts, state and results."""
 
 
-def _config(path: Path) -> DialerConfig:
-    return load_config(path)  # CampaignDataError -> main() prints it and exits 2
+def _config(path: Path | None) -> DialerConfig:
+    """The option's file, else the settings' (CampaignDataError: main() prints it, exit 2)."""
+    from router.dialer.process import config_file
+
+    return load_config(config_file(cli_settings(dialer_config=path)))
 
 
 def _named(cfg: DialerConfig, name: str) -> None:
@@ -51,7 +52,7 @@ def _named(cfg: DialerConfig, name: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @config_option
 @redis_option
-def import_cmd(file: Path, config_path: Path, redis_url: str | None) -> None:
+def import_cmd(file: Path, config_path: Path | None, redis_url: str | None) -> None:
     """Import FILE (CSV or JSON Lines); any bad row: nothing imported, exit 1."""
     cfg = _config(config_path)
     try:
@@ -90,7 +91,9 @@ async def _unknown_customers(
     return [(line, cid) for (line, cid), ok in zip(wanted, found, strict=True) if not ok]
 
 
-def _set_state(name: str, state: CampaignState, config_path: Path, redis_url: str | None) -> None:
+def _set_state(
+    name: str, state: CampaignState, config_path: Path | None, redis_url: str | None
+) -> None:
     _named(_config(config_path), name)
     with_dialer_store(redis_url, lambda s: s.set_campaign(name, state))
     click.echo(f"{name}: {state.value}")
@@ -103,7 +106,7 @@ def _state_command(verb: str, state: CampaignState, doc: str) -> click.Command:
     @click.argument("name")
     @config_option
     @redis_option
-    def command(name: str, config_path: Path, redis_url: str | None) -> None:
+    def command(name: str, config_path: Path | None, redis_url: str | None) -> None:
         _set_state(name, state, config_path, redis_url)
 
     return command
@@ -118,7 +121,7 @@ resume = _state_command("resume", CampaignState.RUNNING, "Resume a paused campai
 @click.argument("name")
 @config_option
 @redis_option
-def stop(name: str, config_path: Path, redis_url: str | None) -> None:
+def stop(name: str, config_path: Path | None, redis_url: str | None) -> None:
     """End NAME: every pending contact ends in the reported 'stopped' state."""
     _named(_config(config_path), name)
     if name == CALLBACK_CAMPAIGN:
@@ -131,7 +134,7 @@ def stop(name: str, config_path: Path, redis_url: str | None) -> None:
 @click.argument("name")
 @config_option
 @redis_option
-def status(name: str, config_path: Path, redis_url: str | None) -> None:
+def status(name: str, config_path: Path | None, redis_url: str | None) -> None:
     """Print NAME's state and its contacts per state as JSON."""
     _named(_config(config_path), name)
 
@@ -145,42 +148,23 @@ def status(name: str, config_path: Path, redis_url: str | None) -> None:
 
 
 @campaigns.command()
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of tables.")
 @redis_option
 def report(as_json: bool, redis_url: str | None) -> None:
-    """Attempts, contacts, right-party contacts, conversions, refusals, callbacks."""
+    """Attempts, contacts, right-party contacts, conversions, refusals, callbacks (all time).
 
-    async def read(s: DialerStore) -> dict[str, object]:
+    `tierline report` shows the same tables for a period.
+    """
+    from router.reports.campaigns import campaign_section
+    from router.reports.render import section_text
+
+    async def read(s: DialerStore) -> DialerReport:
         attempts = await s.records(keys.DIALER_ATTEMPTS_STREAM)
         refusals = await s.records(keys.DIALER_REFUSALS_STREAM)
-        return summarise(attempts, refusals).as_dict()
+        return summarise(attempts, refusals)
 
-    data = with_dialer_store(redis_url, read)
+    summary = with_dialer_store(redis_url, read)
     if as_json:
-        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        click.echo(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
         return
-    click.echo(_table(data))
-
-
-def _table(data: dict[str, object]) -> str:
-    rows = ["campaign        attempts  contacts  right-party  conversions  refusals"]
-    camps = data["campaigns"]
-    assert isinstance(camps, dict)
-    for name, f in camps.items():
-        conv = sum(f["conversions"].values())
-        refused = sum(f["refusals"].values())
-        rows.append(
-            f"{name:<15} {f['attempts']:>8}  {f['contacts']:>8}  {f['right_party']:>11}"
-            f"  {conv:>11}  {refused:>8}"
-        )
-        for reason, count in sorted(f["refusals"].items()):
-            rows.append(f"    refused {reason}: {count}")
-        for offer, count in sorted(f["conversions"].items()):
-            rows.append(f"    converted {offer}: {count}")
-    cb = data["callbacks"]
-    assert isinstance(cb, dict)
-    rows.append(
-        f"callbacks completed: {cb['completed']}, waited mean {cb['wait_mean_s']} s, "
-        f"max {cb['wait_max_s']} s"
-    )
-    return "\n".join(rows)
+    click.echo(section_text(campaign_section(summary)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,6 +80,8 @@ def check(directory: Path, queues: str) -> None:
 )
 @click.option("--offers", default="", help="Offer codes, comma-separated.")
 @click.option("--tenure", type=int, default=0)
+@click.option("--language", "lang", default="", help="Customer language (zh, en, yue...).")
+@click.option("--manager", default="", help="Customer's account manager id.")
 @click.option("--uniqueid", default="trace.1", help="Seeds percent() splits.")
 @click.option(
     "--fetch",
@@ -102,6 +105,8 @@ def trace(  # noqa: PLR0917 - one parameter per option
     lifecycle: str,
     offers: str,
     tenure: int,
+    lang: str,
+    manager: str,
     uniqueid: str,
     answers: tuple[str, ...],
     after_call: bool,
@@ -112,7 +117,10 @@ def trace(  # noqa: PLR0917 - one parameter per option
 
     ``-`` in --digits is no key (a prompt played out, an input timed out).
     Offers heard or taken and survey answers are printed after the path.
+    Digits typed at sensitive input nodes (account numbers, PINs) print as *.
     """
+    from router.flows.actions import SetVars
+    from router.flows.language import LANGUAGE_VAR
     from router.flows.runner import outcome_of
     from router.flows.trace import marketing_lines, trace_call
     from router.types import CallInfo
@@ -123,6 +131,8 @@ def trace(  # noqa: PLR0917 - one parameter per option
     when = datetime.fromisoformat(at) if at else datetime.now().astimezone()
     call = CallInfo(uniqueid=uniqueid, caller=caller, dnis=dnis, at=when)
     customer = _customer(tier, cust_list, lifecycle, offers, tenure)
+    if customer is not None:
+        customer = replace(customer, language=lang, account_manager=manager)
     typed = [d.strip() for d in digits.split(",") if d.strip()]
     start_at = _post_call_node(flowset, flow) if after_call else ""
     result = trace_call(
@@ -135,12 +145,16 @@ def trace(  # noqa: PLR0917 - one parameter per option
         if said and said[0][0] == visit.node:
             extra += f"  answer={said.pop(0)[1]}"
         click.echo(f"{visit.flow}:{visit.node}{extra}")
+    for action in result.actions:
+        if isinstance(action, SetVars) and LANGUAGE_VAR in action.values:
+            click.echo(f"   language {action.values[LANGUAGE_VAR]}")
     if result.state.facts.vars:
         click.echo(f"vars: {dict(result.state.facts.vars)}")
     for line in marketing_lines(result.actions):
         click.echo(line)
     outcome, detail = outcome_of(result.state.result)
-    click.echo(f"=> {outcome} {detail} (flow version {flowset.flows[flow].version})")
+    why = f" after {result.state.reason}" if result.state.reason else ""
+    click.echo(f"=> {outcome} {detail}{why} (flow version {flowset.flows[flow].version})")
 
 
 def _post_call_node(flowset: FlowSet, flow: str) -> str:

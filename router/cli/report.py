@@ -17,8 +17,8 @@ from router.cli.store_url import cli_settings, redis_option, store_url
 if TYPE_CHECKING:
     from router.ami.records import CallRecord
     from router.reports import Report
-    from router.reports.marketing import MarketingSection
     from router.reports.periods import Period
+    from router.reports.sections import Section
 
 __all__ = ["report"]
 
@@ -121,8 +121,10 @@ def report(
         records = _within(asyncio.run(_load(url, *span)), span)
         before = _within(asyncio.run(_load(url, *earlier)), earlier) if earlier else None
         answers, offers = asyncio.run(_load_marketing(url, *span))
+        extra = asyncio.run(_campaigns(url, *span))
     figures = _figures(records, before, span, label, zone, interval, by, sl_seconds, top_n)
-    figures = replace(figures, marketing=_marketing(answers, offers, records))
+    extra += _marketing(answers, offers, records)
+    figures = replace(figures, sections=[*figures.sections, *extra])
     if out_dir is not None:
         _write_all(figures, out_dir)
         return
@@ -203,6 +205,19 @@ def _write_all(figures: Report, out_dir: Path) -> None:
         click.echo(str(target))
 
 
+async def _campaigns(url: str, start: float, end: float) -> list[Section]:
+    """The dialer's section when it dialled or refused anything in the period."""
+    from router.reports.campaigns import read_campaign_section
+    from router.storage.client import bulk_client
+
+    client = bulk_client(url)
+    try:
+        section = await read_campaign_section(client, start, end)
+    finally:
+        await client.aclose()
+    return [section] if section is not None else []
+
+
 async def _load(url: str, start: float, end: float) -> list[CallRecord]:
     from router.reports import read_records
     from router.storage.client import bulk_client
@@ -216,10 +231,11 @@ async def _load(url: str, start: float, end: float) -> list[CallRecord]:
 
 def _marketing(
     answers: list[dict[str, str]], offers: list[dict[str, str]], records: list[CallRecord]
-) -> MarketingSection | None:
-    from router.reports.marketing import build_marketing
+) -> list[Section]:
+    from router.reports.marketing import build_marketing, marketing_section
 
-    return build_marketing(answers, offers, records) if answers or offers else None
+    section = marketing_section(build_marketing(answers, offers, records))
+    return [section] if section is not None else []
 
 
 async def _load_marketing(

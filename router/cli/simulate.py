@@ -7,6 +7,7 @@ commands so ``tierline serve`` starts fast.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
@@ -52,6 +53,13 @@ def _scaled(sc: Any, volume: float, aht: float, patience: float, staffing: float
     return replace(sc, model=apply(sc.model, what))
 
 
+_lang = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    help="Report language [TIERLINE_LANG, else the locale].",
+)
+
+
 _scheduler = click.option("--scheduler", help="Dask scheduler address (runs replications there).")
 
 
@@ -93,6 +101,7 @@ def _load(path: Path) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print per-tier results as JSON.")
 @_workers
 @_scheduler
+@_lang
 @_what_if
 def simulate(
     *,
@@ -103,6 +112,7 @@ def simulate(
     as_json: bool,
     workers: int | None,
     scheduler: str | None,
+    lang: str | None,
     volume: float,
     aht: float,
     patience: float,
@@ -113,16 +123,17 @@ def simulate(
     from tqdm import tqdm
 
     from simulator.report import shown, tier_table, write_report
+    from simulator.report_labels import default_lang
     from simulator.runner import replicate
 
-    bar = tqdm(total=replications, disable=not sys.stderr.isatty(), unit="rep")
+    bar = tqdm(total=replications, disable=as_json or not sys.stderr.isatty(), unit="rep")
     with _executor(workers, scheduler) as ex, bar:
         reps = replicate(sc.model, replications, seed, ex, progress=bar.update)
     table = tier_table(reps.estimates, sc.model)
     if out:
         write_report(
             out, reps.estimates, sc.model, replications=replications, seed=seed,
-            targets=sc.targets,
+            targets=sc.targets, lang=lang or default_lang(),
         )  # fmt: skip
     if as_json:
         click.echo(json.dumps(table, indent=1, allow_nan=False))
@@ -139,13 +150,14 @@ def simulate(
 
 
 def _blended(  # noqa: PLR0917 - the run's own settings
-    model: Any, replications: int, seed: int, ex: Executor | None, out: Path | None, reps: Any
-) -> None:
+    model: Any, replications: int, seed: int, ex: Executor | None, out: Path | None, reps: Any,
+    echo: bool = True,
+) -> None:  # fmt: skip
     """What outbound costs each tier: the inbound-only day on the same seeds beside it."""
     from simulator.blended import compare, lines, write_blended
 
     result = compare(model, replications, seed, ex, blended=reps)
-    for line in lines(result):
+    for line in lines(result) if echo else ():  # plan --json: stdout holds the JSON alone
         click.echo(line)
     if out:
         write_blended(out, result)
@@ -162,6 +174,9 @@ def _blended(  # noqa: PLR0917 - the run's own settings
 @_workers
 @_scheduler
 @click.option("--roster", is_flag=True, help="Also turn the plan into shifts with breaks.")
+@_lang
+@click.option("--json", "as_json", is_flag=True, help="Print the plan (and roster) as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_what_if
 def plan(
     *,
@@ -173,6 +188,9 @@ def plan(
     workers: int | None,
     scheduler: str | None,
     roster: bool,
+    lang: str | None,
+    as_json: bool,
+    quiet: bool,
     volume: float,
     aht: float,
     patience: float,
@@ -182,12 +200,71 @@ def plan(
     sc = _scaled(_load(scenario), volume, aht, patience, staffing)
     from simulator.planner import frontier, plan_staffing, with_staffing
     from simulator.report import write_report
+    from simulator.report_labels import default_lang
 
-    with _executor(workers, scheduler) as ex:
-        result = plan_staffing(
-            sc.model, sc.targets, replications=replications, seed=seed, rounds=rounds, executor=ex
+    if roster:
+        _whole_day(sc.model)
+    with _executor(workers, scheduler) as ex, _progress(quiet or as_json) as counted:
+        counting = counted(ex)
+        result = plan_staffing(sc.model, sc.targets, replications=replications, seed=seed,
+                               rounds=rounds, executor=counting)  # fmt: skip
+        points = frontier(sc.model, result, seed=seed, executor=counting)
+    rosters = _rosters(sc.model, result.staffing) if roster else {}
+    if as_json:
+        click.echo(json.dumps(_plan_json(sc.model, result, points, rosters), indent=1))
+    else:
+        _print_plan(sc.model, result, points, rosters)
+    if out:
+        planned = with_staffing(sc.model, {k: list(v) for k, v in result.staffing.items()})
+        write_report(
+            out, result.result.estimates, planned, replications=replications, seed=seed,
+            frontier=points, targets=sc.targets, rosters=rosters, lang=lang or default_lang(),
+        )  # fmt: skip
+    if sc.model.outbound is not None:
+        planned = with_staffing(sc.model, {k: list(v) for k, v in result.staffing.items()})
+        with _executor(workers, scheduler) as ex:
+            _blended(planned, replications, seed, ex, out, None, echo=not as_json)
+
+
+@contextmanager
+def _progress(off: bool) -> Iterator[Any]:
+    """A replication counter on stderr while planning; nothing when off or not a terminal.
+
+    ``plan`` does not know how many batches it will run, so the bar counts
+    replications and their rate rather than promising an end.
+    """
+    from tqdm import tqdm
+
+    from simulator.progress import CountingExecutor
+
+    disable = off or not sys.stderr.isatty()
+    with tqdm(desc="plan", unit=" runs", disable=disable, file=sys.stderr) as bar:
+        yield lambda ex: ex if disable else CountingExecutor(ex, bar.update)
+
+
+def _whole_day(model: Any) -> None:
+    minutes = round(model.interval_s / 60)
+    if model.n_intervals * minutes != 1440:
+        raise click.ClickException(
+            f"--roster needs a scenario of one whole day (this one has {model.n_intervals} "
+            f"intervals of {minutes} min): shifts wrap round the clock"
         )
-        points = frontier(sc.model, result, seed=seed, executor=ex)
+
+
+def _rosters(model: Any, staffing: Mapping[str, Sequence[int]]) -> dict[str, Any]:
+    """Shifts per queue (8 h with a break, 4 h part-time) covering the plan after shrinkage."""
+    from simulator.roster import build_roster
+
+    minutes = round(model.interval_s / 60)
+    return {
+        q.name: build_roster(staffing[q.name], minutes, shrinkage=q.shrinkage) for q in model.queues
+    }
+
+
+def _print_plan(model: Any, result: Any, points: Sequence[Any], rosters: Mapping[str, Any]) -> None:
+    from simulator.report import clock_labels
+    from simulator.roster_table import roster_table
+
     status = "meets all targets" if result.met else "STILL MISSES targets"
     click.echo(f"plan after {result.rounds} round(s), {status}; cost {result.cost:,.2f}")
     for queue, agents in result.staffing.items():
@@ -196,53 +273,38 @@ def plan(
     for p in points:
         sls = "  ".join(f"{t} {v:.3f}" for t, v in p.service_level.items())
         click.echo(f"  x{p.scale:.2f}  {p.cost:>12,.2f}  {sls}")
-    if out:
-        planned = with_staffing(sc.model, {k: list(v) for k, v in result.staffing.items()})
-        write_report(
-            out,
-            result.result.estimates,
-            planned,
-            replications=replications,
-            seed=seed,
-            frontier=points,
-            targets=sc.targets,
-        )
-    if sc.model.outbound is not None:
-        planned = with_staffing(sc.model, {k: list(v) for k, v in result.staffing.items()})
-        with _executor(workers, scheduler) as ex:
-            _blended(planned, replications, seed, ex, out, None)
-    if roster:
-        _roster(sc.model, result.staffing, out)
+    clock, minutes = clock_labels(model), round(model.interval_s / 60)
+    for queue, r in rosters.items():
+        t = roster_table(queue, r, clock, minutes)
+        click.echo(f"roster {queue}: {t.people} shifts, {t.paid_hours:,.1f} paid hours "
+                   f"(interval minimum {t.floor_hours:,.1f} h)")  # fmt: skip
+        for row in t.rows:
+            pause = f", break {row[4]}" if row[4] else ""
+            click.echo(f"  {row[5]:>3} x {row[1]:<5} {row[2]}-{row[3]}{pause}")
 
 
-def _roster(model: Any, staffing: Mapping[str, Sequence[int]], out: Path | None) -> None:
-    """Shifts per queue (8 h with a break, 4 h part-time) covering the plan after shrinkage."""
-    import csv
+def _plan_json(
+    model: Any, result: Any, points: Sequence[Any], rosters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The plan for scripts: staffing by clock time, verdict, frontier, roster."""
+    from simulator.report import clock_labels
+    from simulator.roster_table import CSV_HEADER, roster_table
 
-    from simulator.roster import build_roster
+    clock, minutes = clock_labels(model), round(model.interval_s / 60)
+    return {
+        "met": result.met, "rounds": result.rounds, "cost": round(result.cost, 2),
+        "intervals": clock,
+        "staffing": {q: list(v) for q, v in result.staffing.items()},
+        "frontier": [{"scale": p.scale, "cost": round(p.cost, 2),
+                      "service_level": _finite(p.service_level)} for p in points],
+        "roster": {q: {"paid_hours": r.paid_hours, "need": list(r.need),
+                       "working": list(r.working),
+                       "shifts": [dict(zip(CSV_HEADER[1:], row[1:], strict=True))
+                                  for row in roster_table(q, r, clock, minutes).rows]}
+                   for q, r in rosters.items()},
+    }  # fmt: skip
 
-    minutes = round(model.interval_s / 60)
-    if model.n_intervals * minutes != 1440:
-        raise click.ClickException(
-            f"--roster needs a scenario of one whole day (this one has {model.n_intervals} "
-            f"intervals of {minutes} min): shifts wrap round the clock"
-        )
-    rows = []
-    for q in model.queues:
-        r = build_roster(staffing[q.name], minutes, shrinkage=q.shrinkage)
-        people = sum(s.count for s in r.shifts)
-        floor = sum(r.need) * minutes / 60
-        click.echo(f"roster {q.name}: {people} shifts, {r.paid_hours:,.1f} paid hours "
-                   f"(interval minimum {floor:,.1f} h)")  # fmt: skip
-        for s in r.shifts:
-            start = f"{s.start * minutes // 60:02d}:{s.start * minutes % 60:02d}"
-            pause = "" if s.break_at is None else (
-                f"{s.break_at * minutes // 60:02d}:{s.break_at * minutes % 60:02d}"
-            )  # fmt: skip
-            rows.append([q.name, s.template, start, pause, s.count])
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
-        with (out / "roster.csv").open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["queue", "shift", "start", "break", "agents"])
-            w.writerows(rows)
+
+def _finite(values: Mapping[str, float]) -> dict[str, float | None]:
+    """JSON has no NaN: a tier with no calls at that scale shows null."""
+    return {k: (v if math.isfinite(v) else None) for k, v in values.items()}

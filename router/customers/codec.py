@@ -9,13 +9,14 @@ scripts edit only ``phones`` without re-encoding the JSON in Lua.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from router.customers.model import Customer, CustomerList, Lifecycle
 
-__all__ = ["SEP", "decode", "encode_rec", "to_json_dict"]
+__all__ = ["SEP", "decode", "encode_rec", "factor_of", "to_json_dict"]
 
 SEP = ";"
 
@@ -39,11 +40,28 @@ def to_json_dict(c: Customer) -> dict[str, Any]:
     }
 
 
-def encode_rec(c: Customer) -> bytes:
-    """The ``rec`` field: every field except ``phones``."""
+def encode_rec(c: Customer, factors: Mapping[str, str] | None = None) -> bytes:
+    """The ``rec`` field: every field except ``phones``, plus hashed second ``factors``.
+
+    The factors (salted hashes, :mod:`router.customers.factors`) are never
+    decoded into a :class:`Customer`, so they never reach a flow, a screen
+    pop or an export; only :func:`factor_of` reads them.
+    """
     doc = to_json_dict(c)
     del doc["phones"]
+    if factors:
+        doc["factors"] = dict(factors)
     return orjson.dumps(doc)
+
+
+def factor_of(rec: str | bytes, kind: str) -> str:
+    """The stored hash of second factor ``kind`` in a ``rec`` field; "" for none or a bad record."""
+    try:
+        found = orjson.loads(rec).get("factors") or {}
+    except (orjson.JSONDecodeError, AttributeError):
+        return ""
+    value = found.get(kind, "") if isinstance(found, dict) else ""
+    return value if isinstance(value, str) else ""
 
 
 def decode(rec: str | bytes, phones: str) -> Customer:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -24,7 +24,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from router.customers.codec import SEP, decode, encode_rec
+from router.customers.codec import SEP, decode, encode_rec, factor_of
 from router.customers.model import Customer, LookupResult
 from router.customers.phone import HOME_COUNTRY_CODE, normalise_or_none
 from router.customers.staging import BUSY, bulk, evalsha_packed, settle
@@ -279,6 +279,14 @@ class RedisCustomerStore:
         rec, phones = cast(list[str | None], reply)
         return decode(rec, phones or "") if rec else None
 
+    async def factor_hash(self, customer_id: str, kind: str) -> str:
+        """The salted hash of the account's second factor ``kind``; "" when none is registered."""
+        reply = await self._by_id(
+            keys=[keys.customer_key(customer_id), keys.IMPORT_LIVE], args=[customer_id]
+        )
+        rec = cast(list[str | None], reply)[0]
+        return factor_of(rec, kind) if rec else ""
+
     async def upsert(self, customer: Customer) -> None:
         """Write one record, re-pointing its numbers; refuses to steal a number."""
         conflicts = await self.upsert_many([customer])
@@ -394,9 +402,9 @@ class RedisCustomerStore:
 EncodedRecord = tuple[str, str, bytes]
 
 
-def encode_record(c: Customer) -> EncodedRecord:
-    """The upsert script's three arguments for one customer."""
-    return (c.customer_id, SEP.join(c.phones), encode_rec(c))
+def encode_record(c: Customer, factors: Mapping[str, str] | None = None) -> EncodedRecord:
+    """The upsert script's three arguments for one customer (with hashed second factors)."""
+    return (c.customer_id, SEP.join(c.phones), encode_rec(c, factors))
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:

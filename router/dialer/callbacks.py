@@ -27,6 +27,7 @@ from router.dialer.model import CALLBACK_CAMPAIGN, Contact
 from router.dialer.rules import Refusal
 from router.dialer.screen import CustomerSource
 from router.dialer.store import DialerStore, slot_of
+from router.dialer.zones import caller_zone
 from router.logs import get_logger
 from router.storage import keys
 
@@ -49,7 +50,7 @@ def callback_contact(
     customer: Customer | None,
     config: DialerConfig,
 ) -> Contact:
-    """The contact for one request: lane, priority (red list first) and due time."""
+    """The contact for one request: lane, priority (red list first), due time, caller's zone."""
     number = normalise_or_none(fields.get("number", "")) or ""
     if not number and customer is not None and customer.phones:
         number = customer.phones[0]
@@ -63,6 +64,7 @@ def callback_contact(
         lane = manager
     requested = _when(fields.get("requested_at", ""))
     due = _when(fields.get("callback_at", "")) or requested
+    hours_zone = config.campaigns[CALLBACK_CAMPAIGN].hours.timezone
     return Contact(
         contact_id=f"cb:{entry_id}",
         campaign=CALLBACK_CAMPAIGN,
@@ -72,6 +74,7 @@ def callback_contact(
         priority=max(0, min(9, priority)),
         requested_at=requested,
         tier=tier,
+        timezone=caller_zone(number, hours_zone) if number else "",  # the caller's hours
         lane=lane or config.campaigns[CALLBACK_CAMPAIGN].lane,
     )
 

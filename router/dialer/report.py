@@ -1,9 +1,13 @@
-"""The campaign section of the reports, from the attempts and refusals streams (pure).
+"""Campaign figures from the attempts and refusals streams (pure).
+
+Rendered by ``router.reports.campaigns`` for ``tierline report`` and
+``tierline campaigns report``.
 
 A right-party contact is an answered call that was not an instant hang-up
 (``BillableSeconds: 0``, ami/11 step 5) and that the agent did not mark
 ``wrong_party``; a conversion is an answered call with
-``TIERLINE_OFFER_ACCEPTED`` true, counted per offer.
+``TIERLINE_OFFER_ACCEPTED`` true, counted per offer (its rate is over the
+right-party contacts made with that offer).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ class CampaignFigures:
     right_party: int = 0
     results: Counter[str] = field(default_factory=Counter)
     conversions: Counter[str] = field(default_factory=Counter)
+    offered: Counter[str] = field(default_factory=Counter)  # right-party contacts per offer
     refusals: Counter[str] = field(default_factory=Counter)
     talk_s: float = 0.0
 
@@ -44,6 +49,7 @@ class DialerReport:
                     "right_party": f.right_party,
                     "results": dict(f.results),
                     "conversions": dict(f.conversions),
+                    "offered": dict(f.offered),
                     "refusals": dict(f.refusals),
                     "talk_s": round(f.talk_s, 1),
                 }
@@ -77,10 +83,12 @@ def summarise(
             continue
         fig.contacts += 1
         fig.talk_s += _float(rec.get("talk_s", "0"))
+        offer = rec.get("offer", "") or "-"
         if rec.get("instant_hangup") != "1" and rec.get("disposition") != WRONG_PARTY:
             fig.right_party += 1
+            fig.offered[offer] += 1
         if rec.get("offer_accepted") == "1":
-            fig.conversions[rec.get("offer", "") or "-"] += 1
+            fig.conversions[offer] += 1
         if rec.get("kind") == "callback" and rec.get("state") == "done":
             report.callbacks_completed += 1
             report.callback_waits.append(_float(rec.get("waited_s", "0")))

@@ -9,16 +9,15 @@ checked before anything is written, and each problem is reported as
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import orjson
-
 from router.customers.phone import normalise_or_none
+from router.customers.row_files import read_records
+from router.customers.rows import RowError
 from router.dialer.model import CALLBACK_CAMPAIGN, Campaign, Contact
 from router.errors import CampaignDataError, Problem
 
@@ -26,7 +25,6 @@ __all__ = ["COLUMNS", "read_contact_rows", "read_contacts"]
 
 COLUMNS = ("campaign", "customer_id", "number", "offer", "due_from", "due_until", "timezone")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
-_ERROR = "\x00error"  # a JSON line that is not an object (never a real column name)
 _OFFER_RE = re.compile(r"[^\x00-\x1f\x7f]{0,80}")
 
 
@@ -34,44 +32,6 @@ class _Bad(Exception):  # noqa: N818 - private carrier of one field's complaint
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-def _raw_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
-    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
-        with path.open("rb") as fh:
-            for line, raw in enumerate(fh, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    obj = orjson.loads(raw)
-                except orjson.JSONDecodeError as exc:
-                    yield line, {_ERROR: str(exc)}
-                    continue
-                yield (
-                    line,
-                    obj if isinstance(obj, dict) else {_ERROR: "each line must be an object"},
-                )
-        return
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        unknown = [c for c in reader.fieldnames or () if c not in COLUMNS]
-        if "campaign" not in (reader.fieldnames or ()) or unknown:
-            what = (
-                f"unknown columns: {', '.join(unknown)}" if unknown else "missing column: campaign"
-            )
-            raise _Located(1, "header", what)
-        start = 2
-        for row in reader:
-            if None in row:
-                raise _Located(start, "row", "more fields than the header")
-            yield start, row
-            start = reader.line_num + 1
-
-
-class _Located(Exception):  # noqa: N818 - a row that cannot even be split into fields
-    def __init__(self, line: int, field: str, message: str) -> None:
-        super().__init__(message)
-        self.line, self.field = line, field
 
 
 def _when(fields: Mapping[str, object], name: str, zone: str) -> datetime | None:
@@ -86,8 +46,6 @@ def _when(fields: Mapping[str, object], name: str, zone: str) -> datetime | None
 
 
 def _contact(fields: Mapping[str, object], campaigns: Mapping[str, Campaign]) -> Contact:
-    if _ERROR in fields:
-        raise _Bad("json", str(fields[_ERROR]))
     unknown = sorted(set(fields) - set(COLUMNS))
     if unknown:
         raise _Bad(unknown[0], "unknown field")
@@ -135,34 +93,44 @@ def read_contacts(path: Path, campaigns: Mapping[str, Campaign]) -> list[Contact
 
 
 def read_contact_rows(path: Path, campaigns: Mapping[str, Campaign]) -> list[tuple[int, Contact]]:
-    """Every contact with the line it starts on; all or nothing (CampaignDataError)."""
+    """Every contact with the line it starts on; all or nothing (CampaignDataError).
+
+    Rows are read by the customer importer's reader (``read_records``), so
+    both imports take the same encodings and report the same way.
+    """
     problems: list[Problem] = []
     contacts: list[tuple[int, Contact]] = []
     seen: dict[str, int] = {}
-    try:
-        for line, fields in _raw_rows(path):
-            try:
-                contact = _contact(fields, campaigns)
-            except _Bad as bad:
-                problems.append(Problem(str(path), line, 0, f"{bad.field}: {bad}"))
-                continue
-            first = seen.get(contact.contact_id)
-            if first is not None:
-                problems.append(
-                    Problem(
-                        str(path),
-                        line,
-                        0,
-                        f"customer_id: {contact.contact_id} is also on line {first}",
-                    )
+    for line, fields, errors in read_records(path, ("campaign",), COLUMNS):
+        complaint = _complaint(errors, fields, campaigns)
+        if isinstance(complaint, str):
+            problems.append(Problem(str(path), line, 0, complaint))
+            continue
+        first = seen.get(complaint.contact_id)
+        if first is not None:
+            problems.append(
+                Problem(
+                    str(path),
+                    line,
+                    0,
+                    f"customer_id: {complaint.contact_id} is also on line {first}",
                 )
-                continue
-            seen[contact.contact_id] = line
-            contacts.append((line, contact))
-    except _Located as bad:
-        problems.append(Problem(str(path), bad.line, 0, f"{bad.field}: {bad}"))
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(path), 0, 0, f"file: cannot read: {exc}"))
+            )
+            continue
+        seen[complaint.contact_id] = line
+        contacts.append((line, complaint))
     if problems:
         raise CampaignDataError(problems)
     return contacts
+
+
+def _complaint(
+    errors: tuple[RowError, ...], fields: Mapping[str, object], campaigns: Mapping[str, Campaign]
+) -> Contact | str:
+    """The row's contact, or its first problem as ``field: message``."""
+    if errors:
+        return f"{errors[0].field}: {errors[0].message}"
+    try:
+        return _contact(fields, campaigns)
+    except _Bad as bad:
+        return f"{bad.field}: {bad}"

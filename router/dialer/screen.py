@@ -16,9 +16,9 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from router.customers.model import Customer
 from router.dialer.claim import ClaimArgs
@@ -54,6 +54,41 @@ def who(contact: Contact) -> str:
     return f"c:{contact.customer_id}" if contact.customer_id else f"n:{contact.number}"
 
 
+class _Window:
+    """Calling hours and expiry for one batch decided at ``at``; writes gathered, not made.
+
+    Contacts outside their window are common in bulk (a night, a zone
+    still asleep), so their moves are written together in one pipeline, and
+    the opening time is worked out once per (hours, zone) rather than once
+    per contact.
+    """
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self.later: list[tuple[str, str, float]] = []  # slot, contact id, next opening
+        self.ended: list[tuple[str, str]] = []  # slot, contact id: expired
+        self._opens: dict[tuple[int, str], datetime | None] = {}
+
+    def outside(self, contact: Contact, campaign: Campaign, slot: str) -> bool:
+        """Past its expiry: ended. Outside calling hours: moved to the next opening."""
+        at = self.at
+        ends = [t for t in (campaign.expires_at, contact.due_until) if t is not None]
+        if any(at >= end for end in ends):
+            self.ended.append((slot, contact.contact_id))
+            return True
+        key = (id(campaign.hours), contact.timezone)
+        if key not in self._opens:
+            self._opens[key] = next_open(campaign.hours, at, contact.timezone)
+        opens = self._opens[key]
+        if opens == at:
+            return False
+        if opens is None or any(opens >= end for end in ends):
+            self.ended.append((slot, contact.contact_id))
+        else:
+            self.later.append((slot, contact.contact_id, opens.timestamp()))
+        return True
+
+
 class Screen:
     """Decides, for due contacts, which may be dialled now; records every refusal."""
 
@@ -77,22 +112,23 @@ class Screen:
         self, due: Sequence[tuple[str, str]], now: float, agents: Sequence[str] = ()
     ) -> list[Ready]:
         """Claim the contacts of ``due`` (slot, contact id) that pass every rule."""
-        rows = await self.store.contacts([cid for _, cid in due])
+        rows = await self.store.due_contacts([cid for _, cid in due])
         slots = dict((cid, slot) for slot, cid in due)
         people = await self.customers.customers(
-            sorted({c.customer_id for c, _ in rows if c.customer_id})
+            sorted({c.customer_id for c in rows if c.customer_id})
         )
-        at = datetime.fromtimestamp(now, UTC)
+        window = _Window(datetime.fromtimestamp(now, UTC))
         pending: list[tuple[ClaimArgs, Contact, Campaign, Customer | None]] = []
-        for contact, _ in rows:
+        for contact in rows:
             slot = slots[contact.contact_id]
             campaign = self.config.campaigns.get(contact.campaign)
-            if campaign is None or await self._out_of_window(contact, campaign, slot, at):
+            if campaign is None or window.outside(contact, campaign, slot):
                 continue
             customer = people.get(contact.customer_id)
-            args = await self._standing(contact, campaign, customer, slot, now)
+            args = self._standing(contact, campaign, customer, slot, now)
             if args is not None:
                 pending.append((args, contact, campaign, customer))
+        await self.store.move_many(window.later, window.ended, ContactState.EXPIRED)
         await self.flush()  # standing refusals before the claims: nothing lost if they fail
         verdicts = await self.store.claim_many([p[0] for p in pending])
         ready = []
@@ -106,7 +142,7 @@ class Screen:
                 self.refused[verdict] = self.refused.get(verdict, 0) + 1
         return ready
 
-    async def _standing(
+    def _standing(
         self, contact: Contact, campaign: Campaign, customer: Customer | None, slot: str, now: float
     ) -> ClaimArgs | None:
         number = contact.number or (customer.phones[0] if customer and customer.phones else "")
@@ -136,27 +172,13 @@ class Screen:
         free: list[str],
     ) -> Ready:
         agent = free.pop(0) if free and campaign.mode is DialMode.PREVIEW else ""
-        values: dict[str, Any] = {f.name: getattr(contact, f.name) for f in fields(contact)}
-        dialled = Contact(**{**values, "number": args.number, "attempts": contact.attempts + 1})
+        c = contact
+        dialled = Contact(
+            c.contact_id, c.campaign, args.number, c.customer_id, c.offer, c.due_from,
+            c.due_until, c.attempts + 1, c.priority, c.requested_at, c.tier, c.timezone, c.lane,
+        )  # fmt: skip
         attempt = Attempt(args.attempt_id, dialled, dialled.attempts, args.attempt_id, agent)
         return Ready(attempt, campaign, args.slot, args.who, customer, args)
-
-    async def _out_of_window(
-        self, contact: Contact, campaign: Campaign, slot: str, at: datetime
-    ) -> bool:
-        """Past its expiry: ended. Outside calling hours: moved to the next opening."""
-        ends = [t for t in (campaign.expires_at, contact.due_until) if t is not None]
-        if any(at >= end for end in ends):
-            await self.store.end_contact(contact.contact_id, slot, ContactState.EXPIRED)
-            return True
-        opens = next_open(campaign.hours, at, contact.timezone)
-        if opens == at:
-            return False
-        if opens is None or any(opens >= end for end in ends):
-            await self.store.end_contact(contact.contact_id, slot, ContactState.EXPIRED)
-        else:
-            await self.store.reschedule(slot, contact.contact_id, opens.timestamp())
-        return True
 
     def refuse(self, contact: Contact, reason: Refusal, slot: str, final: bool, now: float) -> None:
         """Queue a refusal with its reason (written with the batch, see ``flush``)."""

@@ -27,18 +27,25 @@ from router.dialer.claim import (
     UNCLAIM_LUA,
     ClaimArgs,
     claim_batch,
-    claim_keys,
+    unclaim_call,
+)
+from router.dialer.contact_hash import (
+    FIELDS,
+    SCREEN_FIELDS,
+    contact_from_core,
+    contact_from_values,
+    contact_to_hash,
 )
 from router.dialer.model import AttemptResult, CampaignState, Contact, ContactState
 from router.dialer.rules import ContactLimits
 from router.storage import keys
 
-__all__ = ["DialerStore", "contact_from_hash", "contact_to_hash", "dialer_client", "slot_of"]
+__all__ = ["DialerStore", "dialer_client", "slot_of"]
 
 
-_HGETALL_LUA = """
+_HMGET_LUA = """
 local out = {}
-for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+for i, key in ipairs(KEYS) do out[i] = redis.call('HMGET', key, unpack(ARGV)) end
 return out
 """
 _RECORDS_LUA = """
@@ -62,51 +69,6 @@ def slot_of(campaign: str, lane: str, priority: int) -> str:
     return f"{campaign}|{lane}|{priority}"
 
 
-def _ts(value: datetime | None) -> str:
-    return "" if value is None else repr(value.timestamp())
-
-
-def _dt(value: str) -> datetime | None:
-    return datetime.fromtimestamp(float(value), UTC) if value else None
-
-
-def contact_to_hash(c: Contact, lane: str, state: ContactState) -> dict[str, str]:
-    return {
-        "campaign": c.campaign,
-        "number": c.number,
-        "customer_id": c.customer_id,
-        "offer": c.offer,
-        "due_from": _ts(c.due_from),
-        "due_until": _ts(c.due_until),
-        "attempts": str(c.attempts),
-        "priority": str(c.priority),
-        "lane": lane,
-        "requested_at": _ts(c.requested_at),
-        "tier": c.tier,
-        "tz": c.timezone,
-        "state": state.value,
-        "results": "",
-    }
-
-
-def contact_from_hash(contact_id: str, h: Mapping[str, str]) -> Contact:
-    return Contact(
-        contact_id=contact_id,
-        campaign=h.get("campaign", ""),
-        number=h.get("number", ""),
-        customer_id=h.get("customer_id", ""),
-        offer=h.get("offer", ""),
-        due_from=_dt(h.get("due_from", "")),
-        due_until=_dt(h.get("due_until", "")),
-        attempts=int(h.get("attempts") or 0),
-        priority=int(h.get("priority") or 0),
-        requested_at=_dt(h.get("requested_at", "")),
-        tier=h.get("tier", ""),
-        timezone=h.get("tz", ""),
-        lane=h.get("lane", ""),
-    )
-
-
 class DialerStore:
     """Every Redis read and write of the dialer (a ``decode_responses`` client)."""
 
@@ -116,7 +78,7 @@ class DialerStore:
         self._claim = redis.register_script(CLAIM_LUA)
         self._release = redis.register_script(RELEASE_LUA)
         self._unclaim = redis.register_script(UNCLAIM_LUA)
-        self._hgetall = redis.register_script(_HGETALL_LUA)
+        self._hmget = redis.register_script(_HMGET_LUA)
         self._records = redis.register_script(_RECORDS_LUA)
 
     # -- contacts ------------------------------------------------------------
@@ -151,13 +113,27 @@ class DialerStore:
         """Contacts by id in one EVALSHA (missing ones are left out)."""
         if not ids:
             return []
-        rows = await self._hgetall(keys=[keys.dialer_contact_key(cid) for cid in ids])
+        rows = await self._hmget(keys=[keys.dialer_contact_key(cid) for cid in ids], args=FIELDS)
         out = []
-        for cid, flat in zip(ids, rows, strict=True):
-            if flat:
-                h = dict(zip(flat[::2], flat[1::2], strict=True))
-                out.append((contact_from_hash(cid, h), h))
+        for cid, values in zip(ids, rows, strict=True):
+            if values[0] is not None:  # every contact has a campaign: None means no hash
+                v = [x or "" for x in values]
+                out.append((contact_from_values(cid, v), dict(zip(FIELDS, v, strict=True))))
         return out
+
+    async def due_contacts(self, ids: Sequence[str]) -> list[Contact]:
+        """The screen's read: only the fields a decision needs (the hot path, one EVALSHA)."""
+        if not ids:
+            return []
+        script_keys = [keys.dialer_contact_key(cid) for cid in ids]
+        rows = await self._hmget(keys=script_keys, args=SCREEN_FIELDS)
+        out, older = [], []
+        for cid, (core, attempts, campaign) in zip(ids, rows, strict=True):
+            if core:
+                out.append(contact_from_core(cid, core, attempts))
+            elif campaign is not None:  # stored before ``core`` existed
+                older.append(cid)
+        return out + [contact for contact, _ in await self.contacts(older)]
 
     async def due(self, slots: Sequence[str], now: float, limit: int) -> list[tuple[str, str]]:
         """Up to ``limit`` due (slot, contact id) pairs from each slot, slots in the given order."""
@@ -169,9 +145,6 @@ class DialerStore:
 
     async def slots(self) -> list[str]:
         return sorted(await self.redis.smembers(keys.DIALER_DUE_INDEX))
-
-    async def reschedule(self, slot: str, contact_id: str, at: float) -> None:
-        await self.redis.zadd(keys.dialer_due_key(slot), {contact_id: at}, xx=True)
 
     # -- the atomic rule check ----------------------------------------------
     async def claim(self, args: ClaimArgs) -> tuple[str, float]:
@@ -188,8 +161,16 @@ class DialerStore:
 
     async def unclaim(self, args: ClaimArgs) -> None:
         """Give back a claim whose Originate was never sent (counts and lock undone)."""
-        argv = [args.contact_id, args.number, args.who, args.attempt_id, repr(args.now)]
-        await self._unclaim(keys=claim_keys(args), args=argv)
+        script_keys, argv = unclaim_call(args)
+        await self._unclaim(keys=script_keys, args=argv)
+
+    async def release(self, who: str, attempt_id: str) -> bool:
+        """Free ``who``'s in-flight lock, only if ``attempt_id`` still holds it."""
+        return bool(await self._release(keys=[keys.dialer_who_key(who)], args=[attempt_id]))
+
+    async def who_state(self, who: str) -> dict[str, str]:
+        """One customer's lock, attempt times and per-campaign counts (tests, support)."""
+        return dict(await self.redis.hgetall(keys.dialer_who_key(who)))
 
     async def customers(self, ids: Sequence[str]) -> dict[str, Customer]:
         """Customer records by id in one EVALSHA over the ``{c}`` family."""
@@ -229,9 +210,7 @@ class DialerStore:
         ckey = keys.dialer_contact_key(contact.contact_id)
         results = await self.redis.hget(ckey, "results") or ""
         pipe = self.redis.pipeline(transaction=True)
-        await self._release(
-            keys=[keys.dialer_inflight_key(who)], args=[outcome.attempt_id], client=pipe
-        )
+        await self._release(keys=[keys.dialer_who_key(who)], args=[outcome.attempt_id], client=pipe)
         pipe.hset(
             ckey,
             mapping={
@@ -275,10 +254,21 @@ class DialerStore:
             )
         await pipe.execute()
 
-    async def end_contact(self, contact_id: str, slot: str, state: ContactState) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zrem(keys.dialer_due_key(slot), contact_id)
-        pipe.hset(keys.dialer_contact_key(contact_id), "state", state.value)
+    async def move_many(
+        self,
+        later: Sequence[tuple[str, str, float]],
+        ended: Sequence[tuple[str, str]],
+        state: ContactState,
+    ) -> None:
+        """In one pipeline: ``later`` (slot, id, due) get a new due time, ``ended`` the state."""
+        if not later and not ended:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for slot, contact_id, at in later:
+            pipe.zadd(keys.dialer_due_key(slot), {contact_id: at}, xx=True)
+        for slot, contact_id in ended:
+            pipe.zrem(keys.dialer_due_key(slot), contact_id)
+            pipe.hset(keys.dialer_contact_key(contact_id), "state", state.value)
         await pipe.execute()
 
     async def in_flight_contacts(self) -> list[tuple[str, str]]:

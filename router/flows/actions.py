@@ -57,9 +57,16 @@ class Collect:
 
 @dataclass(frozen=True, slots=True)
 class Verify:
-    """Look up the account the caller typed; answer with ``Verified``."""
+    """Look up the account the caller typed; answer with ``Verified``.
+
+    With ``factor_kind`` the account counts only if ``factor`` (the typed
+    PIN or ID digits) matches the secret registered under that kind; the
+    digits are kept out of ``repr`` so no trace or log line shows them.
+    """
 
     account: str
+    factor: str = field(default="", repr=False)
+    factor_kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +115,10 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class TransferTo:
+    """Terminal: ``Dial()`` the destination (``ring_s`` > 0: ring that long, else the default)."""
+
     destination: str
+    ring_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,10 @@ class FlowBuilder:
         self._check_refs(set(flow.nodes))
         serves = raw.get("serves")
         self.positions["@dnis"] = serves.at("dnis") if isinstance(serves, Section) else (1, 1)
+        langs = self.catalog.languages
+        if flow.language and self.catalog.file and flow.language not in langs:
+            hint = closest(flow.language, langs) or f"prompts.yaml has {', '.join(langs)}"
+            self.fail(raw.at("language"), f"unknown prompt language {flow.language!r}", hint)
         if flow.open_hours and flow.open_hours not in hours:
             hint = closest(flow.open_hours, hours)
             self.fail(raw.at("open_hours"), f"unknown hours {flow.open_hours!r}", hint)
@@ -79,6 +83,7 @@ class FlowBuilder:
             positions=self.positions,
             needs=frozenset(self.needs),
             reads=tuple(self.reads),
+            language=flow.language,
         )
 
     # ---- helpers the node compilers share --------------------------------

@@ -20,7 +20,7 @@ from router.flows.bounds import (
     takes_input,
 )
 from router.flows.expr import closest
-from router.flows.resume import NAME_RE
+from router.flows.resume import NAME_RE, resumable
 from router.flows.variables import variable_problems
 
 __all__ = ["after_call_surveys", "check_flowset", "successors"]
@@ -41,6 +41,8 @@ def successors(node: m.Node) -> tuple[str, ...]:
             out = (node.overflow, node.closed)
         case m.Fetch() | m.Notify() | m.Say():
             out = (node.next, node.failed)
+        case m.Transfer():
+            out = (node.fallback,)
         case _:
             out = ()
     return tuple(dict.fromkeys(t for t in out if t))
@@ -193,16 +195,24 @@ def _resumable(flow: m.Flow) -> list[Problem]:
     """
     problems = []
     for node in flow.nodes.values():
-        if not isinstance(node, m.QueueNode) or not node.overflow:
+        if not resumable(node):
             continue
         if not (NAME_RE.fullmatch(flow.name) and NAME_RE.fullmatch(node.name)):
             line, col = flow.pos(node.name)
+            kind, exit_ = (
+                ("queue", "an overflow")
+                if isinstance(node, m.QueueNode)
+                else (
+                    "transfer",
+                    "a fallback",
+                )
+            )
             problems.append(
                 Problem(
                     flow.file,
                     line,
                     col,
-                    f"queue node {node.name!r} has an overflow, so its name and the flow's "
+                    f"{kind} node {node.name!r} has {exit_}, so its name and the flow's "
                     "name may only hold letters, digits, - and _ (at most 64)",
                 )
             )

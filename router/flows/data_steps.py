@@ -20,17 +20,13 @@ from router.flows.expr import Facts
 from router.flows.templates import as_text
 
 __all__ = [
-    "LANGUAGE_KEY",
     "MAX_VALUE_CHARS",
-    "call_language",
     "extract",
     "fetch_action",
     "notify_action",
     "say_prompts",
 ]
 
-LANGUAGE_KEY = ("@language", "")
-"""Where the engine notes a ``set`` node's ``language:`` in the call's memo."""
 MAX_VALUE_CHARS = 256
 """A mapped field longer than this is not a value a caller should hear: a bad answer."""
 
@@ -78,22 +74,6 @@ def extract(doc: Any, fields: Mapping[str, tuple[str, ...]]) -> dict[str, str] |
             return None
         out[var] = text
     return out
-
-
-def call_language(facts: Facts, languages: tuple[str, ...]) -> str:
-    """The language the call's prompts play in: a set node's choice, the customer's, the channel's.
-
-    Values are spoken in the same language so "your balance is" and the
-    amount never come in two languages.
-    """
-    chosen = facts.recall(LANGUAGE_KEY)
-    if isinstance(chosen, str) and chosen:
-        return chosen
-    customer = facts.customer
-    for lang in (customer.language if customer else "", facts.call.language):
-        if lang and (not languages or lang in languages):
-            return lang
-    return languages[0] if languages else "zh"
 
 
 Evaluate = Callable[[Facts, str, Any], Any]

@@ -22,10 +22,12 @@ from typing import Any, NamedTuple
 from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows import data_steps as data
-from router.flows import marketing
+from router.flows import marketing, people
 from router.flows import model as m
 from router.flows import plan as p
 from router.flows.expr import Condition, Facts
+from router.flows.identify import factor_collect, noted
+from router.flows.language import LANGUAGE_KEY, LANGUAGE_VAR, call_language, switch_language
 from router.flows.plan import Visit
 from router.flows.templates import as_text
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
@@ -54,6 +56,7 @@ class State(NamedTuple):
     path: tuple[Visit, ...] = ()
     result: a.Action | None = None
     reason: str = ""
+    held: str = ""  # the account number typed, while its second factor is asked
 
     @property
     def done(self) -> bool:
@@ -103,13 +106,15 @@ class Engine:
         )
 
     def start(self, flow: str, facts: Facts) -> Outcome:
-        """Enter ``flow`` at its start node."""
-        return self._enter(State(flow, self.flows.flows[flow].start, facts), ())
+        """Enter ``flow`` at its start node, in the customer's prompt language."""
+        lang = switch_language(self.flows, flow, facts)
+        return self._enter(State(flow, self.flows.flows[flow].start, facts), lang)
 
     def resume(self, flow: str, node: str, facts: Facts, stack: Stack = ()) -> Outcome:
         """Enter ``flow`` at ``node`` (the overflow of a queue the caller waited out),
         inside the sub-flow calls of ``stack`` so a later ``return`` finds its caller."""
-        return self._enter(State(flow, node, facts, stack), ())
+        lang = switch_language(self.flows, flow, facts)
+        return self._enter(State(flow, node, facts, stack), lang)
 
     def step(self, state: State, event: a.Event) -> Outcome:  # noqa: PLR0911 - one per kind
         """Feed the answer to the last blocking action; returns what to do next."""
@@ -172,6 +177,8 @@ class Engine:
                 (flow, name), stack = stack[-1], stack[:-1]
             elif kind == p.QUEUE and (detour := self._queue_detour(facts, flow, node)):  # type: ignore[arg-type]
                 name, reason = detour
+            elif kind == p.PERSON and (away := people.detour(node, facts.customer, facts.queues)):  # type: ignore[arg-type]
+                name, reason = away
             else:
                 break
             attempt = 0
@@ -195,6 +202,8 @@ class Engine:
         if kind >= p.OFFER:
             return marketing.enter(self, state, here, tuple(acts))
         terminal = here.terminal or a.HangUp("return_without_caller")
+        if kind == p.PERSON:
+            terminal = people.transfer_action(here.node, state.customer)  # type: ignore[arg-type]
         return _finish(state, terminal), (*acts, *here.first, terminal)
 
     # ---- node logic ------------------------------------------------------
@@ -214,23 +223,47 @@ class Engine:
     def _input_answer(self, state: State, here: p.Step, event: a.Event) -> Outcome:
         node: m.Input = here.node  # type: ignore[assignment]
         if isinstance(event, a.Verified):
-            if event.customer is not None:
-                facts = state.facts.with_customer(event.customer)
-                return self._enter(replace(state, facts=facts, reason="verified"), (), node.next)
-            return self._input_retry(state, node)
+            return self._verified(state, node, event.customer)
         if not isinstance(event, a.Digits):
             return self._enter(state, ())
-        digits = event.digits
-        state = _with(state, _noted_path(state.path, digits), state.reason, state.attempt)
+        if state.held and node.factor is not None:
+            return self._factor_answer(state, node, node.factor, event.digits)
+        return self._typed(state, node, event.digits)
+
+    def _typed(self, state: State, node: m.Input, digits: str) -> Outcome:
+        """Digits typed at an input node: check, keep (unless sensitive), verify or go on."""
+        path = _noted_path(state.path, noted(node, digits))
+        state = _with(state, path, state.reason, state.attempt)
         if not node.pattern.fullmatch(digits):
             return self._input_retry(state, node)
         out: tuple[a.Action, ...] = ()
-        if node.variable:  # a channel variable for the dialplan, and vars.NAME for the flow
+        if node.variable and not node.sensitive:  # the dialplan's variable and vars.NAME
             out = (a.SetVars({node.variable: digits}),)
             state = state._replace(facts=state.facts.with_vars({node.variable: digits}))
+        if node.verify and node.factor is not None:  # sensitive: no variable (load check)
+            held = state._replace(held=node.account_prefix + digits)
+            return held, (factor_collect(node.factor, self.flows.prompts.sound_prefix),)
         if node.verify:
             return state, (*out, a.Verify(node.account_prefix + digits))
         return self._enter(state, out, node.next)
+
+    def _factor_answer(
+        self, state: State, node: m.Input, factor: m.SecondFactor, digits: str
+    ) -> Outcome:
+        """The second factor typed: one ``Verify`` of the held account with it."""
+        account = state.held
+        state = state._replace(path=_noted_path(state.path, noted(node, digits, True)), held="")
+        if not factor.pattern.fullmatch(digits):
+            return self._input_retry(state, node)
+        return state, (a.Verify(account, digits, factor.kind),)
+
+    def _verified(self, state: State, node: m.Input, customer: Customer | None) -> Outcome:
+        if customer is None:
+            return self._input_retry(state, node)
+        facts = state.facts.with_customer(customer)
+        facts.keep(LANGUAGE_KEY, state.facts.recall(LANGUAGE_KEY))  # the channel's, so far
+        lang = switch_language(self.flows, state.flow, facts)
+        return self._enter(replace(state, facts=facts, reason="verified"), lang, node.next)
 
     def _input_retry(self, state: State, node: m.Input) -> Outcome:
         if state.attempt >= node.retries:
@@ -245,7 +278,7 @@ class Engine:
         if isinstance(node, m.Notify):
             return state, (*acts, data.notify_action(node, facts, flow))
         assert isinstance(node, m.Say)
-        language = data.call_language(facts, self.flows.prompts.languages)
+        language = call_language(self.flows, flow, facts)
         names = data.say_prompts(node, facts, flow, language, _value)
         if names is None:
             return self._enter(replace(state, reason="say_failed"), tuple(acts), node.failed)
@@ -355,8 +388,8 @@ def _set_vars(facts: Facts, flow: str, node: m.SetVars) -> a.SetVars:
         result = expr.fast.test(facts, flow) if expr.fast else _eval(facts, flow, expr)[0]
         values[name] = result if isinstance(result, str) else as_text(result)
     if node.language:
-        values["CHANNEL(language)"] = node.language
-        facts.keep(data.LANGUAGE_KEY, node.language)  # say nodes speak in it
+        values[LANGUAGE_VAR] = node.language
+        facts.keep(LANGUAGE_KEY, node.language)  # say nodes speak in it
     return a.SetVars(values)
 
 

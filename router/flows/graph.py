@@ -35,6 +35,8 @@ def _edges(flow: m.Flow) -> list[tuple[str, str, str]]:
                 out += [
                     (name, t, lbl) for t, lbl in ((node.next, ""), (node.failed, "failed")) if t
                 ]
+            case m.Transfer() if node.fallback:
+                out.append((name, node.fallback, "unreachable"))
     return out
 
 
@@ -43,6 +45,7 @@ def _label(name: str, node: m.Node) -> str:
     extra = (
         getattr(node, "service", "")
         or getattr(node, "destination", "")
+        or (f"customer.{node.field}" if isinstance(node, m.Transfer) else "")
         or getattr(node, "flow", "")
         or getattr(node, "backend", "")
     )

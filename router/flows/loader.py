@@ -40,8 +40,8 @@ __all__ = [
 
 PROMPTS_FILE = "prompts.yaml"
 RESERVED_FILES = frozenset(
-    {PROMPTS_FILE, "routing.yaml", "wallboard.yaml", BACKENDS_FILE, OFFERS_FILE}
-)  # not flows
+    {PROMPTS_FILE, "routing.yaml", "wallboard.yaml", BACKENDS_FILE, OFFERS_FILE, "dialer.yaml"}
+)  # not flows; dialer.yaml: the dialer's default file (router/dialer/process.py)
 
 
 def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:

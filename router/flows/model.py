@@ -39,6 +39,7 @@ __all__ = [
     "Return",
     "Say",
     "SayPart",
+    "SecondFactor",
     "SetVars",
     "SubFlow",
     "Survey",
@@ -77,6 +78,17 @@ class Menu:
 
 
 @dataclass(frozen=True, slots=True)
+class SecondFactor:
+    """What an identifying input node asks after the account number."""
+
+    kind: str  # pin | id_last4: which registered secret is compared
+    prompt: str
+    pattern: re.Pattern[str]
+    max_digits: int = 8
+    timeout_s: float = 8.0
+
+
+@dataclass(frozen=True, slots=True)
 class Input:
     """Collect digits matching ``pattern``; ``verify`` looks the account up and links the caller."""
 
@@ -93,6 +105,8 @@ class Input:
     variable: str = ""
     verify: bool = False
     account_prefix: str = ""  # typed digits are an account's id without it (C + 00001)
+    sensitive: bool = False  # typed digits never noted in the path in clear
+    factor: SecondFactor | None = None  # asked after the account number (router.flows.identify)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +159,20 @@ class QueueNode:
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
+    """Dial ``destination``, or the person a customer ``field`` names (see router.flows.people).
+
+    ``fallback`` is where the flow goes on when that person cannot take
+    the call (before dialling, or after a failed ``Dial()``).
+    """
+
     name: str
     line: int
     destination: str
     prompt: str = ""
+    field: str = ""
+    context: str = ""
+    fallback: str = ""
+    ring_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +369,7 @@ class Flow:
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     needs: frozenset[str] = frozenset()
     reads: tuple[VarRead, ...] = ()
+    language: str = ""  # prompt language when the customer's is not in the catalog
 
     def pos(self, key: str) -> tuple[int, int]:
         """Where ``node`` or ``node.field`` was written (for problems)."""

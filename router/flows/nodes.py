@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from router.flows import identify, spec
 from router.flows import model as m
-from router.flows import spec
 from router.flows.backends import BACKENDS_FILE
 from router.flows.expr import ValueExpr, closest
 from router.flows.section import Items, Pos, Section, empty
@@ -66,6 +66,7 @@ def _menu(b: FlowBuilder, name: str, node: spec.Menu, body: Section) -> m.Node:
 
 @_parser("input")
 def _input(b: FlowBuilder, name: str, node: spec.Input, body: Section) -> m.Node:
+    factor = identify.compile_factor(b, node, body)
     return m.Input(
         name,
         body.pos[0],
@@ -80,6 +81,8 @@ def _input(b: FlowBuilder, name: str, node: spec.Input, body: Section) -> m.Node
         node.variable,
         node.verify,
         node.account_prefix,
+        node.sensitive or factor is not None,
+        factor,
     )
 
 
@@ -103,6 +106,10 @@ def _set(b: FlowBuilder, name: str, node: spec.SetVars, body: Section) -> m.Node
             values[var] = ValueExpr(expr=b.expr(value.expr, body["vars"][var].at("expr")))
         else:
             values[var] = ValueExpr(literal=value)
+    langs = b.catalog.languages
+    if node.language and b.catalog.file and node.language not in langs:
+        hint = closest(node.language, langs) or f"prompts.yaml has {', '.join(langs)}"
+        b.fail(body.at("language"), f"unknown prompt language {node.language!r}", hint)
     return m.SetVars(name, body.pos[0], values, b.ref(node.next, body, "next"), node.language)
 
 
@@ -132,7 +139,22 @@ def _queue(b: FlowBuilder, name: str, node: spec.Queue, body: Section) -> m.Node
 
 @_parser("transfer")
 def _transfer(b: FlowBuilder, name: str, node: spec.Transfer, body: Section) -> m.Node:
-    return m.Transfer(name, body.pos[0], node.to, b.prompt(node.prompt, body.at("prompt")))
+    field = node.to.customer if isinstance(node.to, spec.FromCustomer) else ""
+    if field and not node.fallback:
+        hint = "add fallback: <node> (used when that person cannot take the call)"
+        b.fail(body.at("to"), f"a transfer to customer.{field} needs a fallback", hint)
+    if node.context and not field:
+        b.fail(body.at("context"), "context: applies to a target from a customer field only")
+    return m.Transfer(
+        name,
+        body.pos[0],
+        node.to if isinstance(node.to, str) else "",
+        b.prompt(node.prompt, body.at("prompt")),
+        field,
+        node.context,
+        b.ref(node.fallback, body, "fallback"),
+        node.ring_s,
+    )
 
 
 @_parser("callback")

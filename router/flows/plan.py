@@ -28,6 +28,7 @@ __all__ = [
     "MENU",
     "NOTIFY",
     "OFFER",
+    "PERSON",
     "PLAY",
     "QUEUE",
     "RETURN",
@@ -44,8 +45,8 @@ __all__ = [
 ]
 
 ALL_DIGITS = "0123456789*#"
-PLAY, MENU, INPUT, BRANCH, SET, QUEUE, SUBFLOW, RETURN, TERMINAL = range(9)
-FETCH, NOTIFY, SAY = range(9, 12)
+PLAY, MENU, INPUT, BRANCH, SET, QUEUE, SUBFLOW, RETURN, TERMINAL, PERSON = range(10)
+FETCH, NOTIFY, SAY = range(10, 13)
 DATA = frozenset({FETCH, NOTIFY, SAY})
 """Data steps: their actions depend on the call, so they are built per visit."""
 OFFER, SURVEY = 20, 21  # answered by router.flows.marketing (kind >= OFFER)
@@ -138,6 +139,8 @@ def _steps(flows: m.FlowSet, flow: m.Flow) -> dict[str, Step]:
 def _step(flow: str, node: m.Node, path: Callable[[str], str]) -> Step:
     visit = Visit(flow, node.name)
     kind = _KINDS.get(type(node), TERMINAL)
+    if isinstance(node, m.Transfer) and node.field:
+        kind = PERSON  # the target is read from the customer when the call gets there
     match node:
         case m.Play():
             escape = ALL_DIGITS if node.interruptible else ""
@@ -150,7 +153,7 @@ def _step(flow: str, node: m.Node, path: Callable[[str], str]) -> Step:
         case m.Input():
             collect = a.Collect(path(node.prompt), int(node.timeout_s * 1000), node.max_digits)
             return Step(kind, node, visit, (collect,), (*_pre(node.invalid_prompt, path), collect))
-    first = _pre(getattr(node, "prompt", ""), path) if kind in (QUEUE, TERMINAL) else ()
+    first = _pre(getattr(node, "prompt", ""), path) if kind in (QUEUE, TERMINAL, PERSON) else ()
     return Step(kind, node, visit, first=first, terminal=_terminal(node))
 
 
@@ -161,8 +164,8 @@ def _pre(prompt: str, path: Callable[[str], str]) -> tuple[a.Action, ...]:
 def _terminal(node: m.Node) -> a.Action | None:
     """The action a node ends the call with; a ``return`` reached outside a sub-flow hangs up."""
     match node:
-        case m.Transfer():
-            return a.TransferTo(node.destination)
+        case m.Transfer() if not node.field:
+            return a.TransferTo(node.destination, node.ring_s)
         case m.Callback():
             return a.RequestCallback(node.service)
         case m.Voicemail():

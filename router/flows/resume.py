@@ -17,6 +17,11 @@ inject dialplan syntax nor point anywhere a flow does not. ``hops`` bounds
 overflow chains that lead back into a queue: after :data:`MAX_HOPS` resumes
 no token is set and the dialplan's own after-queue handling (voicemail)
 takes over.
+
+A ``transfer`` node with a ``fallback`` (a customer's account manager,
+:mod:`router.flows.people`) carries a token the same way: when its
+``Dial()`` ends BUSY, NOANSWER, CHANUNAVAIL or CONGESTION the dialplan
+resumes the flow at that fallback.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "RESUME_VAR",
     "Resume",
     "overflow_of",
+    "resumable",
     "resume_token",
     "stack_of",
 ]
@@ -73,6 +79,15 @@ class Resume:
         return cls(version, int(hops), names[0], names[1], stack)
 
 
+def resumable(node: m.Node | None) -> str:
+    """Where a call that comes back for ``node`` goes on: its overflow or fallback; "" for none."""
+    if isinstance(node, m.QueueNode):
+        return node.overflow
+    if isinstance(node, m.Transfer):
+        return node.fallback
+    return ""
+
+
 def resume_token(flows: m.FlowSet, flow: str, node: str, hops: int, stack: Stack = ()) -> str:
     """``TIERLINE_RESUME`` for a route left from queue node ``flow.node``; "" for none.
 
@@ -81,7 +96,7 @@ def resume_token(flows: m.FlowSet, flow: str, node: str, hops: int, stack: Stack
     the dialplan would filter out.
     """
     found = flows.flows[flow].nodes.get(node) if flow in flows.flows else None
-    if not isinstance(found, m.QueueNode) or not found.overflow or hops >= MAX_HOPS:
+    if not resumable(found) or hops >= MAX_HOPS:
         return ""
     names = [flow, node, *(name for pair in stack for name in pair)]
     if len(stack) > _MAX_DEPTH or not all(NAME_RE.fullmatch(name) for name in names):
@@ -98,7 +113,6 @@ def stack_of(flows: m.FlowSet, resume: Resume) -> Stack | None:
 
 
 def overflow_of(flows: m.FlowSet, resume: Resume) -> str:
-    """The overflow node of the resumed queue node in ``flows``; "" when it has none there."""
+    """The overflow (queue) or fallback (transfer) of the resumed node; "" when it has none."""
     flow = flows.flows.get(resume.flow)
-    node = flow.nodes.get(resume.node) if flow is not None else None
-    return node.overflow if isinstance(node, m.QueueNode) else ""
+    return resumable(flow.nodes.get(resume.node) if flow is not None else None)

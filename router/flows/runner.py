@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from router.channel_vars import screen_pop
+from router.customers.factor_check import FactorCheck
 from router.customers.model import Customer
 from router.errors import CallHungUp, NumberConflictError, StoreError
 from router.flows import actions as a
@@ -68,6 +69,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     callbacks: CallbackStore | None = None,
     records: FlowRecords | None = None,
     accounts: AccountLookup | None = None,
+    factors: FactorCheck | None = None,
     start_at: str = "",
     hops: int = 0,
     stack: Stack = (),
@@ -83,6 +85,8 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
         records: where offer events and survey answers go (default: memory only).
         accounts: resolves typed account numbers; without it, verification
             fails closed and the input node takes its fallback.
+        factors: checks second factors (PIN, ID digits); without it, every
+            node asking one fails closed.
         start_at: enter ``flow`` at this node instead of its start (a call
             resumed after a queue timeout, see :mod:`router.flows.resume`).
         hops: how many times this call has been resumed already.
@@ -99,7 +103,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     else:
         state, actions = engine.start(flow.name, facts)
     stamps: list[float] = [0.0] * len(state.path)
-    c = _Call(session, call, store, callbacks, accounts, flows, hops, flow.name, data)
+    c = _Call(session, call, store, callbacks, accounts, flows, hops, flow.name, factors, data)
     try:
         while True:
             event = await _execute(actions, state, c)
@@ -128,6 +132,7 @@ class _Call:
     flows: FlowSet
     hops: int
     main: str  # the flow the call runs (its post-call survey, if any, follows the agent)
+    factors: FactorCheck | None = None
     data: DataClient | None = None
     pending: dict[str, str] = field(default_factory=dict)  # set nodes' values not yet sent
     notes: FlowNotes = field(default_factory=FlowNotes)  # offer events, survey answers
@@ -190,7 +195,7 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
             case a.SetVars():
                 c.pending.update(action.values)
             case a.Verify():
-                event = a.Verified(await _verify(action.account, call, c.store, c.accounts))
+                event = a.Verified(await _verify(action, call, c))
             case a.RecordOffer() | a.RecordAnswer():
                 c.notes.note(action, state, call, c.flows)
             case a.Fetch() | a.Notify():
@@ -201,28 +206,32 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
                 return None
             case _:
                 route = {**screen_pop(state.customer), **decision_vars(action)}
-                if isinstance(action, a.Route):
+                if isinstance(action, a.Route | a.TransferTo):
                     token = resume_token(c.flows, state.flow, state.node, c.hops, state.stack)
                     route |= {RESUME_VAR: token} if token else {}
-                    survey = survey_token(c.flows, c.main)
-                    route |= {SURVEY_VAR: survey} if survey else {}
+                survey = survey_token(c.flows, c.main) if isinstance(action, a.Route) else ""
+                route |= {SURVEY_VAR: survey} if survey else {}  # Queue(c) only: a Dial has none
                 await c.leave(route)
                 return None
     return event
 
 
-async def _verify(
-    account: str, call: CallInfo, store: CustomerStore, accounts: AccountLookup | None
-) -> Customer | None:
-    if accounts is None:
+async def _verify(action: a.Verify, call: CallInfo, c: _Call) -> Customer | None:
+    """The account's customer when it (and its second factor, if asked) checks out; then link."""
+    if c.accounts is None:
         return None  # fail closed: nothing to verify against
     try:
-        customer = await accounts.customer_by_id(account)
+        customer = await c.accounts.customer_by_id(action.account)
     except StoreError:
         return None
+    if action.factor_kind:
+        checked = c.factors is not None and await c.factors.check(
+            action.account, action.factor_kind, action.factor
+        )
+        customer = customer if checked else None
     if customer is not None and call.caller:
         try:
-            await store.link(call.caller, customer.customer_id)
+            await c.store.link(call.caller, customer.customer_id)
         except (NumberConflictError, StoreError) as exc:
             log.warning("link_failed", error=type(exc).__name__)
     return customer
@@ -262,7 +271,8 @@ def decision_vars(action: a.Action) -> dict[str, str]:
                 "TIERLINE_ANNOUNCE": "1" if action.announce_position else "0",
             }
         case a.TransferTo():
-            return {"TIERLINE_ACTION": "transfer", "TIERLINE_TARGET": action.destination}
+            ring = {"TIERLINE_DIALTIME": str(action.ring_s)} if action.ring_s else {}
+            return {"TIERLINE_ACTION": "transfer", "TIERLINE_TARGET": action.destination, **ring}
         case a.VoicemailTo():
             return {"TIERLINE_ACTION": "voicemail", "TIERLINE_TARGET": action.mailbox}
         case a.RequestCallback():

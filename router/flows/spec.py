@@ -34,6 +34,7 @@ from pydantic_core import PydanticCustomError
 
 from router.flows.expr import closest
 from router.flows.hours import known_calendar, parse_day_spec, parse_ranges, subdivisions
+from router.flows.people import DEST_RE
 
 __all__ = [
     "NODE_MODELS",
@@ -43,6 +44,7 @@ __all__ = [
     "ExprValue",
     "Fetch",
     "FlowFile",
+    "FromCustomer",
     "Hangup",
     "Hours",
     "Input",
@@ -56,6 +58,7 @@ __all__ = [
     "Return",
     "Say",
     "SayItem",
+    "SecondFactor",
     "Serves",
     "SetVars",
     "SubFlow",
@@ -71,7 +74,7 @@ SCHEMA_ID = "https://tierline.example/ivr_flows/flow.schema.json"
 VAR_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 # What the dialplan lets through (asterisk_conf/extensions.conf FILTERs the same sets and
 # refuses a value that loses a character): a number or extension@context; a mailbox.
-_DEST_RE = re.compile(r"[0-9*#+A-Za-z_-]{1,64}(@[0-9A-Za-z_-]{1,64})?")
+_DEST_RE = DEST_RE
 _MAILBOX_RE = re.compile(r"[0-9A-Za-z_-]{1,64}(@[0-9A-Za-z_-]{1,64})?")
 
 
@@ -249,6 +252,20 @@ class Menu(_Node):
     timeout_prompt: PromptName = ""
 
 
+class SecondFactor(_Spec):
+    """Asked after the account number; the account links only if it matches the registered one."""
+
+    kind: Literal["pin", "id_last4"] = Field(
+        description="pin: the customer's PIN; id_last4: the last digits of their ID"
+    )
+    prompt: PromptName
+    pattern: Annotated[str, AfterValidator(_pattern)] = Field(
+        r"\d{4,8}", description="regular expression the whole input must match"
+    )
+    max_digits: Annotated[int, Field(ge=1, le=16)] = 8
+    timeout_s: Seconds = 8.0
+
+
 class Input(_Node):
     """Collect digits matching ``pattern``; ``verify`` looks the account up and links the caller."""
 
@@ -267,6 +284,12 @@ class Input(_Node):
     verify: bool = False
     account_prefix: Annotated[str, StringConstraints(max_length=16)] = ""
     """Put before the typed digits to make the account id (``C`` + ``00001``)."""
+    sensitive: bool = Field(
+        False, description="typed digits are never kept, logged or reported in clear"
+    )
+    second_factor: SecondFactor | None = Field(
+        None, description="with verify: a PIN or ID digits asked before the account links"
+    )
 
 
 class Case(_Spec):
@@ -318,15 +341,44 @@ class Queue(_Node):
     prompt: PromptName = ""
 
 
-class Transfer(_Node):
-    type: Literal["transfer"]
-    to: Annotated[
+class FromCustomer(_Spec):
+    """A transfer target read from the caller's customer record."""
+
+    customer: Literal["account_manager"] = Field(
+        description="the customer field naming the person (router.flows.people.PERSON_FIELDS)"
+    )
+
+
+def _target_kind(value: Any) -> str:
+    return "customer" if isinstance(value, dict) else "text"
+
+
+Target = Annotated[
+    Annotated[
         str,
         _matching(
             _DEST_RE,
             "must be a number or EXTEN@CONTEXT (A-Z a-z 0-9 - _, and * # + in the number)",
         ),
+        Tag("text"),
     ]
+    | Annotated[FromCustomer, Tag("customer")],
+    Discriminator(_target_kind),
+]
+
+
+class Transfer(_Node):
+    """Dial a number, EXTEN@CONTEXT, or the person a customer field names (with a fallback)."""
+
+    type: Literal["transfer"]
+    to: Target
+    context: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{0,64}$")] = Field(
+        "", description="dial a person's id as ID@CONTEXT (a Local channel)"
+    )
+    fallback: OptionalRef = ""
+    ring_s: Annotated[int, Field(ge=0, le=300)] = Field(
+        0, description="seconds to ring (0: the dialplan's default)"
+    )
     prompt: PromptName = ""
 
 
@@ -549,6 +601,9 @@ class FlowFile(_Spec):
     timezone: TimeZone = Field("UTC", description="time zone of call.hour/weekday/date")
     hours: dict[Name, Hours] = Field(default_factory=dict, description="named timetables")
     open_hours: str = Field("", description="the hours in_hours() checks")
+    language: str = Field(
+        "", description="prompt language for a customer whose language prompts.yaml lacks"
+    )
     start: NodeRef = Field(description="first node")
     nodes: dict[Name, NodeSpec] = Field(min_length=1)
 

@@ -4,11 +4,14 @@ Used by ``tierline flows trace``, the property tests and the benchmark.
 Digits are consumed in order by every prompt that accepts input; when
 they run out, input times out (the menu's retry/fallback path). A ``-``
 is no key: the prompt plays to its end, or the input times out (to hear an
-offer after an interruptible welcome: ``-,2,*``).
+offer after an interruptible welcome: ``-,2,*``). An input node's second
+factor (PIN, ID digits) is answered from ``factors``, the values each
+made-up account accepts; none given, it never matches.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +64,7 @@ def trace_call(
     policy: RoutingPolicy | None = None,
     queues: Mapping[str, QueueSnapshot] | None = None,
     accounts: Mapping[str, Customer] | None = None,
+    factors: Mapping[str, Mapping[str, str]] | None = None,
     hangup_after: int | None = None,
     data: Mapping[str, Answer] | None = None,
     start_at: str = "",
@@ -85,16 +89,21 @@ def trace_call(
         if hangup_after is not None and turns >= hangup_after:
             state, out = engine.step(state, a.HungUp())
         else:
-            event = _answer(out[-1], remaining, accounts or {}, data or {})
-            if isinstance(event, a.Fetched | a.Notified):
-                answers.append((getattr(out[-1], "node", ""), event.outcome))
+            asked = out[-1]
+            event: a.Event
+            if isinstance(asked, a.Fetch | a.Notify):
+                said = _data_answer(asked, (data or {}).get(asked.node, "ok"))
+                answers.append((asked.node, said.outcome))
+                event = said
+            else:
+                event = _answer(asked, remaining, accounts or {}, factors or {})
             state, out = engine.step(state, event)
         done += out
         turns += 1
     return Trace(state, tuple(done), tuple(answers))
 
 
-def _data_answer(action: a.Fetch | a.Notify, given: Answer) -> a.Event:
+def _data_answer(action: a.Fetch | a.Notify, given: Answer) -> a.Fetched | a.Notified:
     if isinstance(action, a.Notify):
         return a.Notified("ok" if not isinstance(given, str) else given)
     if isinstance(given, str):
@@ -108,11 +117,9 @@ def _answer(
     action: a.Action,
     digits: list[str],
     accounts: Mapping[str, Customer],
-    data: Mapping[str, Answer],
+    factors: Mapping[str, Mapping[str, str]],
 ) -> a.Event:
     match action:
-        case a.Fetch() | a.Notify():
-            return _data_answer(action, data.get(action.node, "ok"))
         case a.Play(escape_digits=escape) if escape and digits and digits[0] in (*escape, NO_KEY):
             return a.PlayDone(digits.pop(0).replace(NO_KEY, ""))
         case a.Play():
@@ -120,6 +127,10 @@ def _answer(
         case a.Collect():
             typed = digits.pop(0) if digits else NO_KEY
             return a.Digits("", True) if typed == NO_KEY else a.Digits(typed, False)
+        case a.Verify(factor_kind=kind) if kind:
+            wanted = factors.get(action.account, {}).get(kind, "")
+            same = bool(wanted) and hmac.compare_digest(wanted, action.factor)
+            return a.Verified(accounts.get(action.account) if same else None)
         case a.Verify():
             return a.Verified(accounts.get(action.account))
     return a.HungUp()

@@ -33,7 +33,8 @@ _NO_WRITE_EXITS = ("failed", "fallback")  # exits taken when the node produced n
 def writes(node: m.Node) -> frozenset[str]:
     """The variables ``node`` writes when it succeeds."""
     if isinstance(node, m.Input):
-        return frozenset({node.variable}) if node.variable else frozenset()
+        kept = node.variable and not node.sensitive  # sensitive digits are never kept
+        return frozenset({node.variable}) if kept else frozenset()
     found: Iterable[str] = getattr(node, "writes", ())
     return frozenset(found)
 

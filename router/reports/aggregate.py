@@ -28,8 +28,8 @@ from router.ami.records import CallRecord
 from router.customers.model import TierOrder
 from router.flows.walk import INPUT
 from router.reports.intervals import IntervalRow
-from router.reports.marketing import MarketingSection
 from router.reports.paths import parse_path
+from router.reports.sections import Section
 
 __all__ = ["GroupStats", "Report", "build_report", "group_stats"]
 
@@ -73,7 +73,7 @@ class Report:
     label: str = ""  # "2026-12-01", "2026-W49", "2026-11" for a whole period
     intervals: list[IntervalRow] = field(default_factory=list)
     change: dict[str, dict[str, float | None]] = field(default_factory=dict)  # vs the period before
-    marketing: MarketingSection | None = None  # CSAT and offers (router.reports.marketing)
+    sections: list[Section] = field(default_factory=list)  # e.g. campaigns (reports/sections.py)
 
 
 def _ratio(part: int, whole: int) -> float:

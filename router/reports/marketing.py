@@ -12,22 +12,23 @@ Definitions:
   decision: taken, passed over, or let time out), *accepted* (a
   conversion) and the **conversion rate** = accepted / presented.
 
-Tables are returned as ``(title, head, rows)`` so the text, CSV and HTML
-renderers print them the way they print the rest of the report.
+The figures reach ``tierline report`` as one
+:class:`~router.reports.sections.Section`, so every format prints them the
+way it prints any other section (no marketing code in the renderers).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from router.ami.records import CallRecord
+from router.reports.sections import Section, Table
 
-__all__ = ["CsatRow", "MarketingSection", "OfferRow", "Table", "build_marketing", "tables"]
+__all__ = ["CsatRow", "MarketingSection", "OfferRow", "build_marketing", "marketing_section"]
 
 UNKNOWN = "(unknown)"
-Table = tuple[str, list[str], list[list[str]]]
 _Group = Callable[[Mapping[str, str]], str]  # an answer's tier, queue or agent
 
 
@@ -96,10 +97,10 @@ def _offers(events: Iterable[Mapping[str, str]]) -> list[OfferRow]:
     return sorted(out, key=lambda r: (-r.accepted, -r.presented, r.offer))
 
 
-def tables(section: MarketingSection | None) -> list[Table]:
-    """The section as printable tables (none when nothing was surveyed or offered)."""
+def marketing_section(section: MarketingSection | None) -> Section | None:
+    """The figures as a report section (none when nothing was surveyed or offered)."""
     if section is None:
-        return []
+        return None
     out: list[Table] = []
     for title, head, rows in (
         ("CSAT by tier", "tier", section.by_tier),
@@ -107,12 +108,14 @@ def tables(section: MarketingSection | None) -> list[Table]:
         ("CSAT by agent", "agent", section.by_agent),
     ):
         if rows:
-            body = [[r.question, r.group, str(r.answers), f"{r.mean:.2f}"] for r in rows]
-            out.append((title, ["question", head, "answers", "mean"], body))
+            body = tuple((r.question, r.group, str(r.answers), f"{r.mean:.2f}") for r in rows)
+            out.append(Table(title, ("question", head, "answers", "mean"), body))
     if section.offers:
-        body = [
-            [r.offer, str(r.presented), str(r.accepted), f"{100 * r.conversion:.1f}"]
+        body = tuple(
+            (r.offer, str(r.presented), str(r.accepted), f"{100 * r.conversion:.1f}")
             for r in section.offers
-        ]
-        out.append(("Offers", ["offer", "presented", "accepted", "conversion %"], body))
-    return out
+        )
+        out.append(Table("Offers", ("offer", "presented", "accepted", "conversion %"), body))
+    if not out:
+        return None
+    return Section("marketing", "CSAT and offers", tuple(out), data=asdict(section))

@@ -19,9 +19,9 @@ import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from router.reports.aggregate import GroupStats, Report
-from router.reports.marketing import tables as marketing_tables
+from router.reports.sections import Section, sections_csv
 
-__all__ = ["render", "render_csv", "render_html", "render_json", "render_table"]
+__all__ = ["render", "render_csv", "render_html", "render_json", "render_table", "section_text"]
 
 _COLUMNS = (
     "offered",
@@ -141,8 +141,15 @@ def render_table(report: Report) -> str:
     if r.intervals:
         head = ["interval", "group", *(t for _, t, _ in _FIGURES)]
         parts.append(_table(f"By interval ({r.zone})", head, _interval_rows(r)))
-    parts += [_table(title, head, rows) for title, head, rows in marketing_tables(r.marketing)]
+    parts += [section_text(s) for s in r.sections]
     return "\n\n".join(parts) + "\n"
+
+
+def section_text(section: Section) -> str:
+    """A section's tables for a terminal, under its title."""
+    head = section.title + (f" ({section.note})" if section.note else "")
+    tables = [_table(t.title, t.head, t.rows) for t in section.tables]
+    return "\n\n".join([head, *tables])
 
 
 def render_csv(report: Report) -> str:
@@ -153,9 +160,7 @@ def render_csv(report: Report) -> str:
     for row in report.intervals:
         values = [getattr(row.figures, k) for k, _, _ in _FIGURES]
         writer.writerow([row.label, row.group, *("" if v is None else v for v in values)])
-    for title, head, rows in marketing_tables(report.marketing):  # a block per table after it
-        writer.writerows([[], [title], head, *rows])
-    return out.getvalue()
+    return out.getvalue() + sections_csv(report.sections)
 
 
 def render_json(report: Report) -> str:
@@ -230,7 +235,6 @@ def render_html(report: Report) -> str:
         tier_rows=[_row(g) for g in report.tiers],
         queue_rows=[_row(g) for g in report.queues],
         charts=_charts(report),
-        marketing=marketing_tables(report.marketing),
     )
 
 

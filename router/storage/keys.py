@@ -27,6 +27,7 @@ __all__ = [
     "DIALER_REFUSALS_STREAM",
     "DIALER_STREAM_MAXLEN",
     "DNC",
+    "FACTOR_LOCK_S",
     "FLOW_RECORDS_MAXLEN",
     "IMPORT_LEASE",
     "IMPORT_LEASE_TTL_MS",
@@ -45,13 +46,11 @@ __all__ = [
     "callback_key",
     "callers_key",
     "customer_key",
-    "dialer_campaign_attempts_key",
     "dialer_campaign_contacts_key",
     "dialer_contact_key",
     "dialer_due_key",
-    "dialer_history_key",
-    "dialer_inflight_key",
-    "dialer_marketing_key",
+    "dialer_who_key",
+    "factor_failures_key",
     "import_prefix",
     "ivr_path_key",
     "number_key",
@@ -203,24 +202,21 @@ def dialer_campaign_contacts_key(campaign: str) -> str:
     return f"{DIALER_PREFIX}cc:{campaign}"
 
 
-def dialer_inflight_key(number: str) -> str:
-    """STRING attempt id while a call to this number is in flight (the two-dialer lock)."""
-    return f"{DIALER_PREFIX}inflight:{number}"
-
-
-def dialer_history_key(number: str) -> str:
-    """ZSET attempt id -> epoch second of every attempt to this number (frequency caps)."""
-    return f"{DIALER_PREFIX}hist:{number}"
-
-
-def dialer_campaign_attempts_key(campaign: str) -> str:
-    """HASH number -> attempts made in this campaign."""
-    return f"{DIALER_PREFIX}ca:{campaign}"
-
-
-def dialer_marketing_key(who: str) -> str:
-    """ZSET attempt id -> epoch second of marketing attempts to this customer."""
-    return f"{DIALER_PREFIX}mkt:{who}"
+def dialer_who_key(who: str) -> str:
+    """HASH of one customer (else number) across campaigns: the in-flight lock
+    (``lock``, ``lock_at``), attempt times (``hist``, ``mkt``: space-separated
+    epoch seconds) and attempts per campaign (``n:<campaign>``). One hash, so
+    the claim script reads every history rule with one HMGET."""
+    return f"{DIALER_PREFIX}who:{who}"
 
 
 DIALER_DUE_INDEX = f"{PREFIX}:{{d}}:dueidx"  # SET of 'campaign|lane|prio' with a due ZSET
+
+
+# Second-factor guessing guard (router.customers.factor_check): one counter per account.
+FACTOR_LOCK_S = 15 * 60  # failures are forgotten this long after the last one
+
+
+def factor_failures_key(customer_id: str) -> str:
+    """STRING: failed second-factor attempts on one account (expires FACTOR_LOCK_S after)."""
+    return f"{PREFIX}:factorfail:{customer_id}"

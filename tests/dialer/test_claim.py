@@ -35,6 +35,11 @@ def args(
     return ClaimArgs(slot, contact, "13900000001", who, campaign, attempt, now, marketing, exempt)
 
 
+async def free(r: Redis, who: str = "c:1") -> None:
+    """The customer's call ended (its in-flight lock is gone)."""
+    await r.hdel(keys.dialer_who_key(who), "lock", "lock_at")
+
+
 async def due(r: Redis, contact: str = "c1:1", slot: str = "c1|q|0", at: float = T0) -> None:
     await r.zadd(keys.dialer_due_key(slot), {contact: at})
 
@@ -50,8 +55,8 @@ class TestClaim:
         await due(redis_client)
         assert (await store.claim(args()))[0] == "ok"
         assert await redis_client.zscore(keys.dialer_due_key("c1|q|0"), "c1:1") is None
-        assert await redis_client.get(keys.dialer_inflight_key("c:1")) == "a1"
-        assert await redis_client.hget(keys.dialer_campaign_attempts_key("c1"), "c:1") == "1"
+        state = await store.who_state("c:1")
+        assert (state["lock"], state["hist"], state["n:c1"]) == ("a1", repr(T0), "1")
 
     async def test_dnc_refused_for_good(self, store: DialerStore, redis_client: Redis) -> None:
         """A number on the DNC list is refused and leaves the due set."""
@@ -65,7 +70,7 @@ class TestClaim:
         await due(redis_client)
         await due(redis_client, "c2:1", "c2|q|0")
         assert (await store.claim(args()))[0] == "ok"
-        await store.redis.delete(keys.dialer_inflight_key("c:1"))
+        await free(redis_client)
         verdict, retry_at = await store.claim(
             args("c2:1", campaign="c2", slot="c2|q|0", now=T0 + 3600, attempt="a2")
         )
@@ -81,7 +86,7 @@ class TestClaim:
         assert (await store.claim(args("m1:1", campaign="m1", slot="m1|q|0", marketing=True)))[
             0
         ] == "ok"
-        await redis_client.delete(keys.dialer_inflight_key("c:1"))
+        await free(redis_client)
         verdict, retry_at = await store.claim(
             args(
                 "m2:1", campaign="m2", slot="m2|q|0", marketing=True, now=T0 + 2 * DAY, attempt="b"
@@ -95,7 +100,7 @@ class TestClaim:
         await due(redis_client, "m1:1", "m1|q|0")
         await due(redis_client, "p1:1", "p1|q|0")
         await store.claim(args("m1:1", campaign="m1", slot="m1|q|0", marketing=True))
-        await redis_client.delete(keys.dialer_inflight_key("c:1"))
+        await free(redis_client)
         verdict, _ = await store.claim(args("p1:1", campaign="p1", slot="p1|q|0", attempt="b"))
         assert verdict == "ok"
 
@@ -106,7 +111,7 @@ class TestClaim:
         for n in range(4):
             await due(redis_client, f"c1:{n}")
             verdicts.append((await store.claim(args(f"c1:{n}", attempt=f"a{n}", now=T0 + n)))[0])
-            await redis_client.delete(keys.dialer_inflight_key("c:1"))
+            await free(redis_client)
         assert verdicts == ["ok", "ok", "ok", "campaign_attempts"]
 
     async def test_callback_exempt_from_caps_not_from_lock(
@@ -118,13 +123,13 @@ class TestClaim:
         assert (await store.claim(args()))[0] == "ok"
         cb = args("cb:1", campaign="callbacks", slot="callbacks|q|9", exempt=True, attempt="b")
         assert (await store.claim(cb))[0] == "in_flight"
-        await redis_client.delete(keys.dialer_inflight_key("c:1"))
+        await free(redis_client)
         assert (await store.claim(cb))[0] == "ok"
 
     async def test_claimed_contact_is_taken(self, store: DialerStore, redis_client: Redis) -> None:
         """A contact no longer due (another dialer has it) is 'taken', nothing recorded."""
         assert (await store.claim(args()))[0] == "taken"
-        assert await redis_client.exists(keys.dialer_inflight_key("c:1")) == 0
+        assert await store.who_state("c:1") == {}
 
 
 class TestRaces:
@@ -164,10 +169,12 @@ class TestRaces:
 
     async def test_release_only_own_lock(self, store: DialerStore, redis_client: Redis) -> None:
         """Closing a stale attempt never frees the lock of the customer's newer call."""
-        await redis_client.set(keys.dialer_inflight_key("c:1"), "newer")
-        released = await store._release(keys=[keys.dialer_inflight_key("c:1")], args=["older"])
-        assert released == 0
-        assert await redis_client.get(keys.dialer_inflight_key("c:1")) == "newer"
+        await redis_client.hset(
+            keys.dialer_who_key("c:1"), mapping={"lock": "newer", "lock_at": T0}
+        )
+        assert not await store.release("c:1", "older")
+        assert (await store.who_state("c:1"))["lock"] == "newer"
+        assert await store.release("c:1", "newer")
 
 
 class TestUnclaim:
@@ -179,9 +186,7 @@ class TestUnclaim:
         claim = args()
         assert (await store.claim(claim))[0] == "ok"
         await store.unclaim(claim)
-        assert await redis_client.exists(keys.dialer_inflight_key("c:1")) == 0
-        assert await redis_client.zcard(keys.dialer_history_key("c:1")) == 0
-        assert await redis_client.hget(keys.dialer_campaign_attempts_key("c1"), "c:1") is None
+        assert await store.who_state("c:1") == {"hist": "", "mkt": ""}
         assert await redis_client.zscore(keys.dialer_due_key("c1|q|0"), "c1:1") == T0
         assert (await store.claim(args(attempt="a2")))[0] == "ok"
 
@@ -203,3 +208,43 @@ class TestCustomers:
         assert list(found) == ["C00001"]
         assert found["C00001"].list.value == "red"
         assert found["C00001"].phones
+
+
+class TestBatch:
+    async def test_one_customer_twice_in_a_batch(
+        self, store: DialerStore, redis_client: Redis
+    ) -> None:
+        """One customer's contacts in two campaigns, one batch: the second meets the lock."""
+        await due(redis_client)
+        await due(redis_client, "c2:1", "c2|q|0")
+        second = args("c2:1", campaign="c2", slot="c2|q|0", attempt="a2")
+        verdicts = await store.claim_many([args(), second])
+        assert verdicts == [("ok", 0.0), ("in_flight", T0 + 60)]
+        assert await redis_client.zscore(keys.dialer_due_key("c2|q|0"), "c2:1") == T0 + 60
+
+    async def test_same_contact_twice_is_taken(
+        self, store: DialerStore, redis_client: Redis
+    ) -> None:
+        """A contact listed twice in one batch is claimed once."""
+        await due(redis_client)
+        verdicts = await store.claim_many([args(), args(attempt="a2")])
+        assert [v for v, _ in verdicts] == ["ok", "taken"]
+        assert (await store.who_state("c:1"))["lock"] == "a1"
+
+    async def test_stale_lock_expires(self, store: DialerStore, redis_client: Redis) -> None:
+        """A lock older than its TTL (its dialer died) no longer blocks the customer."""
+        await redis_client.hset(keys.dialer_who_key("c:1"), mapping={"lock": "old", "lock_at": 0})
+        await due(redis_client)
+        assert (await store.claim(args()))[0] == "ok"
+
+    async def test_refusals_recorded_in_the_stream(
+        self, store: DialerStore, redis_client: Redis
+    ) -> None:
+        """Each refusal the script decides is appended with its reason; a DNC contact ends."""
+        await due(redis_client)
+        await store.dnc_add(["13900000001"])
+        await store.claim(args())
+        refusals = await store.records(keys.DIALER_REFUSALS_STREAM)
+        assert [(r["contact"], r["reason"], r["final"]) for r in refusals] == [("c1:1", "dnc", "1")]
+        state = await redis_client.hget(keys.dialer_contact_key("c1:1"), "state")
+        assert state == "refused"

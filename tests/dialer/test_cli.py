@@ -171,8 +171,11 @@ class TestLifecycle:
         assert offer["conversions"] == {"5G": 1}
         assert offer["refusals"] == {"dnc": 1}
         assert data["callbacks"] == {"completed": 1, "wait_mean_s": 120.0, "wait_max_s": 120.0}
-        table = campaigns(redis_url, "report").output
-        assert "refused dnc: 1" in table
+        table = campaigns(redis_url, "report").output.splitlines()
+        rows = [line.split() for line in table]
+        assert ["winter_offer", "dnc", "1"] in rows  # refusals by rule
+        assert ["winter_offer", "5G", "1", "1", "100.0"] in rows  # conversions per offer
+        assert ["winter_offer", "2", "2", "1", "50.0", "1", "1", "1.0"] in rows
 
 
 class TestDnc:

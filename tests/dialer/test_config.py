@@ -93,3 +93,29 @@ class TestRows:
         assert contact.due_from is not None
         assert contact.due_from.utcoffset() is not None
         assert contact.due_from.isoformat() == "2026-12-03T09:00:00+08:00"
+
+    def test_shares_the_customer_readers_complaints(self, tmp_path: Path) -> None:
+        """Unreadable rows are reported as the customer import reports them, all at once."""
+        f = tmp_path / "c.csv"
+        f.write_text("campaign,number\npromo,13900000001,extra\npromo,not-a-number\n")
+        with pytest.raises(CampaignDataError) as exc:
+            read_contacts(f, config().campaigns)
+        assert [str(p) for p in exc.value.problems] == [
+            f"{f}:2: row: expected 2 fields, found 3",
+            f"{f}:3: number: 'not-a-number' is not a valid phone number",
+        ]
+
+    def test_gbk_file_named(self, tmp_path: Path) -> None:
+        """A campaign file saved as GBK gets the customer import's encoding hint."""
+        f = tmp_path / "c.csv"
+        f.write_bytes("campaign,number,offer\npromo,13900000001,流量包\n".encode("gb18030"))
+        with pytest.raises(CampaignDataError, match=r"c\.csv:2: encoding: .*gb18030"):
+            read_contacts(f, config().campaigns)
+
+    def test_unknown_column_in_header(self, tmp_path: Path) -> None:
+        """A CSV column the import does not know is one problem on line 1."""
+        f = tmp_path / "c.csv"
+        f.write_text("campaign,number,colour\npromo,13900000001,red\n")
+        with pytest.raises(CampaignDataError) as exc:
+            read_contacts(f, config().campaigns)
+        assert [str(p) for p in exc.value.problems] == [f"{f}:1: header: unknown columns: colour"]

@@ -229,7 +229,7 @@ class TestFaults:
             for _ in range(5):
                 assert await d.tick() == 0
             assert await state(redis_client, "remind:13900000042") == "pending"
-            assert await redis_client.exists(keys.dialer_history_key("c:C42")) == 0
+            assert await redis_client.exists(keys.dialer_who_key("c:C42")) == 0
             fake.port = port
             await fake.start()
             await wait_for(lambda: _count(redis_client, 1))

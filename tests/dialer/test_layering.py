@@ -9,6 +9,7 @@ from tests.core.test_shape import FORBIDDEN, imported_roots
 PURE = [
     "router.dialer.agents",
     "router.dialer.config",
+    "router.dialer.contact_hash",
     "router.dialer.model",
     "router.dialer.originate",
     "router.dialer.pacing",

@@ -16,7 +16,7 @@ from router.flows.engine import Engine
 from router.flows.loader import load_flows
 from router.flows.model import FlowSet
 from router.flows.services import known_services
-from router.flows.trace import SimplePolicy
+from router.flows.trace import SimplePolicy, trace_call
 from tests.flows.helpers import call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,3 +94,32 @@ class TestShippedFlows:
         assert got.ok
         assert got.values["status"] in {"processing", "shipped", "delivered"}
         assert got.values["eta"].startswith("2026-12-")
+
+    async def test_main_menu_key_4_fetches_the_balance(
+        self, shipped: FlowSet, client: HttpBackends
+    ) -> None:
+        """A known normal caller pressing 4 at the main menu gets the balance fetch."""
+        normal = Customer("C00003", tier="normal")
+        fetch = first(shipped, "telecom", normal, ["4"])
+        assert isinstance(fetch, a.Fetch)
+        assert fetch.path == "/customers/C00003/balance"
+        got = await client.fetch(fetch, shipped.backends.backends[fetch.backend], 2.0)
+        assert got.ok
+
+    def test_main_menu_key_4_says_and_texts_the_balance(self, shipped: FlowSet) -> None:
+        """Key 4: fetch, say, SMS, the sent prompt, goodbye (the self-service ending)."""
+        normal = Customer("C00003", tier="normal")
+        t = trace_call(shipped, "telecom", call(dnis="10086"), normal, ["4"])
+        path = [v.node for v in t.state.path]
+        assert path[path.index("main_menu") :] == [
+            "main_menu", "balance_check", "self_service", "say_balance",
+            "sms_balance", "sms_sent", "goodbye",
+        ]  # fmt: skip
+        assert t.answers == (("self_service", "ok"), ("sms_balance", "ok"))
+
+    def test_main_menu_key_4_identifies_an_unknown_caller(self, shipped: FlowSet) -> None:
+        """An unknown caller pressing 4 is asked for an account before any fetch."""
+        t = trace_call(shipped, "telecom", call(dnis="10086"), None, ["4"])
+        path = [v.node for v in t.state.path]
+        assert path[path.index("main_menu") :][:3] == ["main_menu", "balance_check", "identify"]
+        assert not any(isinstance(x, a.Fetch) for x in t.actions)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from router.cli import cli
 
 SHIPPED = Path(__file__).resolve().parents[2] / "ivr_flows"
-QUEUES = ["--queues", "vip,red_desk,billing,tech,sales,retention,general,restricted"]
+QUEUES = ["--queues", "vip,red_desk,billing,tech,sales,retention,general,restricted,english"]
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]

@@ -92,6 +92,16 @@ class TestSay:
         assert "say_yuan" in play.prompts
         assert "say_jiao" not in play.prompts
 
+    def test_flow_language_default_picks_the_reading(self) -> None:
+        """A customer language the catalog lacks: the flow's language: plays and speaks values."""
+        text = SELF_SERVICE.replace("start: balance\n", "language: en\nstart: balance\n")
+        cust = replace(customer(), language="fr")
+        t = trace_call(data_flows(text), "main", call(), cust, [], data=GOOD)
+        assert t.actions[0] == a.SetVars({"CHANNEL(language)": "en"})
+        play = next(x for x in t.actions if isinstance(x, a.Play))
+        assert "say_yuan" in play.prompts
+        assert "say_jiao" not in play.prompts
+
     def test_unspeakable_value_takes_failed(self) -> None:
         """A value the rules refuse takes the say node's failed exit."""
         t = walk({"balance": {"balance": "lots", "topup": {"status": "ok"}}})

@@ -258,7 +258,7 @@ class TestSamples:
         from router.flows.loader import load_flows
 
         ivr = Path(__file__).resolve().parents[2] / "ivr_flows"
-        shipped = load_flows(ivr, QUEUES | {"restricted"})
+        shipped = load_flows(ivr, QUEUES | {"restricted", "english"})
         who = customer(offers=("5G Unlimited 199", "Extended warranty"))
         t = trace_call(shipped, "electronics", call("4008202021"), who, ["-", "8"])
         assert route(t)[0] == "sales"

@@ -180,8 +180,24 @@ class TestDialplanFilters:
         """A target that lost characters goes to the fallback instead of being dialled."""
         text = (CONF_DIR / "extensions.conf").read_text()
         assert "${LEN(${TL_TARGET})} != ${LEN(${TIERLINE_TARGET})}]?fallback,1)" in text
-        assert "Dial(Local/${TL_TARGET},60)" in text  # extension@context
-        assert "Dial(PJSIP/${TL_TARGET}@${TIERLINE_TRUNK},60)" in text  # a number
+        assert "Dial(Local/${TL_TARGET},${TL_RING})" in text  # extension@context
+        assert "Dial(PJSIP/${TL_TARGET}@${TIERLINE_TRUNK},${TL_RING})" in text  # a number
+
+    def test_ring_time_is_digits_only(self) -> None:
+        """TIERLINE_DIALTIME keeps digits only, so it can add no Dial() option."""
+        allowed = filter_of("TIERLINE_DIALTIME", "TL_RING")
+        assert asterisk_filter(allowed, "20") == "20"
+        assert [c for c in [*INJECTION, "t", "T", "g"] if asterisk_filter(allowed, c)] == []
+
+    def test_resume_after_failed_dial(self) -> None:
+        """BUSY, NOANSWER, CHANUNAVAIL and CONGESTION after a transfer resume the flow."""
+        from router.flows.people import DIAL_RESUME_STATUSES
+
+        text = (CONF_DIR / "extensions.conf").read_text()
+        assert {"BUSY", "NOANSWER", "CHANUNAVAIL", "CONGESTION"} == DIAL_RESUME_STATUSES
+        for status in DIAL_RESUME_STATUSES:
+            assert f'$["${{DIALSTATUS}}" = "{status}"]?resume,1)' in text
+        assert text.count("Goto(dialled,1)") == 2  # after both Dial() forms
 
     def test_resume_token_survives_and_nothing_else(self) -> None:
         """The router's resume token passes the filter; dialplan syntax does not."""

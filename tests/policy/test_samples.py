@@ -80,10 +80,11 @@ class TestDemoAccounts:
     def test_demo_vip_verifies_and_reaches_the_red_desk(
         self, flows: FlowSet, policy: TieredPolicy
     ) -> None:
-        """An unknown number presses 0, types 00001 and is served as C00001 (red list)."""
+        """An unknown number presses 0, types 00001 and its PIN and is served as C00001 (red)."""
         demo = Customer("C00001", tier="vip", list=CustomerList.RED, phones=("13800138000",))
-        t = trace_call(flows, "telecom", sample_call(), None, ["0", "00001"],
-                       policy=policy, accounts={"C00001": demo})  # fmt: skip
+        t = trace_call(flows, "telecom", sample_call(), None, ["0", "00001", "1234"],
+                       policy=policy, accounts={"C00001": demo},
+                       factors={"C00001": {"pin": "1234"}})  # fmt: skip
         assert t.state.customer == demo
         assert isinstance(t.state.result, a.Route)
         assert t.state.result.decision.queue == "red_desk"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from router.ami.records import CallRecord, to_fields
 from router.cli import cli
-from router.reports.marketing import CsatRow, OfferRow, build_marketing, tables
+from router.reports.marketing import CsatRow, OfferRow, build_marketing, marketing_section
 from router.storage import keys
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -76,8 +76,8 @@ class TestBuildMarketing:
 
     def test_nothing_surveyed_or_offered_prints_nothing(self) -> None:
         """No section at all rather than empty tables."""
-        assert tables(None) == []
-        assert tables(build_marketing([], [])) == []
+        assert marketing_section(None) is None
+        assert marketing_section(build_marketing([], [])) is None
 
 
 def at(day: int, hour: int) -> float:
@@ -120,15 +120,16 @@ class TestMarketingInTheReport:
 
     @pytest.mark.parametrize("fmt", ["csv", "html"])
     def test_csv_and_html_carry_the_same_tables(self, redis_url: str, fmt: str) -> None:
-        """CSV: a block per table after the interval view; HTML: a table per section."""
+        """CSV: a block per table after the interval view; HTML: a table per section table."""
         store(redis_url)
         out = run(redis_url, fmt)
         if fmt == "html":
-            assert out.count("<h2>CSAT by") == 3
-            assert "<h2>Offers</h2>" in out
+            assert "<h2>CSAT and offers</h2>" in out
+            assert out.count("<h3>CSAT by") == 3
+            assert "<h3>Offers</h3>" in out
             return
         rows = list(csv.reader(io.StringIO(out)))
-        start = rows.index(["Offers"])
+        start = rows.index(["CSAT and offers: Offers"])
         assert rows[start + 1 : start + 3] == [
             ["offer", "presented", "accepted", "conversion %"],
             ["Cloud storage 2TB", "2", "1", "50.0"],

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from simulator.calibration import calibrate, scenario_document
+from simulator.calibration import calibrate
 from simulator.engine import simulate
 from simulator.records import log_to_records
 from simulator.scenario import parse_scenario
+from simulator.twin import scenario_document
 
 SH = ZoneInfo("Asia/Shanghai")
 DAYS = 3
@@ -162,3 +163,34 @@ class TestCalibrateCommand:
         res = CliRunner().invoke(cli, ["calibrate", "--records", str(export), "--out", "x.yaml"])
         assert res.exit_code == 1
         assert f"{export}:1:" in res.output
+
+
+class TestRoutingByInterval:
+    def test_night_calls_keep_their_own_lane(self) -> None:
+        """Queues reached change through the day: each (number, queue) is its own stream,
+        so the twin sends night calls where they went, and a lane seen talking on one
+        night in two keeps one agent rather than rounding to an empty lane."""
+        from router.ami.records import CallRecord
+
+        day0 = datetime(2026, 11, 2, tzinfo=SH).timestamp()
+
+        def call(uid: str, t: float, queue: str) -> CallRecord:
+            return CallRecord(uid, dnis="100", tier="normal", queue=queue, started_at=t,
+                              joined_at=t + 5, answered_at=t + 10, left_at=t + 10,
+                              ended_at=t + 200, outcome="answered")  # fmt: skip
+
+        records = [call(f"d{d}.{k}", day0 + d * 86400 + 10 * 3600 + k * 60, "day")
+                   for d in range(2) for k in range(6)]  # fmt: skip
+        records.append(call("night", day0 + 2 * 3600, "night"))
+        cal = calibrate(records, SH)
+        streams = {t.queue: t.mean for t in cal.traffic}
+        assert streams["day"][20] == 6
+        assert sum(streams["day"]) == 6
+        assert streams["night"][4] == 0.5
+        assert sum(streams["night"]) == 0.5
+        assert cal.agents["night"][4] == 1
+        doc = scenario_document(cal)
+        assert doc["ivr"]["menus"]["100>night"] == {"choices": {"night": 1}}
+        assert (
+            parse_scenario(__import__("yaml").safe_dump(doc), "twin.yaml").model.n_intervals == 48
+        )

@@ -258,7 +258,11 @@ class TestScenarioFlows:
     @pytest.mark.parametrize(
         ("change", "line", "message"),
         [
-            ("hotline.menu: {", "hotline.nope: {", "ivr.callers.hotline.nope: no menu or input"),
+            (
+                "hotline.menu: {",
+                "hotline.nope: {",
+                "ivr.callers.hotline.nope: no menu, input, transfer, offer or survey",
+            ),
             ('{"1": 0.5, "2"', '{"12": 0.5, "2"', "'12' is not one key"),
             ("flows: flows", "flows: missing", "no flows directory"),
             ("unknown: {customer: unknown", "unknown: {customer: {colour: red}", "colour"),
@@ -308,7 +312,7 @@ class TestScenarioFlows:
         assert lanes_of["red"] <= {"red_desk", "vip_desk"}
         assert lanes_of["blacklisted"] <= {"restricted"}
         endings = {IVR_ENDINGS[i] for i in log.ivr_ending[log.outcome == IVR_ENDED]}
-        assert {"callback", "hangup", "caller_hangup"} <= endings
+        assert {"callback", "hangup", "caller_hangup", "transfer"} <= endings  # VIP managers
 
 
 class TestWorkersElsewhere:

@@ -19,8 +19,25 @@ PURE = [
     "outbound",
     "outbound_scenario",
     "blended",
+    "mmng",
+    "occupancy",
+    "ivr_calibration",
+    "twin",
+    "roster_table",
 ]
-MODULES = [*PURE, "engine", "runner", "planner", "report", "dialer"]
+MODULES = [
+    *PURE,
+    "engine",
+    "runner",
+    "planner",
+    "report",
+    "dialer",
+    "split",
+    "routes",
+    "report_labels",
+    "report_page",
+    "progress",
+]
 
 
 def imported(module: str) -> set[str]:

@@ -56,7 +56,7 @@ class TestPlannerReport:
         assert rows == [["interval_start", "care"], ["08:00", "14"], ["08:30", "16"],
                         ["09:00", "18"], ["09:30", "14"]]  # fmt: skip
         page = (tmp_path / "report.html").read_text()
-        assert "<h2>Targets</h2>" in page
+        assert '<h2 id="targets">Targets</h2>' in page
         assert ">MISS<" in page  # 20 Erlangs on 14-18 agents: 99 % in 5 s is out of reach
         assert "<th>09:30</th>" in page
         fig = tiers_figure(reps.estimates, sc.model)
