@@ -102,7 +102,7 @@ class TestOffersOverTheWire:
     async def test_9_during_an_offer_is_still_the_english_desk(
         self, running: Settings, redis_client: Redis
     ) -> None:
-        """The offer keys (8/7/*) leave every main-menu digit alone: 9 is English, as on the menu."""
+        """Offer keys 8/7/* leave every main-menu digit alone: 9 is English, as on the menu."""
         record = await call(running, [(3000.0, "9")])
         assert played(record)[-2:] == ["tierline/offer_trade_in", "tierline/english_desk"]
         assert record.variables["TIERLINE_QUEUE"] == "english_desk"

@@ -163,7 +163,9 @@ class TestBesideTheRouter:
             async with httpx.AsyncClient() as http:
                 for _ in range(100):  # until uvicorn is listening
                     try:
-                        got = await http.get(f"http://127.0.0.1:{port}/crm/customers/C00001/balance")
+                        got = await http.get(
+                            f"http://127.0.0.1:{port}/crm/customers/C00001/balance"
+                        )
                     except httpx.ConnectError:
                         await asyncio.sleep(0.05)
                         continue
