@@ -28,10 +28,12 @@ from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows.engine import Engine, Outcome, State
 from router.flows.loader import load_flows
-from router.flows.model import FlowSet, Input, Menu, Transfer
+from router.flows.marketing import place
+from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from simulator.answers import Answers, Resume, Then
 from simulator.flow_data import DataChoice
+from simulator.flow_marketing import OfferChoice, SurveyChoice, answers_at, default_choice
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
 __all__ = ["HANGUP", "SAY_TOKEN_S", "TIMEOUT", "CallerModel", "FlowIvr", "KeyChoice"]
@@ -76,13 +78,15 @@ class CallerModel:
     """Caller behaviour per ``flow.node``; unlisted menus get a uniform pick of their keys.
 
     ``data`` holds the backend behaviour of fetch/notify nodes (``flow.node``);
-    unlisted ones behave as ``default_data``.
+    unlisted ones behave as ``default_data``. ``marketing`` holds offer and
+    survey nodes' callers (:mod:`simulator.flow_marketing`).
     """
 
     nodes: Mapping[str, KeyChoice] = field(default_factory=dict)
     default_think_s: float = 2.0
     data: Mapping[str, DataChoice] = field(default_factory=dict)
     default_data: DataChoice = field(default_factory=DataChoice)
+    marketing: Mapping[str, OfferChoice | SurveyChoice] = field(default_factory=dict)
     _memo: dict[tuple[Any, ...], Answers] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -131,14 +135,29 @@ class CallerModel:
     def _keys(self, engine: Engine, state: State, action: a.Collect) -> Answers:
         """A Collect's answers, built once per node and prompt (a walk asks at every key).
 
-        The memo holds because a key's chance depends on nothing else; a node
-        kind whose chances depend on more of the state (an offer's position)
-        needs its own case in :meth:`answers`, keyed by that too.
+        The memo holds because a key's chance depends on nothing else; at an
+        offer or survey node it depends on the place too (which offer, which
+        question), so those are never filed here but by :meth:`_marketing`.
         """
         memo = (state.flow, state.node, bool(state.held), action)
         found = self._memo.get(memo)
+        if found is not None:
+            return found
+        node = engine.flows.flows[state.flow].nodes[state.node]
+        if isinstance(node, OfferNode | Survey):
+            return self._marketing(state, node, action)
+        found = self._memo[memo] = self.choice(engine, state).typed(action, bool(state.held))
+        return found
+
+    def _marketing(self, state: State, node: OfferNode | Survey, action: a.Collect) -> Answers:
+        """An offer's or survey's keys, built once per node, place and prompt."""
+        here = place(state)
+        memo = ("marketing", state.flow, state.node, here, action)
+        found = self._memo.get(memo)
         if found is None:
-            found = self._memo[memo] = self.choice(engine, state).typed(action, bool(state.held))
+            where = f"{state.flow}.{state.node}"
+            choice = self.marketing.get(where) or default_choice(node)
+            found = self._memo[memo] = answers_at(choice, node, here, action.timeout_ms / 1000)
         return found
 
     def _transfer(self, engine: Engine, state: State) -> Answers:

@@ -13,7 +13,8 @@ A menu that can be retried forever has an infinite tree, but the engine's
 future depends only on where the call is (every field of the engine's
 state but its path and step count, and what the call's facts learnt: the
 customer, the flow variables a fetch or a typed ``variable:`` wrote, the
-language the channel was switched to), not on the path that led there:
+language the channel was switched to, which offer or survey question an
+offer or survey node is at), not on the path that led there:
 equal states are merged, which makes the walk a finite absorbing Markov
 chain whose exit probabilities are one linear solve. The chain leaves out
 the engine's step budget (a caller still looping after 200 engine steps is
@@ -37,6 +38,7 @@ from router.flows import actions as a
 from router.flows.engine import Outcome, State
 from router.flows.expr import Condition, Facts, split_bucket
 from router.flows.language import LANGUAGE_KEY
+from router.flows.marketing import place
 from router.flows.model import FlowSet
 from router.types import CallInfo, QueueSnapshot
 from simulator.flow_ivr import FlowIvr
@@ -134,9 +136,9 @@ def _explore(
     """Every engine state the call can reach (merged by :func:`_key`) and the moves between.
 
     Each answer is followed on its own copy of the call's facts: the engine
-    notes some things in them in place (a ``set`` node's language), which on
-    a live call is that call's own history but here would leak into sibling
-    branches (and change their keys after they were filed).
+    notes some things in them in place (a ``set`` node's language, an offer
+    node's place), which on a live call is that call's own history but here
+    would leak into sibling branches (and change their keys after filing).
     """
     index: dict[Hashable, int] = {_key(*first): 0}
     leaves: dict[IvrExit, int] = {}
@@ -148,7 +150,7 @@ def _explore(
             if isinstance(then, IvrExit):
                 moves.append((here, leaves.setdefault(then, len(leaves)), p, True))
                 continue
-            own = state._replace(facts=state.facts.with_vars({}))  # a copy, nothing written
+            own = state._replace(facts=state.facts.fork())
             nxt = ivr.follow(own, then)
             key = _key(*nxt)
             if key not in index:
@@ -170,7 +172,8 @@ def _key(state: State, acts: tuple[a.Action, ...]) -> Hashable:
     and any public per-call value), not the call and queues it started with.
     """
     where = tuple(v for k, v in zip(state._fields, state, strict=True) if k not in _NOT_KEY)
-    return where, _learnt(state.facts), _frozen(acts[-1] if acts else None)
+    at = place(state)  # which offer or survey question (noted in the facts, not the state)
+    return where, at, _learnt(state.facts), _frozen(acts[-1] if acts else None)
 
 
 def _learnt(facts: Facts) -> Hashable:
