@@ -30,11 +30,14 @@ from router.errors import AGIError, CallHungUp
 from router.flows.callbacks import CallbackStore
 from router.flows.engine import Stack
 from router.flows.model import dialled_key
+from router.flows.postcall import survey_start
+from router.flows.records import FlowRecords
 from router.flows.registry import FlowRegistry
 from router.flows.runner import AccountLookup, DataClient, run_flow
 from router.ivr_paths import IVR_ENDINGS, PathKeeper
 from router.logs import get_logger
 from router.metrics import CALLS_ROUTED, FALLBACK_ROUTES, LOOKUP_SECONDS, LOOKUP_TIMEOUTS
+from router.storage.flow_records import RedisFlowRecords
 from router.types import (
     CallInfo,
     CallInputs,
@@ -90,6 +93,7 @@ class CallRouter:
     accounts: AccountLookup | None = None
     factors: FactorCheck | None = None  # second factors (PIN, ID digits) of typed accounts
     deadline_ms: float = 0.0
+    records: FlowRecords | None = None  # offer events, survey answers (default: Redis, if any)
     data: DataClient | None = None  # the flows' fetch/notify client (router.backend_http)
     inputs: InputReader = field(init=False, repr=False)
     paths: PathKeeper = field(init=False, repr=False)
@@ -105,6 +109,8 @@ class CallRouter:
         self.deadline_ms = self.deadline_ms or DECISION_DEADLINE_MS
         self.inputs = input_reader(self.store, self.queues, self.deadline_ms)
         self.paths = PathKeeper(self.redis)
+        if self.records is None and self.redis is not None:
+            self.records = RedisFlowRecords(self.redis)
 
     async def aclose(self) -> None:
         """Finish writing the paths of calls already routed; close the read connection."""
@@ -159,6 +165,13 @@ class CallRouter:
             flow = None  # a token we cannot honour: the policy routes, no IVR replay
             if point is not None:
                 flowset, flow, start_at, hops, stack = point
+        elif "survey" in call.params:  # after the agent hung up (router.flows.postcall)
+            survey = survey_start(flowset, call.params["survey"])
+            if survey is None:
+                log.warning("survey_token_rejected", token=call.params["survey"][:80])
+                await session.set_vars({"TIERLINE_ACTION": "hangup"})
+                return
+            flow, start_at = survey
         try:
             if flow is None:
                 decision = self.policy.decide(NO_FLOW_SERVICE, customer, call, live)
@@ -168,8 +181,9 @@ class CallRouter:
             record = await run_flow(
                 flow, session, call, customer, self.policy, live, self.store,
                 flows=flowset, callbacks=self.callbacks, accounts=self.accounts,
-                factors=self.factors, start_at=start_at, hops=hops, stack=stack,
-                default_queue=self.default_queue, data=self.data,
+                records=self.records, factors=self.factors,
+                start_at=start_at, hops=hops, stack=stack, default_queue=self.default_queue,
+                data=self.data,
             )  # fmt: skip
         except CallHungUp:
             return

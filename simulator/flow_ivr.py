@@ -25,8 +25,10 @@ from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows.engine import Engine, State
 from router.flows.loader import load_flows
-from router.flows.model import FlowSet, Input, Menu, Transfer
+from router.flows.marketing import place
+from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
+from simulator.flow_marketing import SILENT, OfferChoice, SurveyChoice, default_choice
 from simulator.model import IvrExit, IvrPath, IvrWalk
 
 __all__ = ["HANGUP", "SAY_TOKEN_S", "TIMEOUT", "CallerModel", "DataChoice", "FlowIvr", "KeyChoice"]
@@ -90,6 +92,7 @@ class CallerModel:
     default_think_s: float = 2.0
     data: Mapping[str, DataChoice] = field(default_factory=dict)
     default_data: DataChoice = field(default_factory=DataChoice)
+    marketing: Mapping[str, OfferChoice | SurveyChoice] = field(default_factory=dict)
 
     def choice(self, engine: Engine, state: State) -> KeyChoice:
         found = self.nodes.get(f"{state.flow}.{state.node}")
@@ -206,6 +209,8 @@ class FlowIvr:
     def _cuts(self, state: State, out: tuple[a.Action, ...]) -> list[float]:
         """Where the caller's one uniform draw of this step changes its answer."""
         for action in out:
+            if isinstance(action, a.Collect) and (marketing := self._marketing_cuts(state)):
+                return marketing
             if isinstance(action, a.Collect):
                 choice = self.callers.choice(self.engine, state)
                 return [c / choice.cumulative[-1] for c in choice.cumulative]
@@ -284,7 +289,7 @@ class FlowIvr:
                     seconds += secs
                 case a.Route():
                     return seconds, event, IvrExit(action.service, action.decision, path=state.path)
-                case a.SetVars():
+                case a.SetVars() | a.RecordOffer() | a.RecordAnswer():
                     pass
                 case _:
                     return seconds, event, IvrExit(ending=_ending(action), path=state.path)
@@ -295,6 +300,9 @@ class FlowIvr:
     def _collect(
         self, state: State, action: a.Collect, rng: np.random.Generator
     ) -> tuple[float, a.Event]:
+        node = self.engine.flows.flows[state.flow].nodes[state.node]
+        if isinstance(node, OfferNode | Survey):
+            return self._marketing_key(state, node, action, rng)
         choice = self.callers.choice(self.engine, state)
         key = choice.pick(rng)
         if key == HANGUP:
@@ -304,6 +312,39 @@ class FlowIvr:
         if state.held:  # the second factor: whether it is right is `verified`'s draw
             return choice.think_s, a.Digits(SIM_FACTOR)
         return choice.think_s, a.Digits(key)
+
+    def _marketing_key(
+        self, state: State, node: OfferNode | Survey, action: a.Collect, rng: np.random.Generator
+    ) -> tuple[float, a.Event]:
+        """simulator.flow_marketing: accept / next / back at offers, digits at surveys."""
+        choice = self._marketing_choice(state, node)
+        here = place(state)
+        if isinstance(node, OfferNode) and isinstance(choice, OfferChoice):
+            key = choice.key(node, here, rng)
+        elif isinstance(node, Survey) and isinstance(choice, SurveyChoice):
+            key = choice.key(node.questions[here], rng)
+        else:
+            key = SILENT
+        if key == SILENT:
+            return action.timeout_ms / 1000, a.Digits("", True)
+        return choice.think_s, a.Digits(key)
+
+    def _marketing_choice(
+        self, state: State, node: OfferNode | Survey
+    ) -> OfferChoice | SurveyChoice:
+        return self.callers.marketing.get(f"{state.flow}.{state.node}") or default_choice(node)
+
+    def _marketing_cuts(self, state: State) -> list[float] | None:
+        """The draw's cuts at an offer or survey node (None at any other node)."""
+        node = self.engine.flows.flows[state.flow].nodes[state.node]
+        if not isinstance(node, OfferNode | Survey):
+            return None
+        choice, here = self._marketing_choice(state, node), place(state)
+        if isinstance(node, OfferNode) and isinstance(choice, OfferChoice):
+            return [*choice.cuts(here)]
+        if isinstance(node, Survey) and isinstance(choice, SurveyChoice):
+            return choice.cuts(node.questions[here])
+        return [0.0]  # a mismatched choice is always silent: no cut
 
     def _verify(self, state: State, customer: Customer | None, rng: np.random.Generator) -> a.Event:
         choice = self.callers.choice(self.engine, state)

@@ -26,11 +26,12 @@ import yaml
 
 from router.customers.model import Customer
 from router.errors import LoadError
-from router.flows.model import FlowSet, Input, Menu, Transfer
+from router.flows.model import FlowSet, Input, Menu, OfferNode, Survey, Transfer
 from router.types import CallInfo, QueueSnapshot, RoutingPolicy
 from router.yamlpos import Path
 from simulator.flow_data import data_choices
 from simulator.flow_ivr import HANGUP, TIMEOUT, CallerModel, FlowIvr, KeyChoice
+from simulator.flow_marketing import OfferChoice, SurveyChoice, parse_choice
 from simulator.model import IvrExit, IvrModel, IvrPath, after
 from simulator.problems import Collector
 
@@ -152,16 +153,22 @@ def _flow_ivr(  # noqa: PLR0917 - the parts of one section
         ctx.problems.extend(exc.problems)  # the flow files' own file:line problems
         return MenuIvr({})
     flows = walk.engine.flows
-    callers = _callers(ctx, ivr.get("callers"), flows)
+    marketing: dict[str, OfferChoice | SurveyChoice] = {}
+    callers = _callers(ctx, ivr.get("callers"), flows, marketing)
     data = data_choices(ctx, ivr.get("data"), flows)
     return replace(
         walk,
-        callers=replace(walk.callers, nodes=callers, data=data).complete(flows),
+        callers=replace(walk.callers, nodes=callers, data=data, marketing=marketing).complete(
+            flows
+        ),
         durations={flows.prompts.path(name): secs for name, secs in prompts.items()},
     )
 
 
-def _callers(ctx: Collector, raw: Any, flows: FlowSet) -> dict[str, KeyChoice]:
+def _callers(
+    ctx: Collector, raw: Any, flows: FlowSet, marketing: dict[str, OfferChoice | SurveyChoice]
+) -> dict[str, KeyChoice]:
+    """Menu and input behaviour; offer and survey nodes' go into ``marketing``."""
     out: dict[str, KeyChoice] = {}
     if raw is None:
         return out
@@ -171,8 +178,17 @@ def _callers(ctx: Collector, raw: Any, flows: FlowSet) -> dict[str, KeyChoice]:
     for where, spec in raw.items():
         path: Path = ("ivr", "callers", where)
         node = _node(flows, str(where))
+        if isinstance(node, OfferNode | Survey):
+            marketing[str(where)] = parse_choice(
+                ctx, spec if isinstance(spec, dict) else {}, path, node
+            )
+            continue
         if node is None:
-            ctx.bad(path, "no menu, input or transfer node of that name", "write it as flow.node")
+            ctx.bad(
+                path,
+                "no menu, input, transfer, offer or survey node of that name",
+                "write it as flow.node",
+            )
             continue
         given = spec if isinstance(spec, dict) else {}
         if isinstance(node, Transfer):
@@ -185,10 +201,10 @@ def _callers(ctx: Collector, raw: Any, flows: FlowSet) -> dict[str, KeyChoice]:
     return out
 
 
-def _node(flows: FlowSet, where: str) -> Menu | Input | Transfer | None:
+def _node(flows: FlowSet, where: str) -> Menu | Input | Transfer | OfferNode | Survey | None:
     flow, _, name = where.partition(".")
     node = flows.flows[flow].nodes.get(name) if flow in flows.flows else None
-    return node if isinstance(node, Menu | Input | Transfer) else None
+    return node if isinstance(node, Menu | Input | Transfer | OfferNode | Survey) else None
 
 
 def _choice(

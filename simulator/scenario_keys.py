@@ -92,7 +92,11 @@ ALLOWED: Mapping[tuple[str, ...], frozenset[str]] = {
     ("outbound", "pacing", "*", "forecast"): frozenset(
         {"calls_per_hour", "aht_s", "target_sl", "answer_within_s"}
     ),
-    ("ivr", "callers", "*"): frozenset({"keys", "think_s", "verified", "answered"}),
+    # menu / input: keys, verified; transfer: answered; offer: accept, next;
+    # survey: participate, answers
+    ("ivr", "callers", "*"): frozenset(
+        {"keys", "think_s", "verified", "answered", "accept", "next", "participate", "answers"}
+    ),
     ("ivr", "data", "*"): frozenset({"ok", "latency_s", "values"}),
 }
 

@@ -34,6 +34,7 @@ from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows.engine import State
 from router.flows.expr import Condition, split_bucket
+from router.flows.marketing import place
 from router.types import CallInfo, QueueSnapshot
 from simulator.flow_ivr import FlowIvr
 from simulator.ivr import MenuIvr
@@ -160,8 +161,8 @@ def _answers(
     """
     out: list[tuple[float, IvrExit | tuple[State, tuple[a.Action, ...]]]] = []
     for p, event, done in ivr.outcomes(state, acts, customer):
-        if done is None:
-            out.append((p, ivr.engine.step(state, event)))
+        if done is None:  # each branch its own facts: offer/survey nodes keep their place there
+            out.append((p, ivr.engine.step(state._replace(facts=state.facts.fork()), event)))
             continue
         ring = ivr.ringing(state, done)
         if ring is None:
@@ -179,7 +180,8 @@ def _key(state: State, acts: tuple[a.Action, ...]) -> Hashable:
     asks = tuple(type(x).__name__ for x in acts if isinstance(x, a.Collect | a.Verify))
     where = (state.flow, state.node, state.stack, state.attempt, state.reason, state.customer)
     factor = bool(state.held)  # asking the second factor, not the account number again
-    return (*where, factor, asks, tuple(sorted(state.facts.vars.items())))
+    at = place(state)  # which offer or survey question (kept in the facts' memo)
+    return (*where, factor, at, asks, tuple(sorted(state.facts.vars.items())))
 
 
 def percent_buckets(ivr: FlowIvr) -> tuple[tuple[int, float], ...]:

@@ -91,6 +91,7 @@ def check(directory: Path, queues: str) -> None:
     help="A fetch/notify node's answer: ok, failed (or timeout, status...), or for a fetch "
     'the backend\'s JSON: --fetch \'balance={"balance": "35.20"}\'. Unlisted: ok, variables "0".',
 )
+@click.option("--after-call", is_flag=True, help="Run the flow's post-call survey instead.")
 @_dir_opt
 @_queues_opt
 def trace(  # noqa: PLR0917 - one parameter per option
@@ -108,17 +109,20 @@ def trace(  # noqa: PLR0917 - one parameter per option
     manager: str,
     uniqueid: str,
     answers: tuple[str, ...],
+    after_call: bool,
     directory: Path,
     queues: str,
 ) -> None:
     """Print the path FLOW takes for one call and its final decision.
 
+    ``-`` in --digits is no key (a prompt played out, an input timed out).
+    Offers heard or taken and survey answers are printed after the path.
     Digits typed at sensitive input nodes (account numbers, PINs) print as *.
     """
     from router.flows.actions import SetVars
     from router.flows.language import LANGUAGE_VAR
     from router.flows.runner import outcome_of
-    from router.flows.trace import trace_call
+    from router.flows.trace import marketing_lines, trace_call
     from router.types import CallInfo
 
     flowset = _load(directory, queues)
@@ -130,9 +134,11 @@ def trace(  # noqa: PLR0917 - one parameter per option
     if customer is not None:
         customer = replace(customer, language=lang, account_manager=manager)
     typed = [d.strip() for d in digits.split(",") if d.strip()]
+    start_at = _post_call_node(flowset, flow) if after_call else ""
     result = trace_call(
-        flowset, flow, call, customer, typed, policy=_policy(directory), data=_answers(answers)
-    )
+        flowset, flow, call, customer, typed, policy=_policy(directory),
+        data=_answers(answers), start_at=start_at,
+    )  # fmt: skip
     said = list(result.answers)
     for visit in result.state.path:
         extra = f"  digits={visit.digits}" if visit.digits else ""
@@ -144,9 +150,22 @@ def trace(  # noqa: PLR0917 - one parameter per option
             click.echo(f"   language {action.values[LANGUAGE_VAR]}")
     if result.state.facts.vars:
         click.echo(f"vars: {dict(result.state.facts.vars)}")
+    for line in marketing_lines(result.actions):
+        click.echo(line)
     outcome, detail = outcome_of(result.state.result)
     why = f" after {result.state.reason}" if result.state.reason else ""
     click.echo(f"=> {outcome} {detail}{why} (flow version {flowset.flows[flow].version})")
+
+
+def _post_call_node(flowset: FlowSet, flow: str) -> str:
+    from router.flows.checks import after_call_surveys
+
+    found = after_call_surveys(flowset.flows[flow])
+    if not found:
+        raise click.BadParameter(
+            f"flow {flow!r} has no after_call survey", param_hint="--after-call"
+        )
+    return found[0]
 
 
 def _answers(given: tuple[str, ...]) -> dict[str, Answer]:

@@ -1,4 +1,4 @@
-"""``tierline report``: queue, IVR and dialled-number figures for a period, in local time."""
+"""``tierline report``: queue, IVR, dialled-number, CSAT and offer figures for a period."""
 
 from __future__ import annotations
 
@@ -120,8 +120,10 @@ def report(
     with store_url(redis_url) as url:
         records = _within(asyncio.run(_load(url, *span)), span)
         before = _within(asyncio.run(_load(url, *earlier)), earlier) if earlier else None
+        answers, offers = asyncio.run(_load_marketing(url, *span))
         extra = asyncio.run(_campaigns(url, *span))
     figures = _figures(records, before, span, label, zone, interval, by, sl_seconds, top_n)
+    extra += _marketing(answers, offers, records)
     figures = replace(figures, sections=[*figures.sections, *extra])
     if out_dir is not None:
         _write_all(figures, out_dir)
@@ -223,5 +225,28 @@ async def _load(url: str, start: float, end: float) -> list[CallRecord]:
     client = bulk_client(url)
     try:
         return await read_records(client, start, end)
+    finally:
+        await client.aclose()
+
+
+def _marketing(
+    answers: list[dict[str, str]], offers: list[dict[str, str]], records: list[CallRecord]
+) -> list[Section]:
+    from router.reports.marketing import build_marketing, marketing_section
+
+    section = marketing_section(build_marketing(answers, offers, records))
+    return [section] if section is not None else []
+
+
+async def _load_marketing(
+    url: str, start: float, end: float
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Survey answers and offer events of the period (router.reports.marketing)."""
+    from router.reports.marketing_source import read_marketing
+    from router.storage.client import bulk_client
+
+    client = bulk_client(url)
+    try:
+        return await read_marketing(client, start, end)
     finally:
         await client.aclose()

@@ -29,6 +29,8 @@ __all__ = [
     "Notify",
     "Play",
     "PlayDone",
+    "RecordAnswer",
+    "RecordOffer",
     "RequestCallback",
     "Route",
     "SetVars",
@@ -134,6 +136,25 @@ class HangUp:
     reason: str = "flow"
 
 
+@dataclass(frozen=True, slots=True)
+class RecordOffer:
+    """Not blocking: an offer was ``presented`` (answered or let time out), ``accepted``,
+    or is ``unknown`` to the catalogue (skipped; the adapter logs it, stores nothing)."""
+
+    event: str
+    offer: str
+    position: int = 0  # 1-based rank among the offers this call heard
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAnswer:
+    """Not blocking: one survey answer (a digit in the question's range)."""
+
+    survey: str
+    question: str
+    answer: str
+
+
 Action = (
     Play
     | Collect
@@ -146,6 +167,8 @@ Action = (
     | RequestCallback
     | VoicemailTo
     | HangUp
+    | RecordOffer
+    | RecordAnswer
 )
 BLOCKING: tuple[type, ...] = (Play, Collect, Verify, Fetch, Notify)
 TERMINAL: tuple[type, ...] = (Route, TransferTo, RequestCallback, VoicemailTo, HangUp)

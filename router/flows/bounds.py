@@ -110,7 +110,7 @@ def takes_input(flows: Mapping[str, m.Flow]) -> frozenset[str]:
     found = {
         name
         for name, flow in flows.items()
-        if any(isinstance(n, m.Menu | m.Input) for n in flow.nodes.values())
+        if any(isinstance(n, m.Menu | m.Input | m.Survey) for n in flow.nodes.values())
     }
     grew = True
     while grew:
@@ -128,7 +128,7 @@ def silent_loop_problems(
     """Loops through nodes none of which takes a key press (see the module docstring)."""
 
     def silent(node: m.Node) -> bool:
-        if isinstance(node, m.Menu | m.Input):
+        if isinstance(node, m.Menu | m.Input | m.Survey):
             return False
         return not (isinstance(node, m.SubFlow) and node.flow in keyed)
 

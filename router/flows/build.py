@@ -17,6 +17,7 @@ from router.flows import spec
 from router.flows.expr import Condition, closest, compile_expr, vars_read
 from router.flows.hours import DAYS, BusinessHours, weekly_from
 from router.flows.nodes import PARSERS
+from router.flows.offers import OfferCatalog
 from router.flows.section import Pos, Section
 
 __all__ = ["FlowBuilder"]
@@ -38,6 +39,7 @@ class FlowBuilder:
         self.positions: dict[str, Pos] = {}
         self.hour_names: frozenset[str] = frozenset()
         self.needs: set[str] = set()
+        self.offers = OfferCatalog()  # offers.yaml, for offer nodes' ids (set by the loader)
         self.backends: frozenset[str] | None = None  # backends.yaml names; None: not checked
         self.node = ""  # the node being compiled (flow variables read are noted against it)
         self.reads: list[m.VarRead] = []

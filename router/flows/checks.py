@@ -23,13 +23,13 @@ from router.flows.expr import closest
 from router.flows.resume import NAME_RE, resumable
 from router.flows.variables import variable_problems
 
-__all__ = ["check_flowset", "successors"]
+__all__ = ["after_call_surveys", "check_flowset", "successors"]
 
 
 def successors(node: m.Node) -> tuple[str, ...]:
     """Nodes a caller can reach next from ``node`` (within its flow)."""
     match node:
-        case m.Play() | m.SetVars() | m.SubFlow():
+        case m.Play() | m.SetVars() | m.SubFlow() | m.OfferNode() | m.Survey():
             out: tuple[str, ...] = (node.next,)
         case m.Menu():
             out = (*node.options.values(), node.fallback)
@@ -63,6 +63,7 @@ def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
         problems += silent_loop_problems(flow, successors, keyed)
         problems += _flow_refs(flow, flowset)
         problems += _resumable(flow)
+        problems += _post_call(flow)
         for dnis in map(m.dialled_key, flow.dnis):  # 4008202020 and +86 400 820 2020 are one
             if dnis in served:
                 line, col = flow.positions.get("@dnis", (1, 1))
@@ -83,7 +84,7 @@ def check_flowset(flowset: m.FlowSet, catalog_file: str = "") -> list[Problem]:
 
 def _reachable(flow: m.Flow) -> set[str]:
     seen: set[str] = set()
-    todo = [flow.start]
+    todo = [flow.start, *after_call_surveys(flow)]  # those also start after the agent hangs up
     while todo:
         name = todo.pop()
         if name in seen or name not in flow.nodes:
@@ -216,3 +217,24 @@ def _resumable(flow: m.Flow) -> list[Problem]:
                 )
             )
     return problems
+
+
+def after_call_surveys(flow: m.Flow) -> list[str]:
+    """The flow's survey nodes that run after the agent hangs up (at most one is allowed)."""
+    return [n for n, node in flow.nodes.items() if isinstance(node, m.Survey) and node.after_call]
+
+
+def _post_call(flow: m.Flow) -> list[Problem]:
+    """One post-call survey per flow, named so the dialplan can carry it back."""
+    found = after_call_surveys(flow)
+    out = []
+    for name in found[1:]:
+        line, col = flow.pos(name)
+        out.append(
+            Problem(flow.file, line, col, f"a second after_call survey ({found[0]!r} is one)")
+        )
+    if found and not (NAME_RE.fullmatch(flow.name) and NAME_RE.fullmatch(found[0])):
+        line, col = flow.pos(found[0])
+        message = "an after_call survey's name and its flow's may only hold A-Z a-z 0-9 - _"
+        out.append(Problem(flow.file, line, col, message))
+    return out

@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 from router.customers.model import Customer
 from router.flows import actions as a
 from router.flows import data_steps as data
+from router.flows import marketing, people
 from router.flows import model as m
-from router.flows import people
 from router.flows import plan as p
 from router.flows.expr import Condition, Facts
 from router.flows.identify import factor_collect, noted
@@ -116,7 +116,7 @@ class Engine:
         lang = switch_language(self.flows, flow, facts)
         return self._enter(State(flow, node, facts, stack), lang)
 
-    def step(self, state: State, event: a.Event) -> Outcome:
+    def step(self, state: State, event: a.Event) -> Outcome:  # noqa: PLR0911 - one per kind
         """Feed the answer to the last blocking action; returns what to do next."""
         if state.result is not None:
             return state, ()
@@ -131,7 +131,9 @@ class Engine:
         if kind == p.INPUT or kind in p.DATA:
             answer = self._input_answer if kind == p.INPUT else self._data_answer
             return answer(state, here, event)
-        return self._enter(state, ())  # unexpected event: re-issue the current node
+        if kind < p.OFFER:
+            return self._enter(state, ())  # unexpected event: re-issue the current node
+        return marketing.answer(self, state, here, event)  # offer, survey
 
     def _after_play(self, state: State, target: str, event: a.Event) -> Outcome:
         """A digit that interrupted a prompt answers the menu that follows it."""
@@ -142,6 +144,8 @@ class Engine:
             if menu.kind == p.MENU:
                 state, more = self._menu_answer(state, menu, digit)
                 return state, (*out[:-1], *more)
+            if menu.kind == p.OFFER:  # the caller is choosing from the menu: no offers
+                return marketing.typed_ahead(self, state, menu, digit, out)
         return state, out
 
     # ---- walking ---------------------------------------------------------
@@ -181,7 +185,9 @@ class Engine:
         now = State(flow, name, facts, stack, attempt, steps, tuple(path), None, reason)
         return self._blocking_or_terminal(now, here, acts)
 
-    def _blocking_or_terminal(self, state: State, here: p.Step, acts: list[a.Action]) -> Outcome:
+    def _blocking_or_terminal(  # noqa: PLR0911 - one return per node kind
+        self, state: State, here: p.Step, acts: list[a.Action]
+    ) -> Outcome:
         kind = here.kind
         if kind == p.PLAY:
             return state, (*acts, *here.blocking)
@@ -193,6 +199,8 @@ class Engine:
             return self._route(state, here.node, (*acts, *here.first))  # type: ignore[arg-type]
         if kind in p.DATA:
             return self._data_step(state, here.node, acts)
+        if kind >= p.OFFER:
+            return marketing.enter(self, state, here, tuple(acts))
         terminal = here.terminal or a.HangUp("return_without_caller")
         if kind == p.PERSON:
             terminal = people.transfer_action(here.node, state.customer)  # type: ignore[arg-type]

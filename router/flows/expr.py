@@ -9,6 +9,7 @@ with string literals blanked out: cheap, and precise enough for operators.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import re
@@ -293,6 +294,13 @@ class Facts:
         )
         out._bucket, out.errors = self._bucket, self.errors
         out._cache = {k: v for k, v in self._cache.items() if not k[1].startswith("vars")}
+        return out
+
+    def fork(self) -> Facts:
+        """A copy for one branch of an enumeration (simulator.split): the memo is
+        copied, so a branch's keeps (an offer node's place) never reach another."""
+        out = copy.copy(self)
+        out._cache, out.errors = dict(self._cache), list(self.errors)
         return out
 
     def percent(self, n: Any) -> bool:

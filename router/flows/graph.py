@@ -27,6 +27,10 @@ def _edges(flow: m.Flow) -> list[tuple[str, str, str]]:
                 ]
             case m.Play() | m.SetVars() | m.SubFlow():
                 out.append((name, node.next, ""))
+            case m.OfferNode():
+                out.append((name, node.next, "none taken"))
+            case m.Survey():
+                out.append((name, node.next, ""))
             case m.Fetch() | m.Notify() | m.Say():
                 out += [
                     (name, t, lbl) for t, lbl in ((node.next, ""), (node.failed, "failed")) if t

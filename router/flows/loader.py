@@ -20,6 +20,7 @@ from router.flows.build import FlowBuilder
 from router.flows.checks import check_flowset
 from router.flows.expr import closest
 from router.flows.model import Flow, FlowSet, PromptCatalog
+from router.flows.offers import OFFERS_FILE, OfferCatalog, check_catalog, parse_catalog
 from router.flows.plan import plan_for
 from router.flows.section import Section, duplicate_problems, empty, sections
 from router.flows.validate import validate_flow
@@ -39,7 +40,7 @@ __all__ = [
 
 PROMPTS_FILE = "prompts.yaml"
 RESERVED_FILES = frozenset(
-    {PROMPTS_FILE, "routing.yaml", "wallboard.yaml", BACKENDS_FILE, "dialer.yaml"}
+    {PROMPTS_FILE, "routing.yaml", "wallboard.yaml", BACKENDS_FILE, OFFERS_FILE, "dialer.yaml"}
 )  # not flows; dialer.yaml: the dialer's default file (router/dialer/process.py)
 
 
@@ -62,9 +63,11 @@ def load_flows(directory: Path, known_queues: frozenset[str]) -> FlowSet:
     catalog_path = directory / PROMPTS_FILE
     catalog_text = _optional(catalog_path, problems)
     backends = _optional(directory / BACKENDS_FILE, problems)
+    offers = _optional(directory / OFFERS_FILE, problems)
     return _compile(
-        texts, known_queues, catalog_text, str(catalog_path), problems, backends_text=backends
-    )
+        texts, known_queues, catalog_text, str(catalog_path), problems,
+        backends_text=backends, offers_text=offers,
+    )  # fmt: skip
 
 
 def _optional(path: Path, problems: list[Problem]) -> str | None:
@@ -120,11 +123,14 @@ def load_texts(
     catalog_text: str | None = None,
     catalog_file: str = PROMPTS_FILE,
     backends_text: str | None = None,
+    *,
+    offers_text: str | None = None,
 ) -> FlowSet:
     """Compile flows given as ``{file name: YAML text}`` (what tests and reloads use)."""
     return _compile(
-        texts, known_queues, catalog_text, catalog_file, [], backends_text=backends_text
-    )
+        texts, known_queues, catalog_text, catalog_file, [],
+        backends_text=backends_text, offers_text=offers_text,
+    )  # fmt: skip
 
 
 def _compile(
@@ -135,14 +141,16 @@ def _compile(
     problems: list[Problem],
     *,
     backends_text: str | None = None,
+    offers_text: str | None = None,
 ) -> FlowSet:
     catalog = PromptCatalog()
     if catalog_text is not None:
         catalog = load_catalog(catalog_text, catalog_file, problems)
     backends = _backends(backends_text, catalog_file, problems)
+    offers = _offers(offers_text, catalog_file, catalog, known_queues, problems)
     flows: dict[str, Flow] = {}
     for file, text in texts.items():
-        flow = _load_one(file, text, known_queues, catalog, problems, backends.names)
+        flow = _load_one(file, text, known_queues, catalog, problems, backends.names, offers=offers)
         if flow is None:
             continue
         if flow.name in flows:
@@ -159,7 +167,10 @@ def _compile(
     digest.update((catalog_text or "").encode())
     needs = frozenset().union(*(f.needs for f in flows.values()))
     digest.update((backends_text or "").encode())
-    flowset = FlowSet(flows, catalog, digest.hexdigest()[:12], needs, backends)
+    digest.update((offers_text or "").encode())
+    flowset = FlowSet(
+        flows, catalog, digest.hexdigest()[:12], needs, offers=offers, backends=backends
+    )
     problems += check_flowset(flowset, catalog_file)
     if problems:
         raise FlowError(sorted(problems, key=lambda p: (p.file, p.line, p.col)))
@@ -175,6 +186,23 @@ def _backends(text: str | None, catalog_file: str, problems: list[Problem]) -> B
     return parse_backends(_parse(text, file, problems), file, problems)
 
 
+def _offers(
+    text: str | None,
+    catalog_file: str,
+    prompts: PromptCatalog,
+    known: frozenset[str],
+    problems: list[Problem],
+) -> OfferCatalog:
+    """``offers.yaml`` beside ``prompts.yaml`` (router.flows.offers), prompts and services
+    checked."""
+    if text is None:
+        return OfferCatalog()
+    file = str(Path(catalog_file).with_name(OFFERS_FILE))
+    found = parse_catalog(_parse(text, file, problems), file, problems)
+    problems += check_catalog(found, prompts.prompts if prompts.file else {}, known)
+    return found
+
+
 def _load_one(  # noqa: PLR0917 - what one file compiles against
     file: str,
     text: str,
@@ -182,6 +210,8 @@ def _load_one(  # noqa: PLR0917 - what one file compiles against
     catalog: PromptCatalog,
     problems: list[Problem],
     backends: frozenset[str],
+    *,
+    offers: OfferCatalog,
 ) -> Flow | None:
     raw = _parse(text, file, problems)
     if raw is None:
@@ -197,6 +227,7 @@ def _load_one(  # noqa: PLR0917 - what one file compiles against
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     builder = FlowBuilder(file, known, catalog, problems)
     builder.backends = backends
+    builder.offers = offers
     return builder.build(raw, flow, version)
 
 

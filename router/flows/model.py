@@ -16,6 +16,7 @@ from router.customers.phone import normalise_or_none
 from router.flows.backends import BackendSet
 from router.flows.expr import Condition, ValueExpr
 from router.flows.hours import BusinessHours
+from router.flows.offers import OfferCatalog
 from router.flows.templates import Template
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Menu",
     "Node",
     "Notify",
+    "OfferNode",
     "Play",
     "PromptCatalog",
     "QueueNode",
@@ -40,6 +42,8 @@ __all__ = [
     "SecondFactor",
     "SetVars",
     "SubFlow",
+    "Survey",
+    "SurveyQuestion",
     "Transfer",
     "VarRead",
     "Voicemail",
@@ -216,6 +220,50 @@ class Return:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferNode:
+    """The customer's ranked offers one by one; ``next`` when none is taken."""
+
+    name: str
+    line: int
+    next: str
+    intro: str = ""
+    only: frozenset[str] = frozenset()  # offer ids this node may present ({} = any)
+    max_offers: int = 3
+    accept: str = "1"
+    skip: str = "2"
+    back: str = "*"
+    timeout_s: float = 5.0
+    retries: int = 1
+    timeout_prompt: str = ""
+    accepted_prompt: str = ""
+    priority: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyQuestion:
+    id: str
+    prompt: str
+    low: str = "1"  # answers are single digits low..high
+    high: str = "5"
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """Digit-answered questions; ``after_call`` ones also run after the agent hangs up."""
+
+    name: str
+    line: int
+    questions: tuple[SurveyQuestion, ...]
+    next: str
+    after_call: bool = False
+    intro: str = ""
+    thanks: str = ""
+    invalid_prompt: str = ""
+    timeout_s: float = 5.0
+    retries: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Fetch:
     """HTTP to a named backend; ``fields`` maps variables to JSON paths (split on dots)."""
 
@@ -284,6 +332,8 @@ Node = (
     | Hangup
     | SubFlow
     | Return
+    | OfferNode
+    | Survey
     | Fetch
     | Notify
     | Say
@@ -351,6 +401,7 @@ class FlowSet:
     prompts: PromptCatalog
     version: str
     needs: frozenset[str] = frozenset()  # every field any condition reads
+    offers: OfferCatalog = field(default_factory=OfferCatalog)  # offers.yaml
     backends: BackendSet = field(default_factory=BackendSet)  # backends.yaml
     # Derived tables (the engine's plan), filled on first use and shared by
     # every call on this version; never part of equality or the repr.

@@ -184,6 +184,59 @@ def _return(b: FlowBuilder, name: str, node: spec.Return, body: Section) -> m.No
     return m.Return(name, body.pos[0])
 
 
+@_parser("offer")
+def _offer(b: FlowBuilder, name: str, node: spec.OfferNode, body: Section) -> m.Node:
+    raw = body.get("offers")
+    where = raw.item_pos if isinstance(raw, Items) else [body.at("offers")] * len(node.offers)
+    for oid, pos in zip(node.offers, where, strict=True):
+        if b.offers.file and oid not in b.offers.offers:
+            b.fail(pos, f"unknown offer {oid!r}", closest(oid, b.offers.offers))
+    if not b.offers.file:
+        b.fail(body.pos, "an offer node needs the offers catalogue", "add ivr_flows/offers.yaml")
+    priority = b.expr(node.priority, body.at("priority")) if node.priority is not None else None
+    return m.OfferNode(
+        name,
+        body.pos[0],
+        b.ref(node.next, body, "next"),
+        b.prompt(node.intro, body.at("intro")),
+        frozenset(node.offers),
+        node.max_offers,
+        node.keys.accept,
+        node.keys.next,
+        node.keys.back,
+        node.timeout_s,
+        node.retries,
+        b.prompt(node.timeout_prompt, body.at("timeout_prompt")),
+        b.prompt(node.accepted_prompt, body.at("accepted_prompt")),
+        priority,
+    )
+
+
+@_parser("survey")
+def _survey(b: FlowBuilder, name: str, node: spec.Survey, body: Section) -> m.Node:
+    questions = []
+    items: Items = body.get("questions") or Items()
+    for q, item in zip(node.questions, items, strict=True):
+        low, high = q.answers.split("-")
+        if low > high:
+            b.fail(item.at("answers"), f"answers {q.answers!r}: the range runs low-high")
+        questions.append(m.SurveyQuestion(q.id, b.prompt(q.prompt, item.at("prompt")), low, high))
+    if len({q.id for q in questions}) < len(questions):
+        b.fail(body.at("questions"), "two questions of this survey have the same id")
+    return m.Survey(
+        name,
+        body.pos[0],
+        tuple(questions),
+        b.ref(node.next, body, "next"),
+        node.after_call,
+        b.prompt(node.intro, body.at("intro")),
+        b.prompt(node.thanks, body.at("thanks")),
+        b.prompt(node.invalid_prompt, body.at("invalid_prompt")),
+        node.timeout_s,
+        node.retries,
+    )
+
+
 # ---- data steps: fetch, notify, say ------------------------------------------
 _NEEDS_FAILED = "add failed: <node> (taken on timeout, error or a bad answer)"
 

@@ -27,6 +27,7 @@ __all__ = [
     "INPUT",
     "MENU",
     "NOTIFY",
+    "OFFER",
     "PERSON",
     "PLAY",
     "QUEUE",
@@ -34,6 +35,7 @@ __all__ = [
     "SAY",
     "SET",
     "SUBFLOW",
+    "SURVEY",
     "TERMINAL",
     "Clock",
     "Plan",
@@ -47,6 +49,7 @@ PLAY, MENU, INPUT, BRANCH, SET, QUEUE, SUBFLOW, RETURN, TERMINAL, PERSON = range
 FETCH, NOTIFY, SAY = range(10, 13)
 DATA = frozenset({FETCH, NOTIFY, SAY})
 """Data steps: their actions depend on the call, so they are built per visit."""
+OFFER, SURVEY = 20, 21  # answered by router.flows.marketing (kind >= OFFER)
 _KINDS: dict[type, int] = {
     m.Fetch: FETCH,
     m.Notify: NOTIFY,
@@ -59,6 +62,8 @@ _KINDS: dict[type, int] = {
     m.QueueNode: QUEUE,
     m.SubFlow: SUBFLOW,
     m.Return: RETURN,
+    m.OfferNode: OFFER,
+    m.Survey: SURVEY,
 }
 
 

@@ -29,6 +29,9 @@ from router.flows.backends import Backend
 from router.flows.callbacks import CallbackRequest, CallbackStore, MemoryCallbackStore
 from router.flows.engine import Engine, Stack, State
 from router.flows.model import Flow, FlowSet
+from router.flows.notes import FlowNotes
+from router.flows.postcall import SURVEY_VAR, survey_token
+from router.flows.records import FlowRecords, MemoryFlowRecords
 from router.flows.resume import RESUME_VAR, resume_token
 from router.flows.walk import FlowWalk, PathStep
 from router.logs import get_logger
@@ -64,6 +67,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     *,
     flows: FlowSet,
     callbacks: CallbackStore | None = None,
+    records: FlowRecords | None = None,
     accounts: AccountLookup | None = None,
     factors: FactorCheck | None = None,
     start_at: str = "",
@@ -78,6 +82,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
         flows: the flow set ``flow`` came from (sub-flows, prompts); keep the
             one the call started with, even if the registry reloads meanwhile.
         callbacks: where callback requests go (default: kept in memory only).
+        records: where offer events and survey answers go (default: memory only).
         accounts: resolves typed account numbers; without it, verification
             fails closed and the input node takes its fallback.
         factors: checks second factors (PIN, ID digits); without it, every
@@ -98,7 +103,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
     else:
         state, actions = engine.start(flow.name, facts)
     stamps: list[float] = [0.0] * len(state.path)
-    c = _Call(session, call, store, callbacks, accounts, flows, hops, factors, data)
+    c = _Call(session, call, store, callbacks, accounts, flows, hops, flow.name, factors, data)
     try:
         while True:
             event = await _execute(actions, state, c)
@@ -108,6 +113,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
             stamps += [(time.monotonic() - started) * 1000] * (len(state.path) - len(stamps))
     except CallHungUp:
         state, _ = engine.step(state, a.HungUp())
+    await c.notes.write(records or MemoryFlowRecords())
     walk = _record(
         flows, flow, call, state, stamps=stamps, total=(time.monotonic() - started) * 1000
     )
@@ -125,9 +131,11 @@ class _Call:
     accounts: AccountLookup | None
     flows: FlowSet
     hops: int
+    main: str  # the flow the call runs (its post-call survey, if any, follows the agent)
     factors: FactorCheck | None = None
     data: DataClient | None = None
     pending: dict[str, str] = field(default_factory=dict)  # set nodes' values not yet sent
+    notes: FlowNotes = field(default_factory=FlowNotes)  # offer events, survey answers
     answered: bool = False
     spent_ms: float = 0.0  # time data steps took, against the call's budget
     steps: list[list[object]] = field(default_factory=list)  # [node, outcome, ms] per step
@@ -188,6 +196,8 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
                 c.pending.update(action.values)
             case a.Verify():
                 event = a.Verified(await _verify(action, call, c))
+            case a.RecordOffer() | a.RecordAnswer():
+                c.notes.note(action, state, call, c.flows)
             case a.Fetch() | a.Notify():
                 event = await c.data_step(action)
             case a.RequestCallback():
@@ -199,6 +209,8 @@ async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.E
                 if isinstance(action, a.Route | a.TransferTo):
                     token = resume_token(c.flows, state.flow, state.node, c.hops, state.stack)
                     route |= {RESUME_VAR: token} if token else {}
+                survey = survey_token(c.flows, c.main) if isinstance(action, a.Route) else ""
+                route |= {SURVEY_VAR: survey} if survey else {}  # Queue(c) only: a Dial has none
                 await c.leave(route)
                 return None
     return event

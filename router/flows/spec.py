@@ -51,6 +51,8 @@ __all__ = [
     "Menu",
     "NodeSpec",
     "Notify",
+    "OfferKeys",
+    "OfferNode",
     "Play",
     "Queue",
     "Return",
@@ -60,6 +62,8 @@ __all__ = [
     "Serves",
     "SetVars",
     "SubFlow",
+    "Survey",
+    "SurveyQuestion",
     "Transfer",
     "Voicemail",
     "schema",
@@ -410,6 +414,67 @@ class Return(_Node):
     type: Literal["return"]
 
 
+Key = Annotated[str, StringConstraints(pattern=r"^[0-9*#]$")]
+
+
+class OfferKeys(_Spec):
+    """The keys of an offer node (its prompts should say them)."""
+
+    accept: Key = "1"
+    next: Key = Field("2", description="hear the next offer")
+    back: Key = Field("*", description="leave the offers, back to the caller's menu")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> OfferKeys:
+        if len({self.accept, self.next, self.back}) < 3:
+            raise PydanticCustomError("offer_keys", "accept, next and back need 3 different keys")
+        return self
+
+
+class OfferNode(_Node):
+    """The customer's ranked offers one by one (offers.yaml); an accept routes to its lane.
+
+    No offer to present, all declined, ``back`` or silence: ``next``. Any
+    other key is the caller's own menu choice and answers the menu at ``next``.
+    """
+
+    type: Literal["offer"]
+    next: NodeRef
+    intro: PromptName = ""
+    offers: Names = Field((), description="only these offer ids of offers.yaml (default: any)")
+    max_offers: Annotated[int, Field(ge=1, le=9)] = 3
+    keys: OfferKeys = OfferKeys()
+    timeout_s: Seconds = 5.0
+    retries: Retries = 1
+    timeout_prompt: PromptName = ""
+    accepted_prompt: PromptName = ""
+    priority: Expression | None = None
+
+
+class SurveyQuestion(_Spec):
+    id: VarName
+    prompt: PromptName
+    answers: Annotated[str, StringConstraints(pattern=r"^[0-9]-[0-9]$")] = Field(
+        "1-5", description="the digit range accepted, e.g. 1-5"
+    )
+
+
+class Survey(_Node):
+    """Questions answered with one digit each, stored per call; ``after_call``: post-call."""
+
+    type: Literal["survey"]
+    questions: Annotated[
+        tuple[SurveyQuestion, ...], Strict(False), Field(min_length=1, max_length=9)
+    ]
+    next: NodeRef
+    after_call: bool = Field(False, description="run after the agent hangs up (Queue option c)")
+    intro: PromptName = ""
+    thanks: PromptName = ""
+    invalid_prompt: PromptName = ""
+    timeout_s: Seconds = 5.0
+    retries: Retries = 1
+
+
 Template = Annotated[
     str, Field(description="text with {call.FIELD}, {customer.FIELD}, {vars.NAME} placeholders")
 ]
@@ -498,6 +563,8 @@ NodeSpec = Annotated[
     | Hangup
     | SubFlow
     | Return
+    | OfferNode
+    | Survey
     | Fetch
     | Notify
     | Say,
@@ -516,6 +583,8 @@ NODE_MODELS: dict[str, type[_Node]] = {
     "hangup": Hangup,
     "subflow": SubFlow,
     "return": Return,
+    "offer": OfferNode,
+    "survey": Survey,
     "fetch": Fetch,
     "notify": Notify,
     "say": Say,

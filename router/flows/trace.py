@@ -2,9 +2,11 @@
 
 Used by ``tierline flows trace``, the property tests and the benchmark.
 Digits are consumed in order by every prompt that accepts input; when
-they run out, input times out (the menu's retry/fallback path). An input
-node's second factor (PIN, ID digits) is answered from ``factors``, the
-values each made-up account accepts; none given, it never matches.
+they run out, input times out (the menu's retry/fallback path). A ``-``
+is no key: the prompt plays to its end, or the input times out (to hear an
+offer after an interruptible welcome: ``-,2,*``). An input node's second
+factor (PIN, ID digits) is answered from ``factors``, the values each
+made-up account accepts; none given, it never matches.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from router.flows.engine import Engine, State
 from router.flows.model import FlowSet
 from router.types import CallInfo, QueueSnapshot, RouteDecision, RoutingPolicy
 
-__all__ = ["SimplePolicy", "Trace", "trace_call"]
+__all__ = ["NO_KEY", "SimplePolicy", "Trace", "marketing_lines", "trace_call"]
+
+NO_KEY = "-"
 
 
 class SimplePolicy:
@@ -63,14 +67,20 @@ def trace_call(
     factors: Mapping[str, Mapping[str, str]] | None = None,
     hangup_after: int | None = None,
     data: Mapping[str, Answer] | None = None,
+    start_at: str = "",
 ) -> Trace:
     """Run to a terminal action; ``hangup_after`` hangs up after that many blocking actions.
 
     ``data`` answers fetch and notify nodes by node name (see :data:`Answer`);
     a node not listed answers "ok" (a fetch's variables then hold "0").
+    ``start_at`` enters the flow at that node (a post-call survey) instead of its start.
     """
     engine = Engine(flows, policy or SimplePolicy())
-    state, out = engine.start(flow, engine.facts(call, customer, queues or {}))
+    facts = engine.facts(call, customer, queues or {})
+    if start_at:
+        state, out = engine.resume(flow, start_at, facts)
+    else:
+        state, out = engine.start(flow, facts)
     remaining = list(digits)
     done: list[a.Action] = list(out)
     turns = 0
@@ -110,12 +120,13 @@ def _answer(
     factors: Mapping[str, Mapping[str, str]],
 ) -> a.Event:
     match action:
-        case a.Play(escape_digits=escape) if escape and digits and digits[0] in escape:
-            return a.PlayDone(digits.pop(0))
+        case a.Play(escape_digits=escape) if escape and digits and digits[0] in (*escape, NO_KEY):
+            return a.PlayDone(digits.pop(0).replace(NO_KEY, ""))
         case a.Play():
             return a.PlayDone("")
         case a.Collect():
-            return a.Digits(digits.pop(0), False) if digits else a.Digits("", True)
+            typed = digits.pop(0) if digits else NO_KEY
+            return a.Digits("", True) if typed == NO_KEY else a.Digits(typed, False)
         case a.Verify(factor_kind=kind) if kind:
             wanted = factors.get(action.account, {}).get(kind, "")
             same = bool(wanted) and hmac.compare_digest(wanted, action.factor)
@@ -123,3 +134,17 @@ def _answer(
         case a.Verify():
             return a.Verified(accounts.get(action.account))
     return a.HungUp()
+
+
+def marketing_lines(actions: Sequence[a.Action]) -> list[str]:
+    """What offer and survey nodes recorded during a trace, one line each."""
+    out = []
+    for action in actions:
+        match action:
+            case a.RecordOffer(event="unknown"):
+                out.append(f"offer {action.offer!r}: not in offers.yaml, skipped")
+            case a.RecordOffer():
+                out.append(f"offer #{action.position} {action.offer!r}: {action.event}")
+            case a.RecordAnswer():
+                out.append(f"survey {action.survey}.{action.question} = {action.answer}")
+    return out

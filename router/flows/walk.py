@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.flows.model import FlowSet, Input, Menu, Node
+from router.flows.model import FlowSet, Input, Menu, Node, OfferNode
 
 __all__ = ["INPUT", "INVALID", "TIMEOUT", "FlowWalk", "PathStep", "path_choice"]
 
@@ -39,6 +39,10 @@ def path_choice(node: Node | None, digits: str) -> str:
         return TIMEOUT if last == "-" else node.options.get(last, INVALID)
     if isinstance(node, Input) and not digits.strip("-"):
         return TIMEOUT
+    if isinstance(node, OfferNode):  # what the caller did with the last offer heard
+        last = digits[-1]
+        keys = {node.accept: "accept", node.skip: "next", node.back: "back"}
+        return TIMEOUT if last == "-" else keys.get(last, "(menu choice)")
     return INPUT  # an input node, or digits noted anywhere else: never in clear
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "DIALER_STREAM_MAXLEN",
     "DNC",
     "FACTOR_LOCK_S",
+    "FLOW_RECORDS_MAXLEN",
     "IMPORT_LEASE",
     "IMPORT_LEASE_TTL_MS",
     "IMPORT_LIVE",
@@ -36,8 +37,10 @@ __all__ = [
     "IVR_PATH_INDEX",
     "IVR_PATH_TTL_S",
     "MASKED_SINCE",
+    "OFFERS_STREAM",
     "QUEUE_INDEX",
     "QUEUE_KEY_PREFIX",
+    "SURVEYS_STREAM",
     "WRITTEN_BUCKET_S",
     "ami_leader_key",
     "callback_key",
@@ -108,6 +111,13 @@ def queue_callers_key(queue: str) -> str:
 CALLS_STREAM = f"{PREFIX}:calls"
 CALLS_STREAM_MAXLEN = 5_000_000  # approximate trimming keeps ~months of a busy centre
 CALLBACKS = f"{PREFIX}:callbacks"  # STREAM of callback requests (durable, ordered)
+
+
+# IVR offers and surveys (router.flows.records): one entry per offer presented or
+# accepted (a conversion) and per survey answer; the report reads them back.
+OFFERS_STREAM = f"{PREFIX}:offers"
+SURVEYS_STREAM = f"{PREFIX}:surveys"
+FLOW_RECORDS_MAXLEN = 2_000_000
 
 
 def callback_key(request_id: str) -> str:

@@ -261,7 +261,7 @@ class TestScenarioFlows:
             (
                 "hotline.menu: {",
                 "hotline.nope: {",
-                "ivr.callers.hotline.nope: no menu, input or transfer",
+                "ivr.callers.hotline.nope: no menu, input, transfer, offer or survey",
             ),
             ('{"1": 0.5, "2"', '{"12": 0.5, "2"', "'12' is not one key"),
             ("flows: flows", "flows: missing", "no flows directory"),
