@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import socket
 from collections.abc import Coroutine
 from datetime import date, timedelta
 from pathlib import Path
@@ -127,7 +128,10 @@ async def serve_demo_backend(
         lifespan="off",
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    # Bound here, not by uvicorn: on a busy port uvicorn calls sys.exit() inside its
+    # task, and a SystemExit escaping a task stops the event loop -- the router with it.
+    sock = socket.create_server((host, port))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     waiter = asyncio.create_task((stop or asyncio.Event()).wait())
     await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
@@ -135,7 +139,9 @@ async def serve_demo_backend(
     await task
 
 
-async def beside(main: Coroutine[Any, Any, None], customers_csv: Path) -> None:
+async def beside(
+    main: Coroutine[Any, Any, None], customers_csv: Path, port: int = DEMO_PORT
+) -> None:
     """Run ``main`` (the router) with the demo backend next to it; stop both together.
 
     The backend is a convenience: when the web extra is missing or port
@@ -146,8 +152,8 @@ async def beside(main: Coroutine[Any, Any, None], customers_csv: Path) -> None:
 
     async def guarded() -> None:
         try:
-            await serve_demo_backend(customers_csv, stop=stop)
-        except (ImportError, OSError, SystemExit) as exc:  # uvicorn exits on a busy port
+            await serve_demo_backend(customers_csv, port=port, stop=stop)
+        except (ImportError, OSError) as exc:
             log.warning("demo_backend.not_started", error=repr(exc)[:200])
 
     task = asyncio.create_task(guarded())

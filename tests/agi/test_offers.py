@@ -99,11 +99,19 @@ class TestOffersOverTheWire:
         events = await stream(redis_client, keys.OFFERS_STREAM)
         assert [(e["event"], e["offer"]) for e in events] == [("presented", "Phone trade-in bonus")]
 
+    async def test_9_during_an_offer_is_still_the_english_desk(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """Offer keys 8/7/* leave every main-menu digit alone: 9 is English, as on the menu."""
+        record = await call(running, [(3000.0, "9")])
+        assert played(record)[-2:] == ["tierline/offer_trade_in", "tierline/english_desk"]
+        assert record.variables["TIERLINE_QUEUE"] == "english_desk"
+
     async def test_next_then_back_keeps_the_callers_own_choice(
         self, running: Settings, redis_client: Redis
     ) -> None:
-        """9 plays the next offer, * goes back to the main menu, where 2 is tech."""
-        record = await call(running, [(3000.0, "9"), (5000.0, "*"), (7000.0, "2")])
+        """7 plays the next offer, * goes back to the main menu, where 2 is tech."""
+        record = await call(running, [(3000.0, "7"), (5000.0, "*"), (7000.0, "2")])
         assert played(record) == [
             "tierline/welcome", "tierline/offer_intro", "tierline/offer_trade_in",
             "tierline/offer_cloud_storage", "tierline/main_menu",
@@ -119,7 +127,7 @@ class TestOffersOverTheWire:
         self, running: Settings, redis_client: Redis
     ) -> None:
         """8 on the second offer: sales lane, TL_OFFER in the screen pop, conversion stored."""
-        v = (await call(running, [(3000.0, "9"), (5000.0, "8")])).variables
+        v = (await call(running, [(3000.0, "7"), (5000.0, "8")])).variables
         assert (v["TIERLINE_QUEUE"], v["TIERLINE_PRIO"]) == ("sales", "30")
         assert v["TL_OFFER"] == "Cloud storage 2TB"
         assert v["TIERLINE_SURVEY"] == "telecom.csat"

@@ -123,3 +123,54 @@ class TestShippedFlows:
         path = [v.node for v in t.state.path]
         assert path[path.index("main_menu") :][:3] == ["main_menu", "balance_check", "identify"]
         assert not any(isinstance(x, a.Fetch) for x in t.actions)
+
+
+class TestBesideTheRouter:
+    async def test_a_busy_port_leaves_the_router_serving(self) -> None:
+        """serve --demo with 8600 taken: one warning, and the router's coroutine runs to its end."""
+        import asyncio
+        import socket
+
+        from router.backend_demo import beside
+
+        taken = socket.create_server(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        finished: list[str] = []
+
+        async def router() -> None:
+            await asyncio.sleep(0.2)  # long enough for the backend to try its port
+            finished.append("router")
+
+        try:
+            await beside(router(), ROOT / "samples" / "customers.csv", port=port)
+        finally:
+            taken.close()
+        assert finished == ["router"]
+
+    async def test_a_free_port_serves_the_backend_while_the_router_runs(self) -> None:
+        """The backend answers a balance while the router runs, and stops with it."""
+        import asyncio
+        import socket
+
+        from router.backend_demo import beside
+
+        probe = socket.create_server(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        answers: list[int] = []
+
+        async def router() -> None:
+            async with httpx.AsyncClient() as http:
+                for _ in range(100):  # until uvicorn is listening
+                    try:
+                        got = await http.get(
+                            f"http://127.0.0.1:{port}/crm/customers/C00001/balance"
+                        )
+                    except httpx.ConnectError:
+                        await asyncio.sleep(0.05)
+                        continue
+                    answers.append(got.status_code)
+                    return
+
+        await beside(router(), ROOT / "samples" / "customers.csv", port=port)
+        assert answers == [200]

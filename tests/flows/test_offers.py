@@ -239,7 +239,7 @@ class TestPathAndTrace:
         offers = "Phone trade-in bonus,Cloud storage 2TB"
         args = ["flows", "trace", "telecom", "--dir", str(ivr), "--tier", "high",
                 "--at", "2026-11-23T10:00+08:00", "--uniqueid", "17953485.1"]  # fmt: skip
-        result = CliRunner().invoke(cli, [*args, "--offers", offers, "--digits", "-,9,8"])
+        result = CliRunner().invoke(cli, [*args, "--offers", offers, "--digits", "-,7,8"])
         out = result.output.splitlines()
         assert out[-4:] == [
             "offer #1 'Phone trade-in bonus': presented",
