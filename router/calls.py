@@ -34,7 +34,7 @@ from router.flows.postcall import survey_start
 from router.flows.records import FlowRecords
 from router.flows.registry import FlowRegistry
 from router.flows.runner import AccountLookup, DataClient, run_flow
-from router.ivr_paths import PathKeeper
+from router.ivr_paths import IVR_ENDINGS, PathKeeper
 from router.logs import get_logger
 from router.metrics import CALLS_ROUTED, FALLBACK_ROUTES, LOOKUP_SECONDS, LOOKUP_TIMEOUTS
 from router.storage.flow_records import RedisFlowRecords
@@ -191,7 +191,10 @@ class CallRouter:
             log.error("call.flow_failed", error=repr(exc)[:300])
             await self._last_resort(session, customer)
             return
-        self.paths.keep(record, resumed=bool(start_at))  # written once the socket is closed
+        if record.outcome in IVR_ENDINGS:  # the dialplan hangs up as soon as we close
+            await self.paths.keep_final(record, resumed=bool(start_at))
+        else:
+            self.paths.keep(record, resumed=bool(start_at))  # written once the socket is closed
         detail = record.detail
         _count(str(detail.get("queue", "")), customer, str(detail.get("reason", record.outcome)))
 

@@ -8,6 +8,13 @@ keeper logs them and writes the paths of all calls that ended within
 ``GATHER_S`` in one pipeline, from a task that runs after the sockets are
 closed.
 
+A walk that ends the call in the IVR (``hangup``, ``callback``) is the
+exception: the dialplan hangs up the moment ``AGI()`` returns and the
+listener writes the call's record at that ``Hangup``, so its path is written
+before the socket closes (:meth:`PathKeeper.keep_final`). Written later it
+missed the record (seen live on Asterisk 22.10.1: every self-service call had
+an empty path, so containment read 0 % and no exit point was ever shown).
+
 Bounded: at most ``limit`` walks wait; beyond that a walk's path is dropped
 (counted and logged) rather than letting a dead Redis grow the router's
 memory. The task ends when nothing waits, so nothing outlives the calls.
@@ -28,7 +35,7 @@ from router.flows.walk import FlowWalk
 from router.logs import get_logger
 from router.storage import keys
 
-__all__ = ["PathKeeper", "path_json"]
+__all__ = ["IVR_ENDINGS", "PathKeeper", "path_json"]
 
 log = get_logger("tierline.calls")
 
@@ -37,6 +44,8 @@ BATCH = 256
 GATHER_S = 0.1
 """How long the first waiting walk waits for others to share its write (the listener needs
 the path only at the call's hangup, seconds later)."""
+IVR_ENDINGS = frozenset({"hangup", "callback"})
+"""Walk outcomes after which the dialplan hangs up at once (``TIERLINE_ACTION``)."""
 
 
 def path_json(record: FlowWalk) -> str:
@@ -68,6 +77,18 @@ class PathKeeper:
             # A fresh context: the ids bound to this call must not tag the others' lines.
             loop = asyncio.get_running_loop()
             self._task = loop.create_task(self._drain(), context=contextvars.Context())
+
+    async def keep_final(self, record: FlowWalk, *, resumed: bool) -> None:
+        """Log and write a walk now, with any still waiting (a resumed call's earlier
+        walk among them, so they join); the caller's socket closes only after this.
+
+        Costs the caller nothing audible: its route is set and its last prompt played.
+        """
+        batch, self._waiting = [*self._waiting, (record, resumed)], []
+        for done, _ in batch:
+            _log_done(done)
+        if self._redis is not None:
+            await self._write(self._redis, batch)
 
     async def aclose(self) -> None:
         """Wait for the walks already handed over (at shutdown, before Redis closes)."""
