@@ -37,7 +37,7 @@ def serve(
     """Run the FastAGI router until SIGTERM."""
     from router import eventloop, service
     from router.bundled import bundled
-    from router.logs import configure_logging
+    from router.logs import configure_logging, get_logger
     from router.storage.embedded import embedded_store
 
     settings = cli_settings(
@@ -55,7 +55,10 @@ def serve(
             try:
                 from router.backend_demo import beside
             except ImportError:
-                click.echo("no demo backend: it needs pip install 'tierline[web]'", err=True)
+                # A log line, not plain text: stderr carries JSON lines only.
+                get_logger(__name__).warning(
+                    "demo_backend.not_started", reason="needs pip install 'tierline[web]'"
+                )
             else:
                 main = beside(main, bundled("samples") / "customers.csv")
         eventloop.run(main, want_uvloop=settings.uvloop)
