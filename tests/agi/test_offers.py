@@ -59,10 +59,14 @@ async def running(tmp_path: Path, redis_url: str, redis_client: Redis) -> AsyncI
 
 
 async def call(
-    settings: Settings, digits: list[tuple[float, str]], *, script: str = "inbound"
+    settings: Settings,
+    digits: list[tuple[float, str]],
+    *,
+    script: str = "inbound",
+    variables: dict[str, str] | None = None,
 ) -> CallTranscript:
     env = environment(CALLER, dnis="10086", uniqueid=OFFERED, script=script)
-    plan = CallerScript(digits=digits, prompts=PROMPTS)
+    plan = CallerScript(digits=digits, prompts=PROMPTS, variables=dict(variables or {}))
     return await place_call("127.0.0.1", settings.agi_port, env, plan, speed=4.0, max_s=20)
 
 
@@ -159,6 +163,20 @@ class TestPostCallSurveyOverTheWire:
         assert {(a["uniqueid"], a["tier"], a["queue"], a["flow"]) for a in answers} == {
             (OFFERED, "high", "tech_vip", "telecom")
         }
+
+    async def test_the_survey_leaves_the_calls_routing_variables_alone(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """The survey's closing MSet sets only the hangup: reason, queue, prio stay the route's."""
+        routed = (await call(running, [(500.0, "2")])).variables
+        assert (routed["TIERLINE_QUEUE"], routed["TIERLINE_ACTION"]) == ("tech_vip", "queue")
+        after = await call(
+            running,
+            [(2500.0, "5"), (4500.0, "1")],
+            script="inbound?survey=telecom.csat&queue=tech_vip",
+            variables=routed,
+        )
+        assert after.variables == {**routed, "TIERLINE_ACTION": "hangup"}
 
     @pytest.mark.parametrize(
         "token", ["telecom.main_menu", "telecom.nowhere", "x;Dial(evil).csat", "telecom"]
