@@ -127,6 +127,39 @@ class TestOffersOverTheWire:
             ("presented", "Cloud storage 2TB", "2"),
         ]
 
+    async def test_the_accept_key_during_the_intro_takes_the_first_offer(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """8 during the offer intro is heard: the first offer is taken, not lost."""
+        record = await call(running, [(1250.0, "8")])
+        assert played(record)[-2:] == ["tierline/offer_intro", "tierline/please_hold"]
+        v = record.variables
+        assert (v["TIERLINE_QUEUE"], v["TL_OFFER"]) == ("sales", "Phone trade-in bonus")
+        events = await stream(redis_client, keys.OFFERS_STREAM)
+        assert [(e["event"], e["offer"]) for e in events] == [
+            ("presented", "Phone trade-in bonus"), ("accepted", "Phone trade-in bonus"),
+        ]  # fmt: skip
+
+    async def test_the_next_key_during_the_intro_plays_the_second_offer(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """7 during the offer intro passes over the first offer: the second one plays."""
+        record = await call(running, [(1250.0, "7")])
+        assert played(record)[1:3] == ["tierline/offer_intro", "tierline/offer_cloud_storage"]
+        events = await stream(redis_client, keys.OFFERS_STREAM)
+        assert [(e["event"], e["offer"]) for e in events][:2] == [
+            ("presented", "Phone trade-in bonus"), ("presented", "Cloud storage 2TB"),
+        ]  # fmt: skip
+
+    async def test_a_menu_digit_during_the_intro_is_the_callers_menu_choice(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """2 during the offer intro is the main menu's 2: tech, no offer played or recorded."""
+        record = await call(running, [(1250.0, "2")])
+        assert played(record) == ["tierline/welcome", "tierline/offer_intro"]
+        assert record.variables["TIERLINE_QUEUE"] == "tech_vip"
+        assert await stream(redis_client, keys.OFFERS_STREAM) == []
+
     async def test_an_accept_routes_to_the_offers_lane_and_is_a_conversion(
         self, running: Settings, redis_client: Redis
     ) -> None:
