@@ -30,7 +30,7 @@ from router.errors import AGIError, CallHungUp
 from router.flows.callbacks import CallbackStore
 from router.flows.engine import Stack
 from router.flows.model import dialled_key
-from router.flows.postcall import survey_start
+from router.flows.postcall import SURVEY_END, survey_start
 from router.flows.records import FlowRecords
 from router.flows.registry import FlowRegistry
 from router.flows.runner import AccountLookup, DataClient, run_flow
@@ -169,7 +169,7 @@ class CallRouter:
             survey = survey_start(flowset, call.params["survey"])
             if survey is None:
                 log.warning("survey_token_rejected", token=call.params["survey"][:80])
-                await session.set_vars({"TIERLINE_ACTION": "hangup"})
+                await session.set_vars(dict(SURVEY_END))
                 return
             flow, start_at = survey
         try:

@@ -139,9 +139,9 @@ class Engine:
         """A digit that interrupted a prompt answers the menu that follows it."""
         state, out = self._enter(state, (), target)
         digit = event.digit if isinstance(event, a.PlayDone) else ""
-        if digit and state.result is None and out and isinstance(out[-1], a.Collect):
+        if digit and state.result is None and out:
             menu = self._plan.steps[state.flow][state.node]
-            if menu.kind == p.MENU:
+            if menu.kind == p.MENU and isinstance(out[-1], a.Collect):
                 state, more = self._menu_answer(state, menu, digit)
                 return state, (*out[:-1], *more)
             if menu.kind == p.OFFER:  # the caller is choosing from the menu: no offers

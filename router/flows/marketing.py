@@ -13,6 +13,8 @@ the next one; ``back``, the last one declined, or silence after the retries
 leave by ``next``. Any other key is the caller's own menu choice: it leaves
 the offers and answers the menu at ``next``, as does a key typed during the
 prompt before the offer node. So the caller's choice is never overridden.
+The intro plays on its own, any key ending it: an offer key there acts on
+the first offer, any other key is a menu choice typed ahead (no offer heard).
 """
 
 from __future__ import annotations
@@ -48,10 +50,12 @@ def enter(engine: Engine, state: State, here: p.Step, acts: tuple[a.Action, ...]
 
 def answer(engine: Engine, state: State, here: p.Step, event: a.Event) -> Outcome:
     """The caller's key (or silence) at an offer or survey node."""
+    node = here.node
+    if isinstance(event, a.PlayDone) and isinstance(node, m.OfferNode):
+        return _after_intro(engine, state, node, event.digit[:1])
     if not isinstance(event, a.Digits):
         return engine._enter(state, ())  # unexpected: ask again
     state = e._with(state, e._noted_path(state.path, event.digits), state.reason, state.attempt)
-    node = here.node
     if isinstance(node, m.OfferNode):
         return _offer_answer(engine, state, node, event.digits[:1])
     assert isinstance(node, m.Survey)
@@ -64,9 +68,13 @@ def typed_ahead(
     """A key typed during the prompt before an offer node: skip the offers, answer ``next``."""
     node = here.node
     assert isinstance(node, m.OfferNode)
-    own = 2 if node.intro else 1  # the offer's intro and first question, never heard
-    state, more = engine._after_play(_reason(state, "offer_skipped"), node.next, a.PlayDone(digit))
-    return state, (*out[:-own], *more)
+    state, more = _skip_offers(engine, state, node, digit)
+    return state, (*out[:-1], *more)  # the last is the offer's intro or first prompt, unheard
+
+
+def _skip_offers(engine: Engine, state: State, node: m.OfferNode, digit: str) -> Outcome:
+    """A menu digit before any offer was heard: the menu at ``next`` answers it."""
+    return engine._after_play(_reason(state, "offer_skipped"), node.next, a.PlayDone(digit))
 
 
 # ---- offers ----------------------------------------------------------------
@@ -81,7 +89,21 @@ def _enter_offer(
     if not shown:
         return engine._enter(_reason(state, "no_offers"), acts, node.next)
     facts.keep(_key(state), (shown, 0))
-    return state, (*acts, *_play(engine, node.intro), _present(engine, node, shown[0]))
+    if node.intro:  # its own step, so a key pressed during it is heard (_after_intro)
+        intro = a.Play((engine.flows.prompts.path(node.intro),), p.ALL_DIGITS)
+        return state, (*acts, intro)
+    return state, (*acts, _present(engine, node, shown[0]))
+
+
+def _after_intro(engine: Engine, state: State, node: m.OfferNode, digit: str) -> Outcome:
+    """The intro ended: an offer key answers the first offer, another key the menu at ``next``."""
+    if digit and digit not in (node.accept, node.skip, node.back):
+        return _skip_offers(engine, state, node, digit)
+    if digit:
+        state = e._with(state, e._noted_path(state.path, digit), state.reason, state.attempt)
+        return _offer_answer(engine, state, node, digit)
+    shown, _pos = state.facts.recall(_key(state))
+    return state, (_present(engine, node, shown[0]),)
 
 
 def _offer_answer(engine: Engine, state: State, node: m.OfferNode, digit: str) -> Outcome:

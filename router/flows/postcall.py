@@ -21,9 +21,20 @@ from router.flows import model as m
 from router.flows.checks import after_call_surveys
 from router.flows.resume import NAME_RE
 
-__all__ = ["SURVEY_VAR", "survey_queue", "survey_start", "survey_token"]
+__all__ = [
+    "SURVEY_END",
+    "SURVEY_VAR",
+    "is_survey_start",
+    "survey_queue",
+    "survey_start",
+    "survey_token",
+]
 
 SURVEY_VAR = "TIERLINE_SURVEY"
+SURVEY_END: Mapping[str, str] = {"TIERLINE_ACTION": "hangup"}
+"""All a post-call survey sets when it ends: the dialplan hangs up. The call's
+routing variables (``TIERLINE_REASON``, ``TIERLINE_QUEUE``...) stay as the
+route left them, for the AMI listener's record of the answered call."""
 
 
 def survey_token(flows: m.FlowSet, flow: str) -> str:
@@ -44,6 +55,11 @@ def survey_start(flows: m.FlowSet, token: str) -> tuple[m.Flow, str] | None:
     if flow is None or node not in after_call_surveys(flow):
         return None
     return flow, node
+
+
+def is_survey_start(flow: m.Flow, node: str) -> bool:
+    """Whether a walk entered at ``node`` is ``flow``'s post-call survey."""
+    return bool(node) and node in after_call_surveys(flow)
 
 
 def survey_queue(params: Mapping[str, str]) -> str:

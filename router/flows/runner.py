@@ -30,7 +30,7 @@ from router.flows.callbacks import CallbackRequest, CallbackStore, MemoryCallbac
 from router.flows.engine import Engine, Stack, State
 from router.flows.model import Flow, FlowSet
 from router.flows.notes import FlowNotes
-from router.flows.postcall import SURVEY_VAR, survey_token
+from router.flows.postcall import SURVEY_END, SURVEY_VAR, is_survey_start, survey_token
 from router.flows.records import FlowRecords, MemoryFlowRecords
 from router.flows.resume import RESUME_VAR, resume_token
 from router.flows.walk import FlowWalk, PathStep
@@ -104,6 +104,7 @@ async def run_flow(  # noqa: PLR0917 - the signature the call service was promis
         state, actions = engine.start(flow.name, facts)
     stamps: list[float] = [0.0] * len(state.path)
     c = _Call(session, call, store, callbacks, accounts, flows, hops, flow.name, factors, data)
+    c.after_call = is_survey_start(flow, start_at)
     try:
         while True:
             event = await _execute(actions, state, c)
@@ -137,6 +138,7 @@ class _Call:
     pending: dict[str, str] = field(default_factory=dict)  # set nodes' values not yet sent
     notes: FlowNotes = field(default_factory=FlowNotes)  # offer events, survey answers
     answered: bool = False
+    after_call: bool = False  # a post-call survey: the call's route is already on the channel
     spent_ms: float = 0.0  # time data steps took, against the call's budget
     steps: list[list[object]] = field(default_factory=list)  # [node, outcome, ms] per step
 
@@ -173,9 +175,14 @@ class _Call:
             await self.session.set_vars(values)
 
     async def leave(self, route: Mapping[str, str]) -> None:
-        """The route and everything pending, in ONE ``MSet``."""
+        """The route and everything pending, in ONE ``MSet``.
+
+        After a post-call survey only the hangup: the channel still carries
+        the answered call's route (reason, queue, priority...), which the AMI
+        listener records at the hangup, so nothing else may overwrite it.
+        """
         values, self.pending = {**self.pending, **route}, {}
-        await self.session.set_vars(values)
+        await self.session.set_vars(dict(SURVEY_END) if self.after_call else values)
 
 
 async def _execute(actions: tuple[a.Action, ...], state: State, c: _Call) -> a.Event | None:

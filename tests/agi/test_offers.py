@@ -59,10 +59,14 @@ async def running(tmp_path: Path, redis_url: str, redis_client: Redis) -> AsyncI
 
 
 async def call(
-    settings: Settings, digits: list[tuple[float, str]], *, script: str = "inbound"
+    settings: Settings,
+    digits: list[tuple[float, str]],
+    *,
+    script: str = "inbound",
+    variables: dict[str, str] | None = None,
 ) -> CallTranscript:
     env = environment(CALLER, dnis="10086", uniqueid=OFFERED, script=script)
-    plan = CallerScript(digits=digits, prompts=PROMPTS)
+    plan = CallerScript(digits=digits, prompts=PROMPTS, variables=dict(variables or {}))
     return await place_call("127.0.0.1", settings.agi_port, env, plan, speed=4.0, max_s=20)
 
 
@@ -123,6 +127,39 @@ class TestOffersOverTheWire:
             ("presented", "Cloud storage 2TB", "2"),
         ]
 
+    async def test_the_accept_key_during_the_intro_takes_the_first_offer(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """8 during the offer intro is heard: the first offer is taken, not lost."""
+        record = await call(running, [(1250.0, "8")])
+        assert played(record)[-2:] == ["tierline/offer_intro", "tierline/please_hold"]
+        v = record.variables
+        assert (v["TIERLINE_QUEUE"], v["TL_OFFER"]) == ("sales", "Phone trade-in bonus")
+        events = await stream(redis_client, keys.OFFERS_STREAM)
+        assert [(e["event"], e["offer"]) for e in events] == [
+            ("presented", "Phone trade-in bonus"), ("accepted", "Phone trade-in bonus"),
+        ]  # fmt: skip
+
+    async def test_the_next_key_during_the_intro_plays_the_second_offer(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """7 during the offer intro passes over the first offer: the second one plays."""
+        record = await call(running, [(1250.0, "7")])
+        assert played(record)[1:3] == ["tierline/offer_intro", "tierline/offer_cloud_storage"]
+        events = await stream(redis_client, keys.OFFERS_STREAM)
+        assert [(e["event"], e["offer"]) for e in events][:2] == [
+            ("presented", "Phone trade-in bonus"), ("presented", "Cloud storage 2TB"),
+        ]  # fmt: skip
+
+    async def test_a_menu_digit_during_the_intro_is_the_callers_menu_choice(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """2 during the offer intro is the main menu's 2: tech, no offer played or recorded."""
+        record = await call(running, [(1250.0, "2")])
+        assert played(record) == ["tierline/welcome", "tierline/offer_intro"]
+        assert record.variables["TIERLINE_QUEUE"] == "tech_vip"
+        assert await stream(redis_client, keys.OFFERS_STREAM) == []
+
     async def test_an_accept_routes_to_the_offers_lane_and_is_a_conversion(
         self, running: Settings, redis_client: Redis
     ) -> None:
@@ -159,6 +196,20 @@ class TestPostCallSurveyOverTheWire:
         assert {(a["uniqueid"], a["tier"], a["queue"], a["flow"]) for a in answers} == {
             (OFFERED, "high", "tech_vip", "telecom")
         }
+
+    async def test_the_survey_leaves_the_calls_routing_variables_alone(
+        self, running: Settings, redis_client: Redis
+    ) -> None:
+        """The survey's closing MSet sets only the hangup: reason, queue, prio stay the route's."""
+        routed = (await call(running, [(500.0, "2")])).variables
+        assert (routed["TIERLINE_QUEUE"], routed["TIERLINE_ACTION"]) == ("tech_vip", "queue")
+        after = await call(
+            running,
+            [(2500.0, "5"), (4500.0, "1")],
+            script="inbound?survey=telecom.csat&queue=tech_vip",
+            variables=routed,
+        )
+        assert after.variables == {**routed, "TIERLINE_ACTION": "hangup"}
 
     @pytest.mark.parametrize(
         "token", ["telecom.main_menu", "telecom.nowhere", "x;Dial(evil).csat", "telecom"]

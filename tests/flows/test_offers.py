@@ -83,12 +83,12 @@ def route(t: Trace) -> tuple[str, str]:
 
 class TestOfferNode:
     def test_offers_play_in_rank_order_after_the_intro(self) -> None:
-        """Intro, then the first ranked offer's prompt as a one-key question."""
-        t = run(["-", "2", "2"])
+        """Intro (any key ends it), then the first ranked offer's prompt as a one-key question."""
+        t = run(["-", "-", "2", "2"])
         asked = [x for x in t.actions if isinstance(x, a.Play | a.Collect)]
         assert asked[:4] == [
             a.Play(("hello",), "0123456789*#"),
-            a.Play(("hello",)),
+            a.Play(("hello",), "0123456789*#"),
             a.Collect("o_a", 5000, 1),
             a.Collect("o_b", 5000, 1),
         ]
@@ -115,10 +115,23 @@ class TestOfferNode:
 
     def test_another_key_is_the_callers_menu_choice(self) -> None:
         """0 (not accept, next or back) leaves the offers and answers the menu: general."""
-        t = trace_call(load(), "main", call(), customer(offers=("A",)), ["-", "0"])
+        t = trace_call(load(), "main", call(), customer(offers=("A",)), ["-", "-", "0"])
         assert route(t) == ("general", "general")
         assert records(t) == [("presented", "A", 1)]
         assert [v.node for v in t.state.path][:3] == ["welcome", "offer", "menu"]
+
+    def test_an_offer_key_during_the_intro_acts_on_the_first_offer(self) -> None:
+        """1 (accept) during the intro: offer A taken, as if pressed during its prompt."""
+        t = run(["-", "1"])
+        assert route(t) == ("sales", "sales")
+        assert records(t) == [("presented", "A", 1), ("accepted", "A", 1)]
+        assert not [x for x in t.actions if isinstance(x, a.Collect)]
+
+    def test_a_menu_key_during_the_intro_is_the_callers_menu_choice(self) -> None:
+        """0 during the intro answers the menu (general); no offer heard, none recorded."""
+        t = run(["-", "0"])
+        assert route(t) == ("general", "general")
+        assert records(t) == []
 
     def test_a_key_during_the_welcome_skips_the_offers(self) -> None:
         """The reported case: 2 pressed during the welcome reaches tech, no offer heard."""
@@ -129,7 +142,7 @@ class TestOfferNode:
 
     def test_silence_retries_then_leaves(self) -> None:
         """Timeout: the timeout prompt and the same offer again; a second one, the menu."""
-        t = run(["-", "-", "-", "1"])
+        t = run(["-", "-", "-", "-", "1"])
         assert a.Play(("again",)) in t.actions
         assert [x.prompt for x in t.actions if isinstance(x, a.Collect)][:2] == ["o_a", "o_a"]
         assert records(t) == [("presented", "A", 1)]
