@@ -85,10 +85,7 @@ class PathKeeper:
         Costs the caller nothing audible: its route is set and its last prompt played.
         """
         batch, self._waiting = [*self._waiting, (record, resumed)], []
-        for done, _ in batch:
-            _log_done(done)
-        if self._redis is not None:
-            await self._write(self._redis, batch)
+        await self._flush(batch)
 
     async def aclose(self) -> None:
         """Wait for the walks already handed over (at shutdown, before Redis closes)."""
@@ -100,12 +97,16 @@ class PathKeeper:
             await asyncio.sleep(GATHER_S)
             while self._waiting:
                 batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
-                for record, _ in batch:
-                    _log_done(record)
-                if self._redis is not None:
-                    await self._write(self._redis, batch)
+                await self._flush(batch)
         finally:
             self._task = None
+
+    async def _flush(self, batch: list[tuple[FlowWalk, bool]]) -> None:
+        """Log each walk of ``batch``, then write their paths in one go."""
+        for record, _ in batch:
+            _log_done(record)
+        if self._redis is not None:
+            await self._write(self._redis, batch)
 
     async def _write(self, redis: Redis, batch: list[tuple[FlowWalk, bool]]) -> None:
         try:
