@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class TestDemoData:
         """One customer always gets the same balance, as text with two decimals."""
         assert balance_of("C00003", 47.38) == balance_of("C00003", 47.38)
         assert str(balance_of("C00003", 47.38)["balance"]).count(".") == 1
+        assert re.fullmatch(r"-?[0-9]+\.[0-9]{2}", str(balance_of("C00003", 47.38)["balance"]))
 
     def test_orders_starting_with_9_are_unknown(self) -> None:
         """Order numbers: 6-10 digits; a leading 9 is an unknown order."""
