@@ -151,7 +151,7 @@ def _accept(
 
 
 def _present(engine: Engine, node: m.OfferNode, offer: Offer) -> a.Collect:
-    return a.Collect(engine.flows.prompts.path(offer.prompt), int(node.timeout_s * 1000), 1)
+    return _one_key(engine, offer.prompt, node.timeout_s)
 
 
 # ---- surveys ---------------------------------------------------------------
@@ -179,7 +179,7 @@ def _next_question(
 
 
 def _ask(engine: Engine, node: m.Survey, question: m.SurveyQuestion) -> a.Collect:
-    return a.Collect(engine.flows.prompts.path(question.prompt), int(node.timeout_s * 1000), 1)
+    return _one_key(engine, question.prompt, node.timeout_s)
 
 
 # ---- shared ----------------------------------------------------------------
@@ -187,6 +187,11 @@ def place(state: State) -> int:
     """Which offer (0-based rank among those presented) or question the caller is at."""
     found = state.facts.recall(_key(state))
     return int(found[1] if isinstance(found, tuple) else found or 0)
+
+
+def _one_key(engine: Engine, prompt: str, timeout_s: float) -> a.Collect:
+    """Play ``prompt`` and wait ``timeout_s`` for one key (an offer's or a question's)."""
+    return a.Collect(engine.flows.prompts.path(prompt), int(timeout_s * 1000), 1)
 
 
 def _play(engine: Engine, prompt: str) -> tuple[a.Action, ...]:
