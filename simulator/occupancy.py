@@ -54,10 +54,6 @@ def _occupancy(reps: Replications, lane: str, i: int) -> Estimate | None:
     return est if est is not None and math.isfinite(est.mean) else None
 
 
-def _half(e: Estimate) -> float:
-    return e.ci95 if math.isfinite(e.ci95) else 0.0
-
-
 def occupancy_misses(model: SimModel, reps: Replications) -> set[tuple[str, int]]:
     """(lane, interval) whose occupancy is significantly above the lane's cap."""
     out = set()
@@ -66,7 +62,7 @@ def occupancy_misses(model: SimModel, reps: Replications) -> set[tuple[str, int]
             continue
         for i in range(model.n_intervals):
             est = _occupancy(reps, q.name, i)
-            if est is not None and est.mean - _half(est) > q.max_occupancy:
+            if est is not None and est.mean - est.half > q.max_occupancy:
                 out.add((q.name, i))
     return out
 
@@ -82,7 +78,7 @@ def occupancy_room(model: SimModel, reps: Replications, lane: str, i: int) -> bo
         return True
     if c <= 1:
         return False
-    return (est.mean + _half(est)) * c / (c - 1) <= q.max_occupancy
+    return (est.mean + est.half) * c / (c - 1) <= q.max_occupancy
 
 
 def raise_for(agents: int, occupancy: float, cap: float) -> int:

@@ -26,7 +26,6 @@ from simulator.occupancy import occupancy_misses, occupancy_room, raise_for
 from simulator.routes import Shares, route_shares
 from simulator.runner import Replications, replicate
 from simulator.scenario import Target
-from simulator.stats import Estimate
 
 __all__ = [
     "FrontierPoint",
@@ -155,10 +154,6 @@ def _cost(model: SimModel) -> float:
     )
 
 
-def _half(e: Estimate) -> float:
-    return e.ci95 if math.isfinite(e.ci95) else 0.0
-
-
 def _misses(
     model: SimModel, reps: Replications, targets: Mapping[str, Target]
 ) -> set[tuple[str, int]]:
@@ -174,7 +169,7 @@ def _misses(
             # single call (no interval at all) when the others had none.
             if len(reps.runs) > 1 and not math.isfinite(sl.ci95):
                 continue
-            if sl.mean + _half(sl) < t.service_level or ab.mean - _half(ab) > t.max_abandon:
+            if sl.mean + sl.half < t.service_level or ab.mean - ab.half > t.max_abandon:
                 out.add((tier, i))
     return out
 
@@ -194,7 +189,7 @@ def _daily_misses(
         if not day or not day["offered"].mean:
             continue
         sl, ab = day["service_level"], day["abandon_rate"]
-        if sl.mean + _half(sl) >= t.service_level and ab.mean - _half(ab) <= t.max_abandon:
+        if sl.mean + sl.half >= t.service_level and ab.mean - ab.half <= t.max_abandon:
             continue
         for i in range(model.n_intervals):
             est = reps.estimates.get(f"tier/{tier}/{i}")
@@ -234,7 +229,7 @@ def _slack(model: SimModel, reps: Replications, targets: Mapping[str, Target], i
         if not est or not est["offered"].mean:
             continue
         sl, ab = est["service_level"], est["abandon_rate"]
-        if sl.mean - _half(sl) < t.service_level + 0.02 or ab.mean + _half(ab) > t.max_abandon:
+        if sl.mean - sl.half < t.service_level + 0.02 or ab.mean + ab.half > t.max_abandon:
             return False
     return True
 

@@ -197,10 +197,8 @@ def _meets(est: Mapping[str, Estimate], t: Target, *, lone_ok: bool = False) -> 
     sl, ab = est["service_level"], est["abandon_rate"]
     if lone_ok and not math.isfinite(sl.ci95):
         return True
-    half_sl = sl.ci95 if math.isfinite(sl.ci95) else 0.0
-    half_ab = ab.ci95 if math.isfinite(ab.ci95) else 0.0
-    sl_ok = not math.isfinite(sl.mean) or sl.mean + half_sl >= t.service_level
-    ab_ok = not math.isfinite(ab.mean) or ab.mean - half_ab <= t.max_abandon
+    sl_ok = not math.isfinite(sl.mean) or sl.mean + sl.half >= t.service_level
+    ab_ok = not math.isfinite(ab.mean) or ab.mean - ab.half <= t.max_abandon
     return sl_ok and ab_ok
 
 

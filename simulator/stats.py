@@ -55,6 +55,11 @@ class Estimate:
     mean: float
     ci95: float
 
+    @property
+    def half(self) -> float:
+        """The half-width to lean on: 0 when too few replications give no interval."""
+        return self.ci95 if math.isfinite(self.ci95) else 0.0
+
 
 def _ratio(num: float, den: float) -> float:
     return num / den if den else math.nan

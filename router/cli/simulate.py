@@ -214,14 +214,13 @@ def plan(
         click.echo(json.dumps(_plan_json(sc.model, result, points, rosters), indent=1))
     else:
         _print_plan(sc.model, result, points, rosters)
+    planned = with_staffing(sc.model, {k: list(v) for k, v in result.staffing.items()})
     if out:
-        planned = with_staffing(sc.model, {k: list(v) for k, v in result.staffing.items()})
         write_report(
             out, result.result.estimates, planned, replications=replications, seed=seed,
             frontier=points, targets=sc.targets, rosters=rosters, lang=lang or default_lang(),
         )  # fmt: skip
     if sc.model.outbound is not None:
-        planned = with_staffing(sc.model, {k: list(v) for k, v in result.staffing.items()})
         with _executor(workers, scheduler) as ex:
             _blended(planned, replications, seed, ex, out, None, echo=not as_json)
 
