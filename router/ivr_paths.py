@@ -79,13 +79,16 @@ class PathKeeper:
             self._task = loop.create_task(self._drain(), context=contextvars.Context())
 
     async def keep_final(self, record: FlowWalk, *, resumed: bool) -> None:
-        """Log and write a walk now, with any still waiting (a resumed call's earlier
-        walk among them, so they join); the caller's socket closes only after this.
+        """Log and write a walk now, with this call's walks still waiting (a resumed
+        call's earlier walk, so they join); the caller's socket closes only after this.
 
         Costs the caller nothing audible: its route is set and its last prompt played.
         """
-        batch, self._waiting = [*self._waiting, (record, resumed)], []
-        await self._flush(batch)
+        # Only this call's own walks: the others stay with the background drain, so a
+        # caller never waits on a backlog of other calls' paths.
+        mine = [w for w in self._waiting if w[0].uniqueid == record.uniqueid]
+        self._waiting = [w for w in self._waiting if w[0].uniqueid != record.uniqueid]
+        await self._flush([*mine, (record, resumed)])
 
     async def aclose(self) -> None:
         """Wait for the walks already handed over (at shutdown, before Redis closes)."""

@@ -3,7 +3,9 @@
 The engine only says *what* happened (``RecordOffer``, ``RecordAnswer``
 actions); the adapter running the call adds who, which flow version and
 when, and hands the records to a :class:`FlowRecords` sink once the route
-is set (so the caller never waits on the write). Live calls write them to
+is set: one write, before the AGI session ends, only for calls that heard an
+offer or answered a survey (one round trip, the price of not losing a
+conversion when the router stops right after). Live calls write them to
 Redis streams (:mod:`router.storage.flow_records`); tests, traces and the
 simulator keep them in memory. Neither ever holds a calling number.
 """
