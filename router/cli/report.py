@@ -118,10 +118,9 @@ def report(
     span, label = _span(start, end, period, day, zone)
     earlier = _before(period, span, zone) if period else None
     with store_url(redis_url) as url:
-        records = _within(asyncio.run(_load(url, *span)), span)
-        before = _within(asyncio.run(_load(url, *earlier)), earlier) if earlier else None
-        answers, offers = asyncio.run(_load_marketing(url, *span))
-        extra = asyncio.run(_campaigns(url, *span))
+        got, earlier_got, (answers, offers), extra = asyncio.run(_read(url, span, earlier))
+    records = _within(got, span)
+    before = _within(earlier_got, earlier) if earlier and earlier_got is not None else None
     figures = _figures(records, before, span, label, zone, interval, by, sl_seconds, top_n)
     extra += _marketing(answers, offers, records)
     figures = replace(figures, sections=[*figures.sections, *extra])
@@ -205,28 +204,32 @@ def _write_all(figures: Report, out_dir: Path) -> None:
         click.echo(str(target))
 
 
-async def _campaigns(url: str, start: float, end: float) -> list[Section]:
-    """The dialer's section when it dialled or refused anything in the period."""
-    from router.reports.campaigns import read_campaign_section
-    from router.storage.client import bulk_client
+async def _read(
+    url: str, span: tuple[float, float], earlier: tuple[float, float] | None
+) -> tuple[
+    list[CallRecord], list[CallRecord] | None,
+    tuple[list[dict[str, str]], list[dict[str, str]]], list[Section],
+]:  # fmt: skip
+    """Everything the report reads, over one connection in one event loop.
 
-    client = bulk_client(url)
-    try:
-        section = await read_campaign_section(client, start, end)
-    finally:
-        await client.aclose()
-    return [section] if section is not None else []
-
-
-async def _load(url: str, start: float, end: float) -> list[CallRecord]:
+    The period's records, the period before's (with --period), its survey
+    answers and offer events (router.reports.marketing), and the dialer's
+    section when it dialled or refused anything in the period.
+    """
     from router.reports import read_records
+    from router.reports.campaigns import read_campaign_section
+    from router.reports.marketing_source import read_marketing
     from router.storage.client import bulk_client
 
     client = bulk_client(url)
     try:
-        return await read_records(client, start, end)
+        records = await read_records(client, *span)
+        before = await read_records(client, *earlier) if earlier else None
+        marketing = await read_marketing(client, *span)
+        section = await read_campaign_section(client, *span)
     finally:
         await client.aclose()
+    return records, before, marketing, [section] if section is not None else []
 
 
 def _marketing(
@@ -236,17 +239,3 @@ def _marketing(
 
     section = marketing_section(build_marketing(answers, offers, records))
     return [section] if section is not None else []
-
-
-async def _load_marketing(
-    url: str, start: float, end: float
-) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """Survey answers and offer events of the period (router.reports.marketing)."""
-    from router.reports.marketing_source import read_marketing
-    from router.storage.client import bulk_client
-
-    client = bulk_client(url)
-    try:
-        return await read_marketing(client, start, end)
-    finally:
-        await client.aclose()

@@ -10,7 +10,7 @@ changes with every call, so it stays out of ``core``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import orjson
@@ -21,7 +21,6 @@ __all__ = [
     "FIELDS",
     "SCREEN_FIELDS",
     "contact_from_core",
-    "contact_from_hash",
     "contact_from_values",
     "contact_to_hash",
 ]
@@ -80,11 +79,6 @@ def contact_to_hash(c: Contact, lane: str, state: ContactState) -> dict[str, str
     }
     h["core"] = orjson.dumps([h[f] for f in _CORE]).decode()
     return h
-
-
-def contact_from_hash(contact_id: str, h: Mapping[str, str]) -> Contact:
-    """A contact from its hash fields (missing fields are empty)."""
-    return contact_from_values(contact_id, [h.get(f, "") for f in FIELDS])
 
 
 def contact_from_values(contact_id: str, v: Sequence[str]) -> Contact:

@@ -51,10 +51,14 @@ def _region(number: str) -> str:
         return ""
 
 
-@cache
 def caller_zone(number: str, centre_zone: str) -> str:
     """The zone to read calling hours in for ``number`` ("" when it cannot be told)."""
-    zones = country_zones().get(_region(number), ())
+    return _region_zone(_region(number), centre_zone)
+
+
+@cache  # keyed by country, not number: a long-running dialer meets unboundedly many numbers
+def _region_zone(region: str, centre_zone: str) -> str:
+    zones = country_zones().get(region, ())
     if not zones:
         return ""
     if len(zones) > 1 and centre_zone in zones:

@@ -10,39 +10,21 @@ closed (or a refusal was decided), so a period holds what was finished in it.
 from __future__ import annotations
 
 import statistics
-from typing import Any
 
 from redis.asyncio import Redis
 
 from router.dialer.report import CampaignFigures, DialerReport, summarise
 from router.reports.sections import Section, Table
+from router.reports.source import stream_entries
 from router.storage import keys
 
 __all__ = ["campaign_section", "read_campaign_section"]
 
-_PAGE = 5000
-
-
-async def _entries(redis: Redis, stream: str, start: float, end: float) -> list[dict[str, str]]:
-    """Entries of ``stream`` written in ``[start, end)``, paged."""
-    low, high = f"{int(start * 1000)}-0", f"({int(end * 1000)}-0"
-    out: list[dict[str, str]] = []
-    while True:
-        page: list[Any] = await redis.xrange(stream, min=low, max=high, count=_PAGE) or []
-        out.extend({_text(k): _text(v) for k, v in fields.items()} for _, fields in page)
-        if len(page) < _PAGE:
-            return out
-        low = "(" + _text(page[-1][0])
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
 
 async def read_campaign_section(redis: Redis, start: float, end: float) -> Section | None:
     """The section for ``[start, end)``; None when the dialer did nothing in it."""
-    attempts = await _entries(redis, keys.DIALER_ATTEMPTS_STREAM, start, end)
-    refusals = await _entries(redis, keys.DIALER_REFUSALS_STREAM, start, end)
+    attempts = await stream_entries(redis, keys.DIALER_ATTEMPTS_STREAM, start, end)
+    refusals = await stream_entries(redis, keys.DIALER_REFUSALS_STREAM, start, end)
     if not attempts and not refusals:
         return None
     return campaign_section(summarise(attempts, refusals))

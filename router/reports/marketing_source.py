@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from redis.asyncio import Redis
 
-from router.reports.source import _decode
+from router.reports.source import stream_entries
 from router.storage import keys
 
 __all__ = ["read_marketing"]
-
-_PAGE = 5000
 
 
 async def read_marketing(
@@ -22,19 +18,6 @@ async def read_marketing(
     By the time they were given, not by the call's start: each answer and
     offer event counts in exactly one period, even for a call across midnight.
     """
-    surveys = await _entries(redis, keys.SURVEYS_STREAM, start, end)
-    offers = await _entries(redis, keys.OFFERS_STREAM, start, end)
+    surveys = await stream_entries(redis, keys.SURVEYS_STREAM, start, end)
+    offers = await stream_entries(redis, keys.OFFERS_STREAM, start, end)
     return surveys, offers
-
-
-async def _entries(redis: Redis, key: str, start: float, end: float) -> list[dict[str, str]]:
-    low = f"{int(start * 1000)}-0"
-    high = f"({int(end * 1000)}-0"
-    out: list[dict[str, str]] = []
-    while True:
-        page: list[Any] = await redis.xrange(key, min=low, max=high, count=_PAGE) or []
-        out.extend(_decode(fields) for _, fields in page)
-        if len(page) < _PAGE:
-            return out
-        last = page[-1][0]
-        low = "(" + (last.decode() if isinstance(last, bytes) else str(last))

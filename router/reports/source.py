@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from router.ami.records import CallRecord, from_fields
 from router.storage import keys
 
-__all__ = ["read_records"]
+__all__ = ["read_records", "stream_entries"]
 
 _PAGE = 5000
 
@@ -36,6 +36,24 @@ async def read_records(
             return out
         last = _text(page[-1][0])
         low = "(" + last
+
+
+async def stream_entries(
+    redis: Redis, stream: str, start: float, end: float
+) -> list[dict[str, str]]:
+    """The decoded fields of ``stream``'s entries written in ``[start, end)``, paged.
+
+    For streams read by the time an entry was written (dialer attempts and
+    refusals, offers, survey answers), so each entry counts in one period.
+    """
+    low, high = f"{int(start * 1000)}-0", f"({int(end * 1000)}-0"
+    out: list[dict[str, str]] = []
+    while True:
+        page: list[Any] = await redis.xrange(stream, min=low, max=high, count=_PAGE) or []
+        out.extend(_decode(fields) for _, fields in page)
+        if len(page) < _PAGE:
+            return out
+        low = "(" + _text(page[-1][0])
 
 
 def _text(value: object) -> str:

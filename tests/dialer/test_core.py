@@ -139,8 +139,10 @@ class TestPacing:
         # 6 busy members, all on outbound calls: inbound still needs all n idle agents.
         d = decide(paced, {"vip": snap}, free_agents=n - 2, in_flight=0, on_outbound=6)
         assert (d.allowed, d.reserve) == (0, n)
-        # Counted as inbound talkers (the old arithmetic) they would free 4 agents.
-        assert decide(paced, {"vip": snap}, free_agents=n - 2, in_flight=0).allowed > 0
+        # Counted as inbound talkers (the old arithmetic) they would free 4 agents:
+        # reserve n - 6 (n >= 7: 6 Erlangs offered), so (n - 2) - (n - 6) = 4 allowed.
+        old = decide(paced, {"vip": snap}, free_agents=n - 2, in_flight=0)
+        assert (old.allowed, old.reserve) == (4, n - 6)
 
 
 class TestMembers:
